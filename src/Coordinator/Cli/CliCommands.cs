@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace FaceCluster.Coordinator.Cli;
+
+/// <summary>Every top-level command, in the order `facecluster --help` lists them.</summary>
+internal static class CliCommands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return DemoCommand.Create();
+    }
+}

@@ -1,0 +1,3 @@
+using FaceCluster.Coordinator.Cli;
+
+return CliApp.Run(args);
