@@ -123,6 +123,7 @@ public sealed class CheckpointStoreTests : IDisposable
         using var other = NewTrainer(["a", "c"]);
         var e1 = Assert.Throws<FaceClusterException>(() => CheckpointStore.Load(other, info));
         Assert.Contains("identities [a, b]", e1.Message);
+        Assert.Contains("checkpoint step-0", e1.Message);
 
         var forged = info with { Meta = info.Meta with { Preset = "original", ImageSize = 64 } };
         var e2 = Assert.Throws<FaceClusterException>(() => CheckpointStore.Load(tiny, forged));

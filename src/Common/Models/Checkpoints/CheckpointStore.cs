@@ -37,9 +37,14 @@ public sealed class CheckpointStore
 
     public static string ComponentFile(string component) => component + ".pt";
 
-    /// <summary>Saves the trainer's model components and optimizer with <paramref name="meta"/>; returns the folder.</summary>
-    public CheckpointInfo Save(ReplicaTrainer trainer, CheckpointMeta meta, IReadOnlyDictionary<string, byte[]>? extraFiles = null)
+    /// <summary>Saves a replica's bundle (its component files and optimizer) with <paramref name="meta"/>; returns the folder.</summary>
+    public CheckpointInfo Save(ReplicaTrainer trainer, CheckpointMeta meta, IReadOnlyDictionary<string, byte[]>? extraFiles = null) =>
+        Save(trainer.ExportBundle(), meta, extraFiles);
+
+    /// <summary>Saves a bundle (e.g. fetched from a remote worker) with <paramref name="meta"/>; returns the folder.</summary>
+    public CheckpointInfo Save(ModelBundle bundle, CheckpointMeta meta, IReadOnlyDictionary<string, byte[]>? extraFiles = null)
     {
+        if (bundle.Step != meta.Step) throw new ArgumentException($"the bundle is of step {bundle.Step}, the metadata says {meta.Step}");
         Directory.CreateDirectory(Root);
         string final = Path.Combine(Root, Prefix + meta.Step.ToString(CultureInfo.InvariantCulture));
         string tmp = Path.Combine(Root, $".tmp-{Prefix}{meta.Step}-{Guid.NewGuid():N}");
@@ -47,27 +52,12 @@ public sealed class CheckpointStore
         {
             Directory.CreateDirectory(tmp);
             var files = new Dictionary<string, string>(StringComparer.Ordinal);
-            using (var scope = torch.NewDisposeScope())
+            foreach (var (name, bytes) in bundle.Files.Concat(extraFiles ?? new Dictionary<string, byte[]>()))
             {
-                foreach (var component in trainer.Model.Components)
-                    files[ComponentFile(component.Name)] = WriteHashed(Path.Combine(tmp, ComponentFile(component.Name)), s =>
-                    {
-                        using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true);
-                        component.Module.save(w);
-                    });
-                files[OptimizerFile] = WriteHashed(Path.Combine(tmp, OptimizerFile), s =>
-                {
-                    using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, leaveOpen: true);
-                    trainer.Optimizer.save_state_dict(w);
-                });
+                if (name is MetaFile || name.Contains('/') || name.Contains('\\') || name.StartsWith('.') || files.ContainsKey(name))
+                    throw new ArgumentException($"'{name}' is not allowed as a checkpoint file name");
+                files[name] = WriteHashed(Path.Combine(tmp, name), s => s.Write(bytes));
             }
-            if (extraFiles != null)
-                foreach (var (name, bytes) in extraFiles)
-                {
-                    if (name is MetaFile || name.Contains('/') || name.Contains('\\') || name.StartsWith('.'))
-                        throw new ArgumentException($"'{name}' is not allowed as a checkpoint file name");
-                    files[name] = WriteHashed(Path.Combine(tmp, name), s => s.Write(bytes));
-                }
             var complete = meta with
             {
                 Files = files,
@@ -144,27 +134,25 @@ public sealed class CheckpointStore
         return new CheckpointInfo(Path.GetFullPath(directory), meta!);
     }
 
+    /// <summary>Reads a verified checkpoint folder as a bundle.</summary>
+    public static ModelBundle ReadBundle(CheckpointInfo checkpoint)
+    {
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var name in checkpoint.Meta.Files.Keys)
+            if (name.EndsWith(".pt", StringComparison.Ordinal)) files[name] = File.ReadAllBytes(checkpoint.File(name));
+        var m = checkpoint.Meta;
+        return new ModelBundle(m.ModelKind, m.Preset, m.Labels, m.Step, files);
+    }
+
     /// <summary>Loads every component and the optimizer into <paramref name="trainer"/>, after checking that the checkpoint fits.</summary>
     public static void Load(ReplicaTrainer trainer, CheckpointInfo checkpoint)
     {
         var model = trainer.Model;
         var meta = checkpoint.Meta;
-        string where = Path.GetFileName(checkpoint.Directory);
-        if (meta.ModelKind != model.Kind.ToString())
-            throw new FaceClusterException($"checkpoint {where} holds a {meta.ModelKind} model; this run trains a {model.Kind} model");
+        string where = "checkpoint " + Path.GetFileName(checkpoint.Directory);
         if (meta.Preset != model.Preset.Name || meta.ImageSize != model.Preset.ImageSize)
-            throw new FaceClusterException($"checkpoint {where} was saved with preset '{meta.Preset}' ({meta.ImageSize}px); this run uses '{model.Preset.Name}' ({model.Preset.ImageSize}px)");
-        if (!meta.Labels.SequenceEqual(model.Labels))
-            throw new FaceClusterException($"checkpoint {where} was trained on identities [{string.Join(", ", meta.Labels)}]; this run has [{string.Join(", ", model.Labels)}]");
-        using (var scope = torch.NewDisposeScope())
-        {
-            foreach (var component in model.Components)
-                LoadModule(component.Module, checkpoint.File(ComponentFile(component.Name)), component.Name, where);
-            using var stream = File.OpenRead(checkpoint.File(OptimizerFile));
-            using var reader = new BinaryReader(stream);
-            trainer.Optimizer.load_state_dict(reader);
-        }
-        trainer.SetStep(meta.Step);
+            throw new FaceClusterException($"{where} was saved with preset '{meta.Preset}' ({meta.ImageSize}px); this run uses '{model.Preset.Name}' ({model.Preset.ImageSize}px)");
+        trainer.ImportBundle(ReadBundle(checkpoint), where);
     }
 
     /// <summary>

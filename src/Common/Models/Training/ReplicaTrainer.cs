@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using FaceCluster.Common.Errors;
+using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -22,7 +23,6 @@ namespace FaceCluster.Common.Models.Training;
 /// </summary>
 public sealed class ReplicaTrainer : IDisposable
 {
-    private const int StateFormatVersion = 1;
     private readonly IFaceModel _model;
     private readonly Parameter[] _parameters;
     private readonly float[] _flat;
@@ -125,45 +125,64 @@ public sealed class ReplicaTrainer : IDisposable
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 
-    /// <summary>Parameters, optimizer state and the step counter, for a peer to adopt (resync or a worker joining mid-run).</summary>
-    public byte[] ExportState()
+    /// <summary>
+    /// Every component's weights, the optimizer state and the step counter as a <see cref="ModelBundle"/>:
+    /// what a peer adopts to resync or join mid-run, and what a checkpoint folder holds.
+    /// </summary>
+    public ModelBundle ExportBundle()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        using var scope = torch.NewDisposeScope();
+        foreach (var component in _model.Components)
+            files[CheckpointStore.ComponentFile(component.Name)] = Write(w => component.Module.save(w));
+        files[CheckpointStore.OptimizerFile] = Write(w => _optimizer.save_state_dict(w));
+        return new ModelBundle(_model.Kind.ToString(), _model.Preset.Name, _model.Labels.ToArray(), Step, files);
+
+        static byte[] Write(Action<BinaryWriter> save)
         {
-            writer.Write("FCSTATE");
-            writer.Write(StateFormatVersion);
-            writer.Write(_model.Kind.ToString());
-            writer.Write(_model.Preset.Name);
-            writer.Write(string.Join('\n', _model.Labels));
-            writer.Write(Step);
-            _model.Root.save(writer);
-            _optimizer.save_state_dict(writer);
+            using var stream = new MemoryStream();
+            using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) save(w);
+            return stream.ToArray();
         }
-        return stream.ToArray();
     }
 
-    /// <summary>Adopts a state exported by <see cref="ExportState"/> on a replica of the same model.</summary>
-    public void ImportState(ReadOnlySpan<byte> state)
+    /// <summary>Adopts a bundle exported by a replica of the same model (same family, preset and labels).</summary>
+    public void ImportBundle(ModelBundle bundle, string source = "replica state")
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var stream = new MemoryStream(state.ToArray(), writable: false);
-        using var reader = new BinaryReader(stream);
-        if (reader.ReadString() != "FCSTATE") throw new InvalidDataException("not a FaceCluster replica state");
-        int version = reader.ReadInt32();
-        if (version != StateFormatVersion) throw new InvalidDataException($"replica state format {version}, expected {StateFormatVersion}");
-        string kind = reader.ReadString(), preset = reader.ReadString(), labels = reader.ReadString();
-        if (kind != _model.Kind.ToString() || preset != _model.Preset.Name || labels != string.Join('\n', _model.Labels))
-            throw new FaceClusterException($"replica state is for a {kind} model, preset {preset}; this replica is a {_model.Kind} model, preset {_model.Preset.Name} (or the labels differ)");
-        long step = reader.ReadInt64();
-        using (var scope = torch.NewDisposeScope())
+        if (bundle.ModelKind != _model.Kind.ToString())
+            throw new FaceClusterException($"{source} holds a {bundle.ModelKind} model; this replica is a {_model.Kind} model");
+        if (bundle.Preset != _model.Preset.Name)
+            throw new FaceClusterException($"{source} was saved with preset '{bundle.Preset}'; this replica uses '{_model.Preset.Name}' ({_model.Preset.ImageSize}px)");
+        if (!bundle.Labels.SequenceEqual(_model.Labels))
+            throw new FaceClusterException($"{source} was trained on identities [{string.Join(", ", bundle.Labels)}]; this replica has [{string.Join(", ", _model.Labels)}] (the labels differ)");
+        using var scope = torch.NewDisposeScope();
+        foreach (var component in _model.Components)
         {
-            _model.Root.load(reader, strict: true);
-            _optimizer.load_state_dict(reader);
+            string file = CheckpointStore.ComponentFile(component.Name);
+            if (!bundle.Files.TryGetValue(file, out var bytes)) throw new FaceClusterException($"{source} has no {file}");
+            try
+            {
+                using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
+                component.Module.load(reader, strict: true);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new FaceClusterException($"{source}: {file} does not fit this model's {component.Name} (another preset or shape?): {e.Message}", ExitCodes.UserError, e);
+            }
         }
-        Step = step;
+        if (!bundle.Files.TryGetValue(CheckpointStore.OptimizerFile, out var optimizer)) throw new FaceClusterException($"{source} has no {CheckpointStore.OptimizerFile}");
+        using (var reader = new BinaryReader(new MemoryStream(optimizer, writable: false)))
+            _optimizer.load_state_dict(reader);
+        Step = bundle.Step;
     }
+
+    /// <summary>The bundle as bytes, for the data plane.</summary>
+    public byte[] ExportState() => ExportBundle().Serialize();
+
+    /// <summary>Adopts bytes produced by <see cref="ExportState"/>.</summary>
+    public void ImportState(ReadOnlySpan<byte> state, string source = "replica state") => ImportBundle(ModelBundle.Deserialize(state), source);
 
     /// <summary>Sets the step counter (used when resuming from a checkpoint whose state was loaded piecewise).</summary>
     public void SetStep(long step) => Step = step >= 0 ? step : throw new ArgumentOutOfRangeException(nameof(step));
