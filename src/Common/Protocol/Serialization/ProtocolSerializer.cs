@@ -1,0 +1,158 @@
+using Akka.Actor;
+using Akka.Serialization;
+using FaceCluster.Common.Protocol.Training;
+
+namespace FaceCluster.Common.Protocol.Serialization;
+
+/// <summary>
+/// The binary serializer for every <see cref="IProtocolMessage"/>: explicit, versionable layouts (one codec per
+/// message, named by a short manifest with a version suffix), no JSON and no reflection per message.
+/// Add a codec when adding a message; change the manifest's version when changing a layout.
+/// </summary>
+public sealed partial class ProtocolSerializer : SerializerWithStringManifest
+{
+    /// <summary>Akka serializer id (ids below 100 are reserved by Akka).</summary>
+    public const int SerializerId = 4711;
+    public const string Name = "facecluster";
+
+    private static readonly Dictionary<Type, Codec> ByType = new();
+    private static readonly Dictionary<string, Codec> ByManifest = new(StringComparer.Ordinal);
+
+    private sealed record Codec(string Manifest, Type Type, Action<WireWriter, object> Write, Func<WireReader, object> Read);
+
+    static ProtocolSerializer()
+    {
+        // Training: worker → coordinator
+        Add<DeviceReport>("dev.1", WriteDevice, ReadDevice);
+        Add<RegisterWorker>("reg.1", (w, m) =>
+        {
+            w.Write(m.WorkerId); w.Write(m.Host); w.Write(m.ProtocolVersion); w.Write(m.BuildVersion); w.Write(m.DataPlaneEndpoint);
+            WriteDevice(w, m.Device); w.Write(m.ReplicaStep); w.Write(m.ReplicaChecksum); w.Write(m.SeesDataRoot);
+        }, r => new RegisterWorker(r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadString(), r.ReadString(), ReadDevice(r), r.ReadLong(), r.ReadString(), r.ReadBool()));
+        Add<StepCompleted>("step.1", (w, m) =>
+        {
+            w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.ReportsInStep);
+            w.Write(m.SampleIds); w.Write(m.Losses); w.Write(m.ComputeMs); w.Write(m.DataWaitMs); w.Write(m.AllReduceMs);
+        }, r => new StepCompleted(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadInts(), r.ReadFloats(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
+        Add<SegmentFinished>("segdone.1", (w, m) =>
+        {
+            w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.LastStep); w.Write(m.ParameterChecksum);
+            w.Write(m.SamplesPerSecond); w.Write(m.MeanComputeMs); w.Write(m.MeanDataWaitMs); w.Write(m.MeanAllReduceMs);
+        }, r => new SegmentFinished(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadString(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
+        Add<StepFailed>("stepfail.1", (w, m) =>
+        {
+            w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Step); w.Write(m.LastCompletedStep); w.Write(m.Reason); w.Write(m.SuspectEndpoint);
+        }, r => new StepFailed(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadString(), r.ReadString()));
+        Add<WorkerLeaving>("leave.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.LastCompletedStep); },
+            r => new WorkerLeaving(r.ReadString(), r.ReadLong()));
+
+        // Training: coordinator → worker
+        Add<RunSpec>("run.1", WriteRunSpec, ReadRunSpec);
+        Add<RegistrationAccepted>("regok.1", (w, m) => { w.Write(m.WorkerId); WriteRunSpec(w, m.Run); },
+            r => new RegistrationAccepted(r.ReadString(), ReadRunSpec(r)));
+        Add<RegistrationRefused>("regno.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.Reason); w.Write(m.CoordinatorProtocol); w.Write(m.CoordinatorBuild); },
+            r => new RegistrationRefused(r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadString()));
+        Add<SegmentPlan>("plan.1", (w, m) =>
+        {
+            w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.FromStep); w.Write(m.ToStep); w.Write(m.GlobalBatch);
+            w.Write(m.RingWorkerIds); w.Write(m.RingEndpoints); w.Write(m.LocalBatches); w.Write(m.Rank);
+            w.Write(m.ShardSeed); w.Write(m.Excluded); w.Write(m.RefeedIds); w.Write(m.RefeedWeights);
+            w.Write(m.ResyncFromEndpoint); w.Write(m.ResyncStep);
+        }, r => new SegmentPlan(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(),
+            r.ReadStrings(), r.ReadStrings(), r.ReadInts(), r.ReadInt(),
+            r.ReadULong(), r.ReadInts(), r.ReadInts(), r.ReadFloats(), r.ReadString(), r.ReadLong()));
+        Add<StopAtStep>("stopat.1", (w, m) => { w.Write(m.Generation); w.Write(m.Step); }, r => new StopAtStep(r.ReadLong(), r.ReadLong()));
+        Add<AbortSegment>("abort.1", (w, m) => { w.Write(m.Generation); w.Write(m.Reason); }, r => new AbortSegment(r.ReadLong(), r.ReadString()));
+        Add<PublishState>("pub.1", (w, m) => w.Write(m.Step), r => new PublishState(r.ReadLong()));
+        Add<StateReady>("ready.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.Step); w.Write(m.DataPlaneEndpoint); w.Write(m.ParameterChecksum); },
+            r => new StateReady(r.ReadString(), r.ReadLong(), r.ReadString(), r.ReadString()));
+        Add<TrainingFinished>("fin.1", (w, m) => { w.Write(m.Step); w.Write(m.Reason); }, r => new TrainingFinished(r.ReadLong(), r.ReadString()));
+
+        // Status
+        Add<GetClusterStatus>("status?.1", (_, _) => { }, _ => GetClusterStatus.Instance);
+        Add<WorkerStatus>("wstatus.1", WriteWorkerStatus, ReadWorkerStatus);
+        Add<ClusterStatus>("status.1", (w, m) =>
+        {
+            w.Write(m.RunId); w.Write(m.State); w.Write(m.Step); w.Write(m.Cycle); w.Write(m.TotalSteps); w.Write(m.Generation);
+            w.Write(m.GlobalBatch); w.Write(m.SamplesPerSecond); w.Write(m.Workers, WriteWorkerStatus);
+        }, r => new ClusterStatus(r.ReadString(), r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadDouble(), r.ReadArray(ReadWorkerStatus)));
+
+    }
+
+    public ProtocolSerializer(ExtendedActorSystem system) : base(system) { }
+
+    public override int Identifier => SerializerId;
+
+    /// <summary>Registers a codec; used by this class and the protocol groups it includes.</summary>
+    internal static void Add<T>(string manifest, Action<WireWriter, T> write, Func<WireReader, T> read) where T : class
+    {
+        var codec = new Codec(manifest, typeof(T), (w, o) => write(w, (T)o), r => read(r));
+        ByType.Add(typeof(T), codec);
+        ByManifest.Add(manifest, codec);
+    }
+
+    public static IEnumerable<Type> SupportedTypes => ByType.Keys;
+
+    public override string Manifest(object o) =>
+        ByType.TryGetValue(o.GetType(), out var codec) ? codec.Manifest
+            : throw new ArgumentException($"no FaceCluster codec for {o.GetType().FullName}");
+
+    public override byte[] ToBinary(object obj)
+    {
+        if (!ByType.TryGetValue(obj.GetType(), out var codec))
+            throw new ArgumentException($"no FaceCluster codec for {obj.GetType().FullName}");
+        var writer = new WireWriter();
+        codec.Write(writer, obj);
+        return writer.ToArray();
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (!ByManifest.TryGetValue(manifest, out var codec))
+            throw new System.Runtime.Serialization.SerializationException($"unknown FaceCluster message '{manifest}' (a peer of another protocol version?)");
+        var reader = new WireReader(bytes);
+        object message = codec.Read(reader);
+        if (!reader.AtEnd) throw new System.Runtime.Serialization.SerializationException($"trailing bytes after '{manifest}'");
+        return message;
+    }
+
+    /// <summary>Round-trips a message through the codecs without an actor system (tests, tools).</summary>
+    public static object RoundTrip(object message)
+    {
+        var codec = ByType[message.GetType()];
+        var writer = new WireWriter();
+        codec.Write(writer, message);
+        var reader = new WireReader(writer.ToArray());
+        var result = ByManifest[codec.Manifest].Read(reader);
+        if (!reader.AtEnd) throw new InvalidDataException("trailing bytes");
+        return result;
+    }
+
+    private static void WriteDevice(WireWriter w, DeviceReport d)
+    {
+        w.Write(d.Kind); w.Write(d.Index); w.Write(d.Vendor); w.Write(d.Name); w.Write(d.MemoryBytes);
+        w.Write(d.SamplesPerSecond); w.Write(d.MaxBatch); w.Write(d.Note);
+    }
+
+    private static DeviceReport ReadDevice(WireReader r) =>
+        new(r.ReadString(), r.ReadInt(), r.ReadString(), r.ReadString(), r.ReadLong(), r.ReadDouble(), r.ReadInt(), r.ReadString());
+
+    private static void WriteRunSpec(WireWriter w, RunSpec s)
+    {
+        w.Write(s.RunId); w.Write(s.ModelKind); w.Write(s.Preset); w.Write(s.Labels); w.Write(s.ManifestHash);
+        w.Write(s.DataRoot); w.Write(s.HttpBaseUrl); w.Write(s.LearningRate); w.Write(s.SsimWeight); w.Write(s.Seed);
+        w.Write(s.StepsPerCycle); w.Write(s.Augment);
+    }
+
+    private static RunSpec ReadRunSpec(WireReader r) =>
+        new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadStrings(), r.ReadString(), r.ReadString(), r.ReadString(),
+            r.ReadDouble(), r.ReadDouble(), r.ReadULong(), r.ReadInt(), r.ReadBool());
+
+    private static void WriteWorkerStatus(WireWriter w, WorkerStatus s)
+    {
+        w.Write(s.Id); w.Write(s.Host); w.Write(s.Device); w.Write(s.State); w.Write(s.Batch); w.Write(s.SamplesPerSecond); w.Write(s.LastStep); w.Write(s.Note);
+    }
+
+    private static WorkerStatus ReadWorkerStatus(WireReader r) =>
+        new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadDouble(), r.ReadLong(), r.ReadString());
+}

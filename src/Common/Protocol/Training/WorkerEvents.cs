@@ -1,0 +1,36 @@
+namespace FaceCluster.Common.Protocol.Training;
+
+// Worker → coordinator. Sent by worker actors; tensors never travel here (they use the data plane).
+
+/// <summary>What a worker's device is and can do: reported at registration and refreshed every cycle.</summary>
+/// <param name="Kind">cpu | cuda | mps</param>
+/// <param name="Vendor">NVIDIA, AMD, Intel, Apple, or the CPU's vendor.</param>
+/// <param name="MemoryBytes">Device memory (CUDA: from NVML or nvidia-smi; CPU: available RAM).</param>
+/// <param name="SamplesPerSecond">Measured by a short calibration on the run's model.</param>
+/// <param name="MaxBatch">The largest local batch found to fit by probing.</param>
+/// <param name="Note">Anything the operator should know, e.g. a GPU TorchSharp cannot drive.</param>
+public sealed record DeviceReport(string Kind, int Index, string Vendor, string Name, long MemoryBytes, double SamplesPerSecond, int MaxBatch, string Note) : IProtocolMessage;
+
+/// <summary>A worker asks to join the run. <paramref name="ReplicaStep"/> is -1 for a worker without a model yet.</summary>
+public sealed record RegisterWorker(
+    string WorkerId, string Host, int ProtocolVersion, string BuildVersion, string DataPlaneEndpoint,
+    DeviceReport Device, long ReplicaStep, string ReplicaChecksum, bool SeesDataRoot) : IProtocolMessage;
+
+/// <summary>
+/// One applied step: the per-sample losses (reduction none) of the worker's local batch, tagged with sample ids,
+/// and where the time went. The coordinator forwards the losses to the ledger.
+/// </summary>
+public sealed record StepCompleted(
+    string WorkerId, long Generation, long Cycle, long Step, int ReportsInStep,
+    int[] SampleIds, float[] Losses, double ComputeMs, double DataWaitMs, double AllReduceMs) : IProtocolMessage;
+
+/// <summary>A worker finished its segment (or stopped at a requested step) and waits for the next plan.</summary>
+public sealed record SegmentFinished(
+    string WorkerId, long Generation, long Cycle, long LastStep, string ParameterChecksum,
+    double SamplesPerSecond, double MeanComputeMs, double MeanDataWaitMs, double MeanAllReduceMs) : IProtocolMessage;
+
+/// <summary>A step's all-reduce failed (a peer is gone or timed out): the worker abandoned the step and waits for a new plan.</summary>
+public sealed record StepFailed(string WorkerId, long Generation, long Step, long LastCompletedStep, string Reason, string SuspectEndpoint) : IProtocolMessage;
+
+/// <summary>A worker leaves gracefully after finishing its current step (CoordinatedShutdown).</summary>
+public sealed record WorkerLeaving(string WorkerId, long LastCompletedStep) : IProtocolMessage;
