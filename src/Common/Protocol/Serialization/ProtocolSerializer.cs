@@ -36,14 +36,16 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         }, r => new StepCompleted(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadInts(), r.ReadFloats(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
         Add<SegmentFinished>("segdone.1", (w, m) =>
         {
-            w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.LastStep); w.Write(m.ParameterChecksum);
+            w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.ReplicaStep); w.Write(m.ParameterChecksum);
             w.Write(m.SamplesPerSecond); w.Write(m.MeanComputeMs); w.Write(m.MeanDataWaitMs); w.Write(m.MeanAllReduceMs);
         }, r => new SegmentFinished(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadString(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
         Add<StepFailed>("stepfail.1", (w, m) =>
         {
-            w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Step); w.Write(m.LastCompletedStep); w.Write(m.Reason); w.Write(m.SuspectEndpoint);
+            w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Step); w.Write(m.ReplicaStep); w.Write(m.Reason); w.Write(m.SuspectEndpoint);
         }, r => new StepFailed(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadString(), r.ReadString()));
-        Add<WorkerLeaving>("leave.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.LastCompletedStep); },
+        Add<WorkerReady>("wready.1", (w, m) => { w.Write(m.WorkerId); WriteDevice(w, m.Device); w.Write(m.ReplicaStep); w.Write(m.ParameterChecksum); },
+            r => new WorkerReady(r.ReadString(), ReadDevice(r), r.ReadLong(), r.ReadString()));
+        Add<WorkerLeaving>("leave.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.ReplicaStep); },
             r => new WorkerLeaving(r.ReadString(), r.ReadLong()));
 
         // Training: coordinator → worker

@@ -24,13 +24,25 @@ public sealed record StepCompleted(
     string WorkerId, long Generation, long Cycle, long Step, int ReportsInStep,
     int[] SampleIds, float[] Losses, double ComputeMs, double DataWaitMs, double AllReduceMs) : IProtocolMessage;
 
-/// <summary>A worker finished its segment (or stopped at a requested step) and waits for the next plan.</summary>
+/// <summary>
+/// A worker finished its segment (or stopped at a requested step) and waits for the next plan.
+/// <paramref name="ReplicaStep"/> is the number of updates its replica has applied (the next step it would run).
+/// </summary>
 public sealed record SegmentFinished(
-    string WorkerId, long Generation, long Cycle, long LastStep, string ParameterChecksum,
+    string WorkerId, long Generation, long Cycle, long ReplicaStep, string ParameterChecksum,
     double SamplesPerSecond, double MeanComputeMs, double MeanDataWaitMs, double MeanAllReduceMs) : IProtocolMessage;
 
-/// <summary>A step's all-reduce failed (a peer is gone or timed out): the worker abandoned the step and waits for a new plan.</summary>
-public sealed record StepFailed(string WorkerId, long Generation, long Step, long LastCompletedStep, string Reason, string SuspectEndpoint) : IProtocolMessage;
+/// <summary>
+/// A step failed (its all-reduce lost a peer or timed out): the worker abandoned the step and waits for a new plan.
+/// <paramref name="ReplicaStep"/> is the number of updates its replica has applied.
+/// </summary>
+public sealed record StepFailed(string WorkerId, long Generation, long Step, long ReplicaStep, string Reason, string SuspectEndpoint) : IProtocolMessage;
+
+/// <summary>
+/// A registered worker has built its replica and calibrated its device: it can be planned in.
+/// <paramref name="ReplicaStep"/> is the number of updates its replica has applied.
+/// </summary>
+public sealed record WorkerReady(string WorkerId, DeviceReport Device, long ReplicaStep, string ParameterChecksum) : IProtocolMessage;
 
 /// <summary>A worker leaves gracefully after finishing its current step (CoordinatedShutdown).</summary>
-public sealed record WorkerLeaving(string WorkerId, long LastCompletedStep) : IProtocolMessage;
+public sealed record WorkerLeaving(string WorkerId, long ReplicaStep) : IProtocolMessage;

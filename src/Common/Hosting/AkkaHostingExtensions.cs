@@ -1,0 +1,68 @@
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using FaceCluster.Common.Protocol;
+using FaceCluster.Common.Protocol.Serialization;
+
+namespace FaceCluster.Common.Hosting;
+
+/// <summary>
+/// Small composable pieces of Akka.Hosting configuration, shared by the coordinator, the workers, the
+/// embedded `train` mode and the tests.
+/// </summary>
+public static class AkkaHostingExtensions
+{
+    /// <summary>Akka.Remote on the given address. Frames may carry curation lists of a large face set, never tensors.</summary>
+    public static AkkaConfigurationBuilder ConfigureNetwork(this AkkaConfigurationBuilder builder, ClusterNodeOptions options) =>
+        builder.WithRemoting(new RemoteOptions
+        {
+            HostName = options.Hostname,
+            Port = options.Port,
+            PublicHostName = options.PublicHostname ?? (options.Hostname is "0.0.0.0" or "::" ? null : options.Hostname),
+            MaxFrameSize = 16 * 1024 * 1024,
+            SendBufferSize = 32 * 1024 * 1024,
+            ReceiveBufferSize = 32 * 1024 * 1024,
+        });
+
+    /// <summary>
+    /// Akka.Cluster with the node's roles and the Split Brain Resolver's keep-oldest strategy on role
+    /// "coordinator": the side of a partition that holds the coordinator (the oldest coordinator-role node, which
+    /// founds the cluster) survives; workers cut off from it are downed and rejoin. If the coordinator's node is
+    /// alone on its side it is downed itself (down-if-alone), so a crashed coordinator never blocks the workers.
+    /// </summary>
+    public static AkkaConfigurationBuilder ConfigureCluster(this AkkaConfigurationBuilder builder, ClusterNodeOptions options)
+    {
+        builder.WithClustering(new ClusterOptions
+        {
+            Roles = options.Roles.ToArray(),
+            SeedNodes = options.SeedNodes.Select(s => ClusterNodeOptions.SeedAddress(s)).ToArray(),
+            SplitBrainResolver = new KeepOldestOption { Role = ClusterNodeOptions.CoordinatorRole, DownIfAlone = true },
+            LogInfo = false,
+        });
+        return builder.AddHocon($$"""
+            akka.cluster {
+              split-brain-resolver.stable-after = {{(int)options.DowningStableAfter.TotalMilliseconds}}ms
+              failure-detector.acceptable-heartbeat-pause = {{(int)options.AcceptableHeartbeatPause.TotalMilliseconds}}ms
+              failure-detector.heartbeat-interval = 1s
+              shutdown-after-unsuccessful-join-seed-nodes = 60s
+              run-coordinated-shutdown-when-down = on
+            }
+            akka.coordinated-shutdown.exit-clr = off
+            akka.remote.dot-netty.tcp.connection-timeout = 5s
+            """, HoconAddMode.Prepend);
+    }
+
+    /// <summary>Binds every <see cref="IProtocolMessage"/> to the binary <see cref="ProtocolSerializer"/>.</summary>
+    public static AkkaConfigurationBuilder ConfigureSerialization(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer(ProtocolSerializer.Name, [typeof(IProtocolMessage)], system => new ProtocolSerializer(system));
+
+    /// <summary>Akka's log through Microsoft.Extensions.Logging.</summary>
+    public static AkkaConfigurationBuilder ConfigureLogging(this AkkaConfigurationBuilder builder, Akka.Event.LogLevel level = Akka.Event.LogLevel.WarningLevel) =>
+        builder.ConfigureLoggers(setup =>
+        {
+            setup.LogLevel = level;
+            setup.ClearLoggers();
+            setup.AddLoggerFactory();
+        });
+}

@@ -1,0 +1,44 @@
+using FaceCluster.Common.Errors;
+
+namespace FaceCluster.Common.Hosting;
+
+/// <summary>How one FaceCluster node joins the Akka cluster (bound from flags, configuration or environment).</summary>
+public sealed record ClusterNodeOptions
+{
+    public const string SystemName = "facecluster";
+    public const string CoordinatorRole = "coordinator";
+    public const string WorkerRole = "worker";
+
+    /// <summary>Address Akka.Remote binds to.</summary>
+    public string Hostname { get; init; } = "127.0.0.1";
+    /// <summary>Port Akka.Remote binds to; 0 picks a free one.</summary>
+    public int Port { get; init; }
+    /// <summary>Name other nodes use to reach this one (NAT, containers); defaults to Hostname.</summary>
+    public string? PublicHostname { get; init; }
+    /// <summary>Seed nodes as host:port (the coordinator's --bind address). Empty: this node founds the cluster.</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+    public IReadOnlyList<string> Roles { get; init; } = [];
+    /// <summary>Split Brain Resolver: how long membership must be stable before unreachable nodes are downed.</summary>
+    public TimeSpan DowningStableAfter { get; init; } = TimeSpan.FromSeconds(7);
+    /// <summary>Failure detector pause tolerance (a long GC or a busy GPU driver must not look like a crash).</summary>
+    public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>"host:port" → akka.tcp://facecluster@host:port, with a clear error for anything else.</summary>
+    public static string SeedAddress(string hostPort, string flag = "--join")
+    {
+        var (host, port) = ParseHostPort(hostPort, flag);
+        return $"akka.tcp://{SystemName}@{host}:{port}";
+    }
+
+    public static (string Host, int Port) ParseHostPort(string text, string flag, bool allowZeroPort = false)
+    {
+        string t = (text ?? "").Trim();
+        int colon = t.LastIndexOf(':');
+        if (colon <= 0 || colon == t.Length - 1)
+            throw new FaceClusterException($"{flag} '{text}' is not HOST:PORT", ExitCodes.UsageError);
+        string host = t[..colon].Trim('[', ']');
+        if (!int.TryParse(t[(colon + 1)..], out int port) || port < (allowZeroPort ? 0 : 1) || port > 65535)
+            throw new FaceClusterException($"{flag} '{text}': the port must be a number from {(allowZeroPort ? 0 : 1)} to 65535", ExitCodes.UsageError);
+        return (host, port);
+    }
+}

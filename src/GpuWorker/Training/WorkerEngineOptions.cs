@@ -1,0 +1,10 @@
+namespace FaceCluster.GpuWorker.Training;
+
+/// <param name="WorkerId">Unique in the cluster, e.g. host/cuda:0.</param>
+/// <param name="Threads">libtorch intra-op threads for this worker (0 = libtorch's default).</param>
+/// <param name="MaxBatch">Upper bound for the batch probe (0 = probe up to the device's default cap).</param>
+/// <param name="AllReduceTimeout">A step whose all-reduce makes no progress for this long is abandoned.</param>
+public sealed record WorkerEngineOptions(string WorkerId, int Threads = 0, int MaxBatch = 0, TimeSpan? AllReduceTimeout = null)
+{
+    public TimeSpan EffectiveAllReduceTimeout => AllReduceTimeout ?? TimeSpan.FromSeconds(20);
+}
