@@ -1,0 +1,84 @@
+namespace FaceCluster.Common.DataPlane;
+
+/// <summary>
+/// The fixed schedule of one rank's ring all-reduce over <c>count</c> floats: n chunks (the first count mod n
+/// one element longer), 2(n-1) ring steps (n-1 reduce-scatter, n-1 all-gather), every chunk cut into
+/// segments. At ring step t, rank r sends chunk (r-t) mod n and receives chunk (r-t-1) mod n during
+/// reduce-scatter; during all-gather step s it sends chunk (r+1-s) mod n and receives chunk (r-s) mod n.
+/// What a rank receives at step t is exactly what it sends at step t+1, segment by segment, which is what lets
+/// segment j go on as soon as it has been received (and reduced).
+/// </summary>
+internal sealed class RingPlan
+{
+    public const byte ReduceScatter = 1;
+    public const byte AllGather = 2;
+
+    /// <summary>One segment of the schedule. <see cref="Forward"/>: a received segment that is sent on at the next ring step.</summary>
+    public readonly record struct Item(byte Phase, ushort PhaseStep, int Chunk, int Segment, int Offset, int Length, bool Forward);
+
+    public RingPlan(int size, int rank, int count, int segmentElements)
+    {
+        if (size < 2) throw new ArgumentOutOfRangeException(nameof(size), size, "a ring plan needs at least two members");
+        if (size > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(size), size, "a ring has at most 65535 members");
+        Size = size;
+        Rank = rank;
+        Count = count;
+        SegmentElements = segmentElements;
+        var sends = new List<Item>();
+        var receives = new List<Item>();
+        int ringSteps = 2 * (size - 1);
+        for (int t = 0; t < ringSteps; t++)
+        {
+            bool reduce = t < size - 1;
+            byte phase = reduce ? ReduceScatter : AllGather;
+            ushort phaseStep = (ushort)(reduce ? t : t - (size - 1));
+            int sendChunk = reduce ? Mod(rank - t, size) : Mod(rank + 1 - phaseStep, size);
+            int receiveChunk = reduce ? Mod(rank - t - 1, size) : Mod(rank - phaseStep, size);
+            AddSegments(sends, phase, phaseStep, sendChunk, forward: false);
+            AddSegments(receives, phase, phaseStep, receiveChunk, forward: t < ringSteps - 1);
+            if (t == 0) InitialSends = sends.Count;
+        }
+        Sends = sends.ToArray();
+        Receives = receives.ToArray();
+        long payload = 0;
+        foreach (var item in Sends) payload += (long)item.Length * sizeof(float);
+        PayloadBytesSent = payload;
+        foreach (var item in Receives) MaxSegmentElements = Math.Max(MaxSegmentElements, item.Length);
+    }
+
+    public int Size { get; }
+    public int Rank { get; }
+    public int Count { get; }
+    public int SegmentElements { get; }
+    public Item[] Sends { get; }
+    public Item[] Receives { get; }
+    /// <summary>Segments that can be sent at once (ring step 0 sends the rank's own data).</summary>
+    public int InitialSends { get; }
+    public long PayloadBytesSent { get; }
+    public int MaxSegmentElements { get; }
+
+    /// <summary>First element and length of <paramref name="chunk"/> when <paramref name="count"/> elements are cut into <paramref name="size"/> chunks.</summary>
+    public static (int Offset, int Length) ChunkBounds(int count, int size, int chunk)
+    {
+        int quotient = count / size, remainder = count % size;
+        int offset = chunk * quotient + Math.Min(chunk, remainder);
+        return (offset, quotient + (chunk < remainder ? 1 : 0));
+    }
+
+    public static string PhaseName(byte phase) => phase switch
+    {
+        ReduceScatter => "reduce-scatter",
+        AllGather => "all-gather",
+        _ => $"phase {phase}",
+    };
+
+    private void AddSegments(List<Item> items, byte phase, ushort phaseStep, int chunk, bool forward)
+    {
+        var (offset, length) = ChunkBounds(Count, Size, chunk);
+        int segment = 0;
+        for (int start = 0; start < length; start += SegmentElements, segment++)
+            items.Add(new Item(phase, phaseStep, chunk, segment, offset + start, Math.Min(SegmentElements, length - start), forward));
+    }
+
+    private static int Mod(int value, int modulus) => ((value % modulus) + modulus) % modulus;
+}

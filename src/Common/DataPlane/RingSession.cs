@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Common.DataPlane;
+
+/// <summary>
+/// One rank's membership of one ring generation: an authenticated connection to its successor (sent to by a
+/// dedicated thread) and one from its predecessor (read by the thread that calls <see cref="AllReduceSum"/>).
+/// Created by <see cref="DataPlaneEndpoint.JoinRing"/>. Any failure makes the session unusable: every later
+/// call throws <see cref="AllReduceFailedException"/> at once and the owner joins the next generation.
+/// </summary>
+public sealed class RingSession : IDisposable
+{
+    private readonly Socket? _toSuccessor;
+    private readonly Socket? _fromPredecessor;
+    private readonly RingSender? _sender;
+    private readonly DataPlaneOptions _options;
+    private readonly ILogger _logger;
+    private readonly Action<RingSession>? _onDisposed;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _failureGate = new();
+    private Failure? _failure;
+    private RingPlan? _plan;
+    private float[]? _scratch;
+    private int _busy;
+    private int _disposed;
+    private long _currentStep = -1;
+    private AllReduceStats? _lastStats;
+    private AllReduceTotals _totals = AllReduceTotals.Zero;
+
+    internal RingSession(RingSpec spec, int rank, Socket? toSuccessor, Socket? fromPredecessor, TimeSpan timeout,
+        DataPlaneOptions options, ILogger logger, Action<RingSession>? onDisposed)
+    {
+        Spec = spec;
+        Rank = rank;
+        Timeout = timeout;
+        _options = options;
+        _logger = logger;
+        _onDisposed = onDisposed;
+        _toSuccessor = toSuccessor;
+        _fromPredecessor = fromPredecessor;
+        if (toSuccessor is not null && fromPredecessor is not null)
+        {
+            int millis = (int)Math.Ceiling(timeout.TotalMilliseconds);
+            toSuccessor.SendTimeout = millis;
+            fromPredecessor.ReceiveTimeout = millis;
+            _sender = new RingSender(toSuccessor, spec.Generation, $"fc-ring-send g{spec.Generation} r{rank}",
+                e => Fail(e, Peer.Successor), _stop.Token);
+        }
+    }
+
+    /// <summary>The ring this session belongs to.</summary>
+    public RingSpec Spec { get; }
+
+    /// <summary>The ring's generation.</summary>
+    public long Generation => Spec.Generation;
+
+    /// <summary>This member's rank.</summary>
+    public int Rank { get; }
+
+    /// <summary>Number of ring members.</summary>
+    public int Size => Spec.Size;
+
+    /// <summary>The endpoint this rank sends to.</summary>
+    public string SuccessorEndpoint => Spec.MemberEndpoints[Spec.SuccessorOf(Rank)];
+
+    /// <summary>The endpoint this rank receives from.</summary>
+    public string PredecessorEndpoint => Spec.MemberEndpoints[Spec.PredecessorOf(Rank)];
+
+    /// <summary>Longest a send or a receive may go without progress before the all-reduce fails.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>True once the session has failed or been disposed; every later <see cref="AllReduceSum"/> throws.</summary>
+    public bool IsFaulted => Volatile.Read(ref _failure) is not null;
+
+    /// <summary>Figures of the last completed all-reduce; null before the first.</summary>
+    public AllReduceStats? LastStats => Volatile.Read(ref _lastStats);
+
+    /// <summary>Running totals over every completed all-reduce of this session.</summary>
+    public AllReduceTotals Totals => Volatile.Read(ref _totals);
+
+    /// <summary>
+    /// Sums <paramref name="buffer"/>[0..<paramref name="count"/>) in place across the ring, so that every member
+    /// ends with the same element-wise sum. Every member must call it with the same count and step. Blocks the
+    /// calling thread, which receives and reduces while the session's sender thread sends. Throws
+    /// <see cref="AllReduceFailedException"/> on any socket error, a closed connection, a desynchronised peer or
+    /// when a send or receive makes no progress within <see cref="Timeout"/>; the buffer's contents are then undefined.
+    /// One call at a time per session.
+    /// </summary>
+    public void AllReduceSum(float[] buffer, int count, long step)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        if (count < 0 || count > buffer.Length)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be in [0, {buffer.Length}] (the buffer's length)");
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ThrowIfFailed(step);
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+            throw new InvalidOperationException($"AllReduceSum is already running on the ring session of generation {Generation}, rank {Rank}; call it from one thread at a time");
+        try
+        {
+            Volatile.Write(ref _currentStep, step);
+            var clock = Stopwatch.StartNew();
+            if (_sender is null || count == 0)
+            {
+                Record(new AllReduceStats(step, count, 0, 0, 0, clock.Elapsed));
+                return;
+            }
+            RingPlan plan = PlanFor(count);
+            long received;
+            long sent;
+            try
+            {
+                received = ReceiveAndReduce(buffer, plan, step);
+                sent = _sender.WaitDone();
+            }
+            catch (Exception e) when (e is not AllReduceFailedException)
+            {
+                Fail(e, Peer.Predecessor);
+                throw FailureException(step);
+            }
+            Record(new AllReduceStats(step, count, sent, received, plan.PayloadBytesSent, clock.Elapsed));
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>Closes both connections at once (waking a thread blocked in <see cref="AllReduceSum"/>, which then throws) and stops the sender thread.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Fail(new ObjectDisposedException(nameof(RingSession), "the ring session was disposed"), Peer.None);
+        _sender?.Join(TimeSpan.FromSeconds(5));
+        _onDisposed?.Invoke(this);
+    }
+
+    private long ReceiveAndReduce(float[] buffer, RingPlan plan, long step)
+    {
+        Socket socket = _fromPredecessor!;
+        RingSender sender = _sender!;
+        float[] scratch = ScratchFor(plan);
+        sender.Begin(buffer, plan, step);
+        sender.Release(plan.InitialSends);
+        Span<byte> headerBytes = stackalloc byte[RingFrameHeader.Size];
+        long received = 0;
+        foreach (RingPlan.Item item in plan.Receives)
+        {
+            SocketIo.ReadExactly(socket, headerBytes);
+            var expected = new RingFrameHeader(item.Phase, item.PhaseStep, Generation, step, plan.Count, item.Chunk, item.Segment, item.Length * sizeof(float));
+            if (!RingFrameHeader.TryRead(headerBytes, out var got))
+                throw new InvalidDataException($"received bytes that are not a data-plane frame where {expected} was due");
+            if (got != expected)
+                throw new InvalidDataException($"the peer is out of step: expected frame {expected}, received {got}");
+            Span<float> target = buffer.AsSpan(item.Offset, item.Length);
+            if (item.Phase == RingPlan.ReduceScatter)
+            {
+                Span<float> incoming = scratch.AsSpan(0, item.Length);
+                SocketIo.ReadExactly(socket, MemoryMarshal.AsBytes(incoming));
+                TensorPrimitives.Add(target, incoming, target);
+            }
+            else
+            {
+                SocketIo.ReadExactly(socket, MemoryMarshal.AsBytes(target));
+            }
+            received += RingFrameHeader.Size + (long)item.Length * sizeof(float);
+            if (item.Forward) sender.Release(1);
+        }
+        return received;
+    }
+
+    private RingPlan PlanFor(int count)
+    {
+        RingPlan? plan = _plan;
+        if (plan is null || plan.Count != count)
+            _plan = plan = new RingPlan(Size, Rank, count, _options.SegmentElements);
+        return plan;
+    }
+
+    private float[] ScratchFor(RingPlan plan)
+    {
+        if (_scratch is null || _scratch.Length < plan.MaxSegmentElements)
+            _scratch = new float[plan.MaxSegmentElements];
+        return _scratch;
+    }
+
+    private void Record(AllReduceStats stats)
+    {
+        Volatile.Write(ref _lastStats, stats);
+        Volatile.Write(ref _totals, _totals.Add(stats));
+    }
+
+    private void ThrowIfFailed(long step)
+    {
+        Failure? failure = Volatile.Read(ref _failure);
+        if (failure is null) return;
+        throw new AllReduceFailedException(
+            $"the ring session of generation {Generation} (rank {Rank} of {Size}) is unusable after an earlier failure: {failure.Description}; join the next ring generation",
+            failure.PeerEndpoint, Generation, step, failure.Cause);
+    }
+
+    private AllReduceFailedException FailureException(long step)
+    {
+        Failure failure = Volatile.Read(ref _failure)!;
+        return new AllReduceFailedException(
+            $"all-reduce of step {step} in ring generation {Generation} (rank {Rank} of {Size}) failed: {failure.Description}",
+            failure.PeerEndpoint, Generation, step, failure.Cause);
+    }
+
+    /// <summary>Records the first failure, then closes both sockets so the peers (and our other thread) notice at once.</summary>
+    private void Fail(Exception cause, Peer peer)
+    {
+        lock (_failureGate)
+        {
+            if (_failure is not null) return;
+            Volatile.Write(ref _failure, Describe(cause, peer));
+        }
+        _stop.Cancel();
+        SocketIo.CloseQuietly(_toSuccessor);
+        SocketIo.CloseQuietly(_fromPredecessor);
+        if (peer != Peer.None)
+            _logger.LogWarning("Ring generation {Generation} rank {Rank}: all-reduce of step {Step} failed: {Reason}",
+                Generation, Rank, Volatile.Read(ref _currentStep), _failure!.Description);
+    }
+
+    private Failure Describe(Exception cause, Peer peer)
+    {
+        if (peer == Peer.None)
+            return new Failure("the session was disposed", PredecessorEndpoint, cause);
+        string endpoint = peer == Peer.Successor ? SuccessorEndpoint : PredecessorEndpoint;
+        int rank = peer == Peer.Successor ? Spec.SuccessorOf(Rank) : Spec.PredecessorOf(Rank);
+        string who = $"{(peer == Peer.Successor ? "successor" : "predecessor")} rank {rank} at {endpoint}";
+        string what = cause switch
+        {
+            SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock } when peer == Peer.Successor =>
+                $"{who} accepted no data for {Timeout.TotalSeconds:0.###} s",
+            SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock } =>
+                $"no data from {who} for {Timeout.TotalSeconds:0.###} s",
+            EndOfStreamException => $"{who} closed the connection",
+            InvalidDataException => $"{who}: {cause.Message}",
+            SocketException se => $"the connection to {who} failed: {se.Message} ({se.SocketErrorCode})",
+            ObjectDisposedException or OperationCanceledException => $"the connection to {who} was closed",
+            _ => $"the connection to {who} failed: {cause.GetType().Name}: {cause.Message}",
+        };
+        return new Failure(what, endpoint, cause);
+    }
+
+    private enum Peer { None, Predecessor, Successor }
+
+    private sealed record Failure(string Description, string PeerEndpoint, Exception Cause);
+}
