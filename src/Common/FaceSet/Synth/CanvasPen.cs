@@ -49,6 +49,55 @@ internal sealed class CanvasPen
         Cv2.AddWeighted(roi, 1 - alpha, painted, alpha, 0, roi);
     }
 
+    /// <summary>
+    /// Mixes <paramref name="colour"/> in through a soft-edged mask: the polygon (minus an optional hole) blurred
+    /// by <paramref name="blur"/> (a fraction of the side), optionally kept inside <paramref name="clip"/>.
+    /// Used for shading that must not have hard edges: cheeks, stubble, the rim of the face.
+    /// </summary>
+    public void SoftBlend(IReadOnlyList<Point2d> polygon, Scalar colour, double alpha, double blur,
+                          IReadOnlyList<Point2d>? clip = null, IReadOnlyList<Point2d>? hole = null)
+    {
+        if (polygon.Count < 3 || alpha <= 0 || Canvas.Channels() != 3) return;
+        double sigma = Math.Max(0.5, blur * Side);
+        var rect = PixelBounds(polygon, (int)Math.Ceiling(3 * sigma) + 2);
+        if (rect.Width <= 0 || rect.Height <= 0) return;
+        using var mask8 = new Mat(rect.Height, rect.Width, MatType.CV_8UC1, Scalar.All(0));
+        Cv2.FillPoly(mask8, [ToFixed(polygon, rect.X, rect.Y)], Scalar.All(255), LineTypes.AntiAlias, Shift);
+        if (hole is { Count: >= 3 })
+            Cv2.FillPoly(mask8, [ToFixed(hole, rect.X, rect.Y)], Scalar.All(0), LineTypes.AntiAlias, Shift);
+        BlurMask(mask8, sigma);
+        if (clip is { Count: >= 3 })
+        {
+            using var clip8 = new Mat(rect.Height, rect.Width, MatType.CV_8UC1, Scalar.All(0));
+            Cv2.FillPoly(clip8, [ToFixed(clip, rect.X, rect.Y)], Scalar.All(255), LineTypes.AntiAlias, Shift);
+            Cv2.Min(mask8, clip8, mask8);
+        }
+        using var weight = new Mat();
+        mask8.ConvertTo(weight, MatType.CV_32FC1, alpha / 255.0);
+        using var keep = new Mat();
+        weight.ConvertTo(keep, MatType.CV_32FC1, -1, 1);
+        using var roi = new Mat(Canvas, rect);
+        using var paint = new Mat(rect.Height, rect.Width, MatType.CV_8UC3, colour);
+        using var mixed = new Mat();
+        Cv2.BlendLinear(roi, paint, keep, weight, mixed);
+        mixed.CopyTo(roi);
+    }
+
+    /// <summary>A wide blur done at a reduced resolution (the mask is smooth anyway), so big canvases stay fast.</summary>
+    private static void BlurMask(Mat mask, double sigma)
+    {
+        int factor = Math.Max(1, (int)(sigma / 2));
+        if (factor == 1 || mask.Rows < 2 * factor || mask.Cols < 2 * factor)
+        {
+            Cv2.GaussianBlur(mask, mask, new Size(0, 0), sigma);
+            return;
+        }
+        using var small = new Mat();
+        Cv2.Resize(mask, small, new Size(Math.Max(1, mask.Cols / factor), Math.Max(1, mask.Rows / factor)), 0, 0, InterpolationFlags.Area);
+        Cv2.GaussianBlur(small, small, new Size(0, 0), sigma / factor);
+        Cv2.Resize(small, mask, new Size(mask.Cols, mask.Rows), 0, 0, InterpolationFlags.Linear);
+    }
+
     /// <summary>An open (or closed) poly-line; <paramref name="thickness"/> is a fraction of the canvas side.</summary>
     public void Line(IReadOnlyList<Point2d> points, Scalar colour, double thickness, bool closed = false)
     {

@@ -80,6 +80,7 @@ internal sealed class FacePainter
         double nw = _w * 0.6;
         var neck = new List<Point2d> { new(-nw, _lower * 0.4), new(nw, _lower * 0.4), new(nw * 1.08, _lower + 0.2), new(-nw * 1.08, _lower + 0.2) };
         _pen.Fill(_proj.Map(neck, -0.15), _skinShadow);
+        _pen.SoftBlend(_proj.Map(Shapes.Ellipse(0, _lower * 0.95, _w * 0.75, 0.07), -0.15), _t.SkinTone.Scaled(0.55), 0.6, 0.02, clip: _proj.Map(neck, -0.15));
     }
 
     private void PaintEars()
@@ -117,19 +118,24 @@ internal sealed class FacePainter
     private List<Point2d> Skull(double scaleX, double scaleY, double t0, double t1, int n) =>
         Shapes.SuperArc(0, 0, _w * scaleX, SkullHalfHeight * scaleY, SkullExponent, t0, t1, n);
 
-    /// <summary>The face in three nested tones, darker at the rim, which reads as a rounded face once scaled down.</summary>
+    /// <summary>The face, with a soft darker rim that reads as a rounded face.</summary>
     private void PaintFaceShaded(List<Point2d> outline)
     {
-        _pen.Fill(_proj.Map(outline), _t.SkinTone.Scaled(0.86));
-        _pen.Fill(_proj.Map(outline.Select(p => new Point2d(p.X * 0.95, p.Y * 0.985))), _t.SkinTone.Scaled(0.93));
-        _pen.Fill(_proj.Map(outline.Select(p => new Point2d(p.X * 0.89, p.Y * 0.965 - 0.005))), _skin);
+        var face = _proj.Map(outline);
+        _pen.Fill(face, _skin);
+        var inner = _proj.Map(outline.Select(p => new Point2d(p.X * 0.84, p.Y * 0.94 - 0.01)));
+        _pen.SoftBlend(face, _t.SkinTone.Scaled(0.78), 0.6, 0.03, clip: face, hole: inner);
+        _faceClip = face;
     }
+
+    /// <summary>The projected face outline, to keep shading on the face.</summary>
+    private List<Point2d>? _faceClip;
 
     private void PaintCheeks()
     {
         var blush = new Scalar(90, 90, 200);
         foreach (int side in new[] { -1, 1 })
-            _pen.Blend(_proj.Map(Shapes.Ellipse(side * (_t.EyeHalfSpacing + 0.02), 0.1, 0.045, 0.028)), blush, 0.1);
+            _pen.SoftBlend(_proj.Map(Shapes.Ellipse(side * (_t.EyeHalfSpacing + 0.02), 0.1, 0.045, 0.028)), blush, 0.16, 0.015, clip: _faceClip);
     }
 
     // ---- hair ------------------------------------------------------------------------------------------------
@@ -267,7 +273,7 @@ internal sealed class FacePainter
                     var inner = Skull(0.95, 0.95, side > 0 ? 0.06 : Math.PI - 0.06, side > 0 ? -0.38 : Math.PI + 0.38, 8);
                     _pen.Fill(_proj.Map(outer.Concat(inner).ToList()), _hair);
                 }
-                _pen.Blend(_proj.Map(Shapes.Ellipse(-w * 0.25, -0.33, 0.09, 0.045, -0.3)), new Scalar(255, 255, 255), 0.2);
+                _pen.SoftBlend(_proj.Map(Shapes.Ellipse(-w * 0.25, -0.33, 0.09, 0.045, -0.3)), new Scalar(255, 255, 255), 0.3, 0.015, clip: _faceClip);
                 break;
             }
         }
@@ -286,7 +292,8 @@ internal sealed class FacePainter
 
     private void FillHair(List<Point2d> cap)
     {
-        _pen.Fill(_proj.Map(cap), _hair);
+        var hair = _proj.Map(cap);
+        _pen.Fill(hair, _hair);
         // A few darker strands and a soft sheen make the hair read as hair rather than a flat hat.
         var rng = new Random(_t.DetailSeed + 2);
         for (int i = 0; i < 5; i++)
@@ -295,7 +302,7 @@ internal sealed class FacePainter
             double t0 = Math.PI + rng.Uniform(0.75, 1.1), t1 = 2 * Math.PI - rng.Uniform(0.75, 1.1);
             _pen.Line(_proj.Map(Skull(sx, sy, t0, t1, 12)), _hairDark, 0.004);
         }
-        _pen.Blend(_proj.Map(Shapes.Ellipse(-_w * 0.3, -0.4, 0.1, 0.035, -0.35)), _t.HairColour.Mix(new RgbColour(255, 255, 255), 0.4).ToScalar(), 0.3);
+        _pen.SoftBlend(_proj.Map(Shapes.Ellipse(-_w * 0.3, -0.38, 0.11, 0.04, -0.35)), _t.HairColour.Mix(new RgbColour(255, 255, 255), 0.4).ToScalar(), 0.35, 0.015, clip: hair);
     }
 
     // ---- facial hair -------------------------------------------------------------------------------------
@@ -315,7 +322,7 @@ internal sealed class FacePainter
                                 new(-mw * 0.4, nl + 0.012), new(0, nl + 0.018), new(mw * 0.4, nl + 0.012), new(mw + 0.02, nl + 0.005),
                                 new(_w * 0.6, nl - 0.01), new(_w * 0.78, top + 0.02)]);
                 if (_t.FacialHair == FacialHair.FullBeard) _pen.Fill(_proj.Map(beard), _hair);
-                else _pen.Blend(_proj.Map(beard), _hairDark, 0.3);
+                else _pen.SoftBlend(_proj.Map(beard), _hairDark, 0.38, 0.01, clip: _faceClip);
                 break;
             }
             case FacialHair.Goatee:
@@ -388,7 +395,7 @@ internal sealed class FacePainter
 
         var lid = new Scalar(28, 24, 26);
         // Soft socket shadow above the eye.
-        _pen.Blend(_proj.Map(Shapes.Ellipse(cx, -ew * 0.35, ew * 1.15, ew * 0.55), 0.01), _skinShadow, 0.35);
+        _pen.SoftBlend(_proj.Map(Shapes.Ellipse(cx, -ew * 0.3, ew * 1.1, ew * 0.5), 0.01), _skinShadow, 0.4, 0.008);
         if (openness < 0.15)
         {
             var closed = Enumerable.Range(0, n + 1).Select(i => { double u = -1 + 2.0 * i / n; return At(u * ew, 0.25 * ew * (1 - u * u)); }).ToList();
@@ -432,16 +439,18 @@ internal sealed class FacePainter
         double nl = _t.NoseLength, nw = _t.NoseHalfWidth;
         var shade = _t.SkinTone.Scaled(0.78);
         // Bridge shadow on one side, ala (wing) arcs, nostrils, a highlight on the tip.
-        _pen.Blend(_proj.Map(new List<Point2d> { new(-0.012, 0.02), new(-0.004, 0.02), new(-0.01, nl - 0.03), new(-0.024, nl - 0.035) }, 0.03), shade, 0.45);
+        _pen.SoftBlend(_proj.Map(new List<Point2d> { new(-0.014, 0.02), new(-0.004, 0.02), new(-0.008, nl - 0.03), new(-0.026, nl - 0.03) }, 0.03), shade, 0.5, 0.006);
         foreach (int side in new[] { -1, 1 })
         {
-            var wing = Shapes.Arc(side * nw * 0.72, nl - 0.012, nw * 0.4, 0.016, side > 0 ? -Math.PI * 0.55 : -Math.PI * 0.45, side > 0 ? Math.PI * 0.6 : Math.PI * 1.4, 10);
-            if (side < 0) wing.Reverse();
+            // The wing is a C around the outer side of the nostril.
+            var wing = side > 0
+                ? Shapes.Arc(nw * 0.72, nl - 0.012, nw * 0.4, 0.016, -Math.PI * 0.45, Math.PI * 0.55, 10)
+                : Shapes.Arc(-nw * 0.72, nl - 0.012, nw * 0.4, 0.016, Math.PI * 0.45, Math.PI * 1.45, 10);
             _pen.Line(_proj.Map(wing, 0.035), shade, 0.006);
             _pen.Fill(_proj.Map(Shapes.Ellipse(side * nw * 0.5, nl - 0.002, nw * 0.24, nw * 0.13, side * 0.3, 14), 0.04), _t.SkinTone.Scaled(0.42));
         }
         _pen.Line(_proj.Map(Shapes.Arc(0, nl - 0.025, nw * 0.45, 0.02, Math.PI * 0.25, Math.PI * 0.75, 8), 0.05), shade, 0.005);
-        _pen.Blend(_proj.Map(Shapes.Ellipse(0.004, nl - 0.03, nw * 0.32, 0.014, 0, 14), 0.06), _t.SkinTone.Mix(new RgbColour(255, 255, 255), 0.45).ToScalar(), 0.35);
+        _pen.SoftBlend(_proj.Map(Shapes.Ellipse(0.004, nl - 0.03, nw * 0.32, 0.014, 0, 14), 0.06), _t.SkinTone.Mix(new RgbColour(255, 255, 255), 0.45).ToScalar(), 0.4, 0.005);
     }
 
     private void PaintMouth()
@@ -480,7 +489,7 @@ internal sealed class FacePainter
         if (open <= 0.004)
             _pen.Line(_proj.Map(innerTop, 0.031), lipColour.Scaled(0.45), 0.005);
         // Lower-lip highlight.
-        _pen.Blend(_proj.Map(Shapes.Ellipse(0, Line(0) + open * 0.5 + lt * 0.6, mw * 0.35, lt * 0.3, 0, 14), 0.032), lipColour.Mix(new RgbColour(255, 255, 255), 0.4).ToScalar(), 0.3);
+        _pen.SoftBlend(_proj.Map(Shapes.Ellipse(0, Line(0) + open * 0.5 + lt * 0.6, mw * 0.35, lt * 0.3, 0, 14), 0.032), lipColour.Mix(new RgbColour(255, 255, 255), 0.4).ToScalar(), 0.35, 0.004);
     }
 
     private void PaintGlasses(RgbColour colour)

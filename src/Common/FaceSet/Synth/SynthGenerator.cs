@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using FaceCluster.Common.Errors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -49,16 +50,25 @@ public static class SynthGenerator
             CancellationToken = cancellationToken,
             MaxDegreeOfParallelism = options.MaxParallelism ?? Environment.ProcessorCount,
         };
-        Parallel.For(0, jobs.Length, parallel, index =>
+        try
         {
-            var (image, root) = jobs[index];
-            using var mat = SynthImageRenderer.Render(image.Request, traits, options.Size, out string? detail);
-            if (image.Kind == SynthKind.WrongIdentity)
-                detail = $"face of {plan.IdentityName(image.DrawnIdentity)}";
-            details[index] = detail;
-            byte[] bytes = Encode(mat, image.Jpeg);
-            File.WriteAllBytes(Path.Combine(root, plan.RelativePath(image).Replace('/', Path.DirectorySeparatorChar)), bytes);
-        });
+            Parallel.For(0, jobs.Length, parallel, index =>
+            {
+                var (image, root) = jobs[index];
+                using var mat = SynthImageRenderer.Render(image.Request, traits, options.Size, out string? detail);
+                if (image.Kind == SynthKind.WrongIdentity)
+                    detail = $"face of {plan.IdentityName(image.DrawnIdentity)}";
+                details[index] = detail;
+                byte[] bytes = Encode(mat, image.Jpeg);
+                File.WriteAllBytes(Path.Combine(root, plan.RelativePath(image).Replace('/', Path.DirectorySeparatorChar)), bytes);
+            });
+        }
+        catch (AggregateException e)
+        {
+            // Several threads may fail the same way (a full disk): report the first failure as itself.
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
 
         var truth = BuildTruth(options, plan, identities, details, complete: true);
         truth.Save(truthPath);
