@@ -8,6 +8,7 @@ internal static class CliCommands
     public static IEnumerable<Command> All()
     {
         yield return DemoCommand.Create();
+        yield return SynthCommand.Create();
         yield return BenchCommand.Create();
     }
 }

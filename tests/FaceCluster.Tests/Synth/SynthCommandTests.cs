@@ -1,0 +1,142 @@
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.FaceSet.Synth;
+using FaceCluster.Coordinator.Cli;
+
+namespace FaceCluster.Tests.Synth;
+
+[Trait("Tier", "unit")]
+public class SynthCommandTests
+{
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliApp.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string[] SmallArgs(string dir, params string[] extra) =>
+        ["synth", "--out", dir, "--identities", "3", "--per-identity", "8", "--bad-fraction", "0.25", "--seed", "4", "--size", "16", .. extra];
+
+    [Theory]
+    [InlineData("--identities", "0", "--identities 0")]
+    [InlineData("--identities", "-3", "--identities -3")]
+    [InlineData("--per-identity", "0", "--per-identity 0")]
+    [InlineData("--bad-fraction", "1", "--bad-fraction 1")]
+    [InlineData("--bad-fraction", "-0.1", "--bad-fraction -0.1")]
+    [InlineData("--bad-fraction", "1.5", "--bad-fraction 1.5")]
+    [InlineData("--hard-fraction", "1", "--hard-fraction 1")]
+    [InlineData("--size", "15", "--size 15")]
+    [InlineData("--size", "2000", "--size 2000")]
+    [InlineData("--holdout-per-identity", "-1", "--holdout-per-identity -1")]
+    [InlineData("--jpeg-fraction", "1.2", "--jpeg-fraction 1.2")]
+    public void Bad_flag_values_are_refused_with_a_usage_error_naming_flag_and_value(string flag, string value, string expected)
+    {
+        using var temp = new SynthTempDir();
+        var (code, _, err) = Cli(["synth", "--out", temp.Set(), flag, value]);
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Contains(expected, err);
+        Assert.DoesNotContain("internal error", err);
+        Assert.False(Directory.Exists(temp.Set()), "a refused run created the output folder");
+        Assert.False(File.Exists(SynthTruth.PathFor(temp.Set())));
+    }
+
+    [Fact]
+    public void Too_few_good_images_per_identity_is_refused_naming_the_values()
+    {
+        using var temp = new SynthTempDir();
+        var (code, _, err) = Cli("synth", "--out", temp.Set(), "--identities", "4", "--per-identity", "6", "--bad-fraction", "0.5");
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Contains("--per-identity 6", err);
+        Assert.Contains("--bad-fraction 0.5", err);
+        Assert.Contains("at least 3", err);
+        Assert.False(Directory.Exists(temp.Set()));
+    }
+
+    [Fact]
+    public void Synth_prints_a_summary_with_counts_truth_path_and_time()
+    {
+        using var temp = new SynthTempDir();
+        string sheet = Path.Combine(temp.Root, "sheet.png");
+        var (code, output, err) = Cli(SmallArgs(temp.Set(), "--holdout-per-identity", "2", "--contact-sheet", sheet));
+        Assert.True(code == ExitCodes.Ok, err);
+        Assert.Contains("3 identities", output);
+        Assert.Contains("24 images", output);
+        Assert.Contains("bad 6", output);
+        Assert.Contains("not-a-face", output);
+        Assert.Contains("hard 1", output);
+        Assert.Contains(SynthTruth.PathFor(temp.Set()), output);
+        Assert.Contains("holdout: 6 clean images", output);
+        Assert.Contains("took", output);
+        Assert.True(new FileInfo(sheet).Length > 1000, "the contact sheet was not written");
+    }
+
+    [Fact]
+    public void A_contact_sheet_inside_the_face_set_is_refused()
+    {
+        using var temp = new SynthTempDir();
+        var (code, _, err) = Cli(SmallArgs(temp.Set(), "--contact-sheet", Path.Combine(temp.Set(), "sheet.png")));
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Contains("--contact-sheet", err);
+        Assert.False(Directory.Exists(temp.Set()));
+    }
+
+    [Fact]
+    public void A_non_empty_out_folder_is_refused_without_force()
+    {
+        using var temp = new SynthTempDir();
+        Directory.CreateDirectory(temp.Set());
+        string precious = Path.Combine(temp.Set(), "precious.txt");
+        File.WriteAllText(precious, "mine");
+
+        var (code, _, err) = Cli(SmallArgs(temp.Set()));
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains(temp.Set(), err);
+        Assert.Contains("--force", err);
+
+        // --force without a truth file cannot tell what synth wrote, so it deletes nothing.
+        (code, _, err) = Cli(SmallArgs(temp.Set(), "--force"));
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("nothing was deleted", err);
+        Assert.Equal("mine", File.ReadAllText(precious));
+    }
+
+    [Fact]
+    public void Force_replaces_an_earlier_generation_and_refuses_when_foreign_files_are_mixed_in()
+    {
+        using var temp = new SynthTempDir();
+        Assert.Equal(ExitCodes.Ok, Cli(SmallArgs(temp.Set(), "--holdout-per-identity", "2")).Code);
+        Assert.Equal(ExitCodes.UserError, Cli(SmallArgs(temp.Set())).Code);
+
+        // Replace with fewer images and no holdout: every old file and the old holdout folder go.
+        var (code, output, err) = Cli("synth", "--out", temp.Set(), "--identities", "2", "--per-identity", "5", "--bad-fraction", "0.2", "--size", "16", "--force");
+        Assert.True(code == ExitCodes.Ok, err);
+        Assert.Contains("deleted 30 files", output);
+        var truth = SynthTruth.Load(SynthTruth.PathFor(temp.Set()));
+        var onDisk = Directory.EnumerateFiles(temp.Set(), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(temp.Set(), f).Replace('\\', '/')).Order().ToList();
+        Assert.Equal(truth.Files.Select(f => f.Path).Order(), onDisk);
+        Assert.Equal(["person-01", "person-02"], Directory.GetDirectories(temp.Set()).Select(Path.GetFileName).Order());
+        Assert.False(Directory.Exists(temp.Set() + ".holdout"));
+
+        // A file synth did not write: --force refuses and deletes nothing.
+        string foreign = Path.Combine(temp.Set(), "person-01", "my-photo.png");
+        File.WriteAllText(foreign, "not synth");
+        (code, _, err) = Cli(SmallArgs(temp.Set(), "--force"));
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains("person-01/my-photo.png", err);
+        Assert.True(File.Exists(foreign));
+        Assert.All(truth.Files, f => Assert.True(File.Exists(Path.Combine(temp.Set(), f.Path)), $"{f.Path} was deleted by a refused --force"));
+    }
+
+    [Fact]
+    public void A_truth_file_that_is_not_synth_is_never_overwritten()
+    {
+        using var temp = new SynthTempDir();
+        string truthPath = SynthTruth.PathFor(temp.Set());
+        File.WriteAllText(truthPath, "{\"hello\": 1}");
+        var (code, _, err) = Cli(SmallArgs(temp.Set(), "--force"));
+        Assert.Equal(ExitCodes.UserError, code);
+        Assert.Contains(truthPath, err);
+        Assert.Equal("{\"hello\": 1}", File.ReadAllText(truthPath));
+    }
+}
