@@ -8,6 +8,7 @@ internal static class CliCommands
     public static IEnumerable<Command> All()
     {
         yield return DemoCommand.Create();
+        yield return ScanCommand.Create();
         yield return BenchCommand.Create();
     }
 }
