@@ -1,0 +1,77 @@
+using OpenCvSharp;
+
+namespace FaceCluster.Common.FaceSet;
+
+/// <summary>
+/// Validates one image file: readable, non-empty, a known signature whose structure is complete,
+/// decodable, 8- or 16-bit integer samples with 1, 3 or 4 channels, and both sides at least the minimum.
+/// Checks run in that order; the first failure is the reject reason.
+/// </summary>
+public static class FaceImageProbe
+{
+    /// <summary>Reads and validates a file. I/O and permission errors give <see cref="RejectReason.Unreadable"/>.</summary>
+    public static ImageProbeResult ProbeFile(string path, int minSide = 16)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ImageProbeResult.Rejected(RejectReason.Unreadable, e.Message);
+        }
+        return Probe(bytes, minSide);
+    }
+
+    /// <summary>Validates the bytes of an image file.</summary>
+    public static ImageProbeResult Probe(ReadOnlySpan<byte> data, int minSide = 16)
+    {
+        if (data.Length == 0) return ImageProbeResult.Rejected(RejectReason.ZeroBytes, "the file is empty");
+        var structure = ImageStructure.Inspect(data);
+        var format = structure.Format;
+        if (structure.Problem is { } problem) return ImageProbeResult.Rejected(problem, structure.Detail, format);
+        if (!IsSupported(structure.DeclaredBitDepth, structure.DeclaredChannels, declared: true))
+            return ImageProbeResult.Rejected(RejectReason.UnsupportedDepth,
+                $"{format} stores {Describe(structure.DeclaredBitDepth, structure.DeclaredChannels)}; supported: 8- or 16-bit samples with 1, 3 or 4 channels",
+                format, 0, 0, structure.DeclaredChannels, structure.DeclaredBitDepth);
+
+        OpenCvLog.EnsureQuiet();
+        using var mat = Decode(data);
+        if (mat is null || mat.Empty())
+            return ImageProbeResult.Rejected(RejectReason.NotAnImage, $"{format} header, but the decoder cannot read the image data", format);
+        int width = mat.Width, height = mat.Height, channels = mat.Channels();
+        int depth = mat.Depth() switch { MatType.CV_8U => 8, MatType.CV_16U => 16, _ => 0 };
+        if (!IsSupported(depth, channels, declared: false))
+            return ImageProbeResult.Rejected(RejectReason.UnsupportedDepth,
+                $"decoded {format} has {Describe(depth, channels)} (OpenCV depth {mat.Depth()}); supported: 8- or 16-bit samples with 1, 3 or 4 channels",
+                format, width, height, channels, depth);
+        if (width < minSide || height < minSide)
+            return ImageProbeResult.Rejected(RejectReason.TooSmall, $"{width}x{height} px, below the minimum side of {minSide} px",
+                format, width, height, channels, depth);
+        return new ImageProbeResult(null, "", format, width, height, channels, depth);
+    }
+
+    private static Mat? Decode(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            return Cv2.ImDecode(data, ImreadModes.Unchanged);
+        }
+        catch (OpenCVException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Depth 0 / channels 0 mean "the header does not say" and pass the declared check.</summary>
+    private static bool IsSupported(int bitDepth, int channels, bool declared)
+    {
+        bool depthOk = bitDepth is 8 or 16 || (declared && bitDepth == 0);
+        bool channelsOk = channels is 1 or 3 or 4 || (declared && channels == 0);
+        return depthOk && channelsOk;
+    }
+
+    private static string Describe(int bitDepth, int channels)
+        => $"{(bitDepth == 0 ? "non-integer or unknown" : bitDepth + "-bit")} samples with {channels} channel{(channels == 1 ? "" : "s")}";
+}
