@@ -122,7 +122,7 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
                 throw new AllReduceFailedException(
                     $"cannot join ring generation {generation} as rank {myRank}: stale generation, this endpoint has already joined generation {_latestGeneration}",
                     predecessorEndpoint, generation, -1);
-            if (_slots.ContainsKey(generation))
+            if (_slots.TryGetValue(generation, out var existing) && !existing.Closed)
                 throw new InvalidOperationException($"ring generation {generation} is already being joined on this endpoint");
             _latestGeneration = generation;
             foreach (RingSlot old in _slots.Values.Where(s => s.Generation < generation).ToList())
@@ -150,11 +150,14 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
         catch (Exception) when (!connect.IsCompletedSuccessfully || !accept.IsCompletedSuccessfully) { }
         lock (_gate)
         {
-            if (_slots.TryGetValue(generation, out var current) && current == slot) _slots.Remove(generation);
+            // The slot stays (closed) until a newer generation replaces it: a late connection for this generation
+            // still authenticates and then learns that the join is over, instead of waiting for its timeout.
+            slot.Closed = true;
         }
         Socket? toSuccessor = connect.IsCompletedSuccessfully ? connect.Result : null;
+        // After Closed is set no socket can arrive any more, so this is the final answer.
         Socket? fromPredecessor = slot.Accepted.Task.IsCompletedSuccessfully ? slot.Accepted.Task.Result : null;
-        if (toSuccessor is not null && fromPredecessor is not null && accept.IsCompletedSuccessfully)
+        if (toSuccessor is not null && fromPredecessor is not null)
         {
             _logger.LogInformation("Joined ring generation {Generation} as rank {Rank} of {Size}: sending to {Successor}, receiving from {Predecessor}",
                 generation, myRank, size, successorEndpoint, predecessorEndpoint);
@@ -447,6 +450,8 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
                 verdict = slot.Generation < _latestGeneration ? HandshakeRejection.StaleGeneration : HandshakeRejection.UnknownGeneration;
             else if (slot.Taken)
                 verdict = HandshakeRejection.DuplicateConnection;
+            else if (slot.Closed)
+                verdict = HandshakeRejection.JoinEnded;
             else
             {
                 slot.Taken = true;
@@ -461,7 +466,7 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
         }
         lock (_gate)
         {
-            if (_slots.TryGetValue(slot.Generation, out var current) && current == slot && slot.Accepted.TrySetResult(socket))
+            if (_slots.TryGetValue(slot.Generation, out var current) && current == slot && !slot.Closed && slot.Accepted.TrySetResult(socket))
             {
                 _logger.LogDebug("Accepted predecessor {Remote} for ring generation {Generation} rank {Rank}", who, slot.Generation, slot.Rank);
                 return true;
@@ -575,7 +580,9 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
         public int PredecessorRank { get; } = predecessorRank;
         public ulong Fingerprint { get; } = fingerprint;
         public TaskCompletionSource<Socket> Accepted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        /// <summary>Guarded by the endpoint's gate.</summary>
+        /// <summary>The predecessor's connection was accepted. Guarded by the endpoint's gate.</summary>
         public bool Taken { get; set; }
+        /// <summary>The local join has ended (formed or failed); nothing more is accepted. Guarded by the endpoint's gate.</summary>
+        public bool Closed { get; set; }
     }
 }

@@ -78,6 +78,7 @@ internal static class HandshakeProtocol
         HandshakeRejection.TooManyConnections => "too many connections in progress",
         HandshakeRejection.Timeout => "the handshake timed out",
         HandshakeRejection.ProtocolViolation => "the peer broke off or garbled the handshake",
+        HandshakeRejection.JoinEnded => "the endpoint's join of that ring generation has already ended",
         _ => $"refusal code {(byte)reason}",
     };
 }

@@ -35,4 +35,6 @@ public enum HandshakeRejection : byte
     Timeout = 14,
     /// <summary>The peer closed the connection or sent malformed data during the handshake.</summary>
     ProtocolViolation = 15,
+    /// <summary>The endpoint's join of that ring generation has already ended (it failed, or the ring was formed).</summary>
+    JoinEnded = 16,
 }

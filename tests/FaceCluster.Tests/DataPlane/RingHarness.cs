@@ -46,16 +46,15 @@ internal sealed class RingHarness : IDisposable
     }
 
     /// <summary>Creates n endpoints and joins them all to one ring.</summary>
-    public static RingHarness Start(int n, DataPlaneOptions? options = null, TimeSpan? timeout = null, long generation = 1)
+    public static async Task<RingHarness> StartAsync(int n, DataPlaneOptions? options = null, TimeSpan? timeout = null, long generation = 1)
     {
         var harness = Create(n, options, generation);
         try
         {
             TimeSpan limit = timeout ?? TimeSpan.FromSeconds(10);
             var joins = Enumerable.Range(0, n).Select(r => harness.Endpoints[r].JoinRingAsync(harness.Spec, r, limit)).ToArray();
-            if (!Task.WaitAll(joins, HangGuard))
-                throw new TimeoutException($"joining a ring of {n} did not finish within {HangGuard}");
-            harness.Sessions = joins.Select(j => j.Result).ToArray();
+            await WithinGuard(Task.WhenAll(joins));
+            harness.Sessions = await Task.WhenAll(joins);
             return harness;
         }
         catch
