@@ -79,6 +79,8 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             w.Write(m.GlobalBatch); w.Write(m.SamplesPerSecond); w.Write(m.Workers, WriteWorkerStatus);
         }, r => new ClusterStatus(r.ReadString(), r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadDouble(), r.ReadArray(ReadWorkerStatus)));
 
+        RegisterLedgerCodecs();
+
     }
 
     public ProtocolSerializer(ExtendedActorSystem system) : base(system) { }

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using FaceCluster.Common.Models.Training;
+using FaceCluster.Common.Randomness;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+
+namespace FaceCluster.GpuWorker.Devices;
+
+/// <summary>
+/// A short calibration on the run's own model: the samples per second of the training step, and the largest
+/// local batch that fits, found by probing (doubling until the device runs out of memory, or until the CPU's
+/// memory budget or the cap). Probing never changes the replica's weights.
+/// </summary>
+public static class DeviceCalibrator
+{
+    public sealed record Result(double SamplesPerSecond, int MaxBatch);
+
+    /// <summary>Default probe caps: GPUs are probed up to 4096, the CPU up to 256 (each probe on a CPU costs seconds).</summary>
+    public static int DefaultCap(WorkerDevice device) => device.Kind == "cpu" ? 256 : 4096;
+
+    public static Result Calibrate(ReplicaTrainer trainer, WorkerDevice device, int maxBatchOverride, ILogger log)
+    {
+        int size = trainer.Model.Preset.ImageSize;
+        int labels = trainer.Model.Labels.Count;
+        bool targets = trainer.Model.BatchKind == Common.Models.BatchKind.Reconstruction;
+        int cap = maxBatchOverride > 0 ? maxBatchOverride : DefaultCap(device);
+
+        // Throughput: one warm-up step, then timed steps at a moderate batch.
+        int probeBatch = Math.Min(16, cap);
+        var batch = RandomBatch(probeBatch, size, labels, targets);
+        trainer.ComputeGradients(batch, probeBatch);
+        var watch = Stopwatch.StartNew();
+        int reps = 0;
+        do { trainer.ComputeGradients(batch, probeBatch); reps++; } while (watch.Elapsed < TimeSpan.FromMilliseconds(300) && reps < 20);
+        double sps = probeBatch * reps / watch.Elapsed.TotalSeconds;
+        trainer.AbandonStep();
+
+        // Largest batch: double until it fails or would not fit.
+        int fits = probeBatch;
+        long before = HostInfo.ResidentBytes();
+        for (int b = Math.Min(probeBatch * 2, cap); b > fits; b = Math.Min(b * 2, cap))
+        {
+            if (device.Kind == "cpu")
+            {
+                long perSample = Math.Max(1, (HostInfo.ResidentBytes() - before) / Math.Max(1, fits));
+                if ((long)b * perSample * 2 > HostInfo.AvailableMemoryBytes()) break;
+            }
+            try
+            {
+                trainer.ComputeGradients(RandomBatch(b, size, labels, targets), b);
+                fits = b;
+            }
+            catch (Exception e) when (IsOutOfMemory(e))
+            {
+                log.LogInformation("Device {Device}: batch {Batch} does not fit ({Message})", device, b, e.Message.Split('\n')[0]);
+                break;
+            }
+            finally
+            {
+                trainer.AbandonStep();
+            }
+        }
+        if (device.Kind == "cuda") ReleaseCudaCache();
+        log.LogInformation("Device {Device}: {Sps:F1} samples/s at batch {Probe}, largest batch {Max}", device, sps, probeBatch, fits);
+        return new Result(sps, fits);
+    }
+
+    private static bool IsOutOfMemory(Exception e) =>
+        e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e is OutOfMemoryException;
+
+    private static void ReleaseCudaCache()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+    }
+
+    private static TrainBatch RandomBatch(int count, int size, int labels, bool targets)
+    {
+        var rng = new DeterministicRng(12345);
+        int n = count * 3 * size * size;
+        var inputs = new float[n];
+        for (int i = 0; i < n; i++) inputs[i] = (float)rng.NextDouble();
+        return new TrainBatch(count, size, Enumerable.Range(0, count).ToArray(),
+            Enumerable.Range(0, count).Select(i => (long)(i % labels)).ToArray(), inputs, targets ? inputs : null);
+    }
+}

@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.Models;
+using FaceCluster.Common.Models.Training;
+using FaceCluster.Common.Planning;
+using FaceCluster.Common.Protocol;
+using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Common.Randomness;
+using FaceCluster.Common.Torch;
+using FaceCluster.GpuWorker.Devices;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+
+namespace FaceCluster.GpuWorker.Training;
+
+/// <summary>
+/// One worker's replica and its training loop, on one dedicated thread (libtorch work and dispose scopes stay
+/// on that thread). It outlives actor systems: a worker that rejoins after a coordinator restart keeps its
+/// replica. Its actor hands it plans; it runs steps autonomously, synchronised with its peers by the
+/// all-reduce, and reports each completed step.
+/// </summary>
+public sealed class WorkerEngine : IDisposable
+{
+    private readonly BlockingCollection<Action> _work = new();
+    private readonly Thread _thread;
+    private readonly ILogger _log;
+    private readonly byte[] _secret;
+    private ReplicaTrainer? _trainer;
+    private IFaceSetView? _faceSet;
+    private RunSpec? _run;
+    private long _stopAt = long.MaxValue;
+    private long _stopGeneration = -1;
+    private long _abortGeneration = -1;
+    private RingSession? _ring;
+    private readonly object _ringGate = new();
+    private byte[]? _publishedState;
+    private long _publishedStep = -1;
+    private volatile bool _disposed;
+
+    public WorkerEngine(WorkerEngineOptions options, WorkerDevice device, DataPlaneEndpoint endpoint, byte[] secret, ILogger logger)
+    {
+        Options = options;
+        Device = device;
+        Endpoint = endpoint;
+        _secret = secret;
+        _log = logger;
+        _thread = new Thread(Loop) { IsBackground = true, Name = "train-" + options.WorkerId };
+        _thread.Start();
+        Endpoint.SetStateProvider(() =>
+        {
+            var state = Volatile.Read(ref _publishedState);
+            return state == null ? null : new StateSnapshot(Interlocked.Read(ref _publishedStep), state);
+        });
+    }
+
+    public WorkerEngineOptions Options { get; }
+    public string WorkerId => Options.WorkerId;
+    public WorkerDevice Device { get; }
+    public DataPlaneEndpoint Endpoint { get; }
+    public RunSpec? Run => _run;
+
+    /// <summary>Updates applied by the replica; -1 before the run is configured.</summary>
+    public long ReplicaStep => _trainer?.Step ?? -1;
+
+    /// <summary>True while a segment runs.</summary>
+    public bool Busy { get; private set; }
+
+    private void Loop()
+    {
+        foreach (var item in _work.GetConsumingEnumerable())
+        {
+            try { item(); }
+            catch (Exception e) { _log.LogError(e, "Worker {Worker}: unexpected error on the training thread", WorkerId); }
+        }
+    }
+
+    private Task<T> OnThread<T>(Func<T> body)
+    {
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_disposed) { tcs.SetException(new ObjectDisposedException(nameof(WorkerEngine))); return tcs.Task; }
+        _work.Add(() =>
+        {
+            try { tcs.SetResult(body()); }
+            catch (Exception e) { tcs.SetException(e); }
+        });
+        return tcs.Task;
+    }
+
+    /// <summary>Builds the replica for <paramref name="run"/> (same seed on every worker: identical initial weights).</summary>
+    public Task<string> Configure(RunSpec run, IFaceSetView faceSet) => OnThread(() =>
+    {
+        if (_run != null && _trainer != null && SameModel(_run, run))
+        {
+            _faceSet = faceSet; // rejoining the same run keeps the replica and its step
+            _run = run;
+            return _trainer.ParameterChecksum();
+        }
+        TorchRuntime.EnsureLoaded();
+        TorchRuntime.SetThreads(Options.Threads);
+        _trainer?.Model.Dispose();
+        _trainer?.Dispose();
+        var preset = ModelPreset.Parse(run.Preset);
+        var model = FaceModelFactory.Create(FaceModelFactory.ParseKind(run.ModelKind), preset, run.Labels, run.Seed, run.SsimWeight);
+        _trainer = new ReplicaTrainer(model, Device.Device, new TrainerOptions(run.LearningRate));
+        _faceSet = faceSet;
+        _run = run;
+        _log.LogInformation("Worker {Worker}: {Kind} model, preset {Preset}, {Parameters:N0} parameters on {Device}",
+            WorkerId, run.ModelKind, preset.Name, _trainer.ParameterCount, Device);
+        return _trainer.ParameterChecksum();
+    });
+
+    private static bool SameModel(RunSpec a, RunSpec b) =>
+        a.RunId == b.RunId && a.ModelKind == b.ModelKind && a.Preset == b.Preset && a.Labels.SequenceEqual(b.Labels) && a.Seed == b.Seed;
+
+    /// <summary>Measures throughput on the run's model and probes the largest batch that fits.</summary>
+    public Task<DeviceReport> Calibrate() => OnThread(() =>
+    {
+        var trainer = _trainer ?? throw new InvalidOperationException("configure the run before calibrating");
+        var result = DeviceCalibrator.Calibrate(trainer, Device, Options.MaxBatch, _log);
+        return new DeviceReport(Device.Kind, Device.Index, Device.Vendor, Device.Name, Device.MemoryBytes, result.SamplesPerSecond, result.MaxBatch, Device.Note);
+    });
+
+    /// <summary>Serves the replica's state on the data plane (for a checkpoint, or a peer that resyncs).</summary>
+    public Task<StateReady> PublishState() => OnThread(() =>
+    {
+        var trainer = _trainer ?? throw new InvalidOperationException("no replica to publish");
+        var bytes = trainer.ExportState();
+        Interlocked.Exchange(ref _publishedStep, trainer.Step);
+        Volatile.Write(ref _publishedState, bytes);
+        return new StateReady(WorkerId, trainer.Step, Endpoint.AdvertisedEndpoint, trainer.ParameterChecksum());
+    });
+
+    /// <summary>The replica's parameter checksum.</summary>
+    public Task<string> Checksum() => OnThread(() => _trainer?.ParameterChecksum() ?? "");
+
+    /// <summary>Stop after completing <paramref name="step"/> (0-based index) in <paramref name="generation"/>.</summary>
+    public void StopAt(long generation, long step)
+    {
+        Interlocked.Exchange(ref _stopGeneration, generation);
+        Interlocked.Exchange(ref _stopAt, step);
+    }
+
+    /// <summary>Abandons the running segment of <paramref name="generation"/> (unblocks a waiting all-reduce).</summary>
+    public void Abort(long generation)
+    {
+        Interlocked.Exchange(ref _abortGeneration, generation);
+        lock (_ringGate)
+            if (_ring != null && _ring.Generation == generation) _ring.Dispose();
+    }
+
+    /// <summary>Runs a segment on the training thread; results go to <paramref name="events"/>.</summary>
+    public void StartSegment(SegmentPlan plan, IWorkerEngineEvents events)
+    {
+        if (_disposed) return;
+        _work.Add(() => RunSegment(plan, events));
+    }
+
+    private void RunSegment(SegmentPlan plan, IWorkerEngineEvents events)
+    {
+        var trainer = _trainer;
+        var run = _run;
+        var faceSet = _faceSet;
+        if (trainer == null || run == null || faceSet == null)
+        {
+            events.StepFailed(new StepFailed(WorkerId, plan.Generation, plan.FromStep, -1, "the worker has no replica yet", ""));
+            return;
+        }
+        Busy = true;
+        long step = plan.FromStep;
+        try
+        {
+            if (plan.ResyncFromEndpoint.Length > 0)
+                Resync(trainer, plan);
+            if (trainer.Step != plan.FromStep)
+            {
+                events.StepFailed(new StepFailed(WorkerId, plan.Generation, plan.FromStep, trainer.Step,
+                    $"the replica has applied {trainer.Step} updates but the plan starts at step {plan.FromStep}", ""));
+                return;
+            }
+
+            var idsPerStep = PlanSteps(plan, faceSet, run.Seed);
+            var ring = Endpoint.JoinRing(new RingSpec(plan.Generation, plan.RingEndpoints), plan.Rank, Options.EffectiveAllReduceTimeout);
+            lock (_ringGate) _ring = ring;
+            using var batches = faceSet.CreateBatches(idsPerStep, unchecked(run.Seed ^ (ulong)plan.FromStep * 0x9E3779B97F4A7C15UL ^ (ulong)plan.Rank));
+            double computeMs = 0, waitMs = 0, reduceMs = 0;
+            long samples = 0;
+            int stepsRun = 0;
+            for (int k = 0; k < idsPerStep.Length; k++, step++)
+            {
+                if (Interlocked.Read(ref _abortGeneration) == plan.Generation) throw new OperationCanceledException("aborted by the coordinator");
+                var watch = Stopwatch.StartNew();
+                var batch = batches.Take(CancellationToken.None);
+                double wait = watch.Elapsed.TotalMilliseconds;
+                var result = trainer.ComputeGradients(batch, plan.GlobalBatch);
+                watch.Restart();
+                ring.AllReduceSum(trainer.Gradients, trainer.ParameterCount, step);
+                double reduce = watch.Elapsed.TotalMilliseconds;
+                watch.Restart();
+                trainer.ApplyUpdate();
+                double compute = result.ComputeTime.TotalMilliseconds + watch.Elapsed.TotalMilliseconds;
+                computeMs += compute; waitMs += wait; reduceMs += reduce; samples += batch.Count; stepsRun++;
+                events.StepCompleted(new StepCompleted(WorkerId, plan.Generation, plan.Cycle, step, plan.RingWorkerIds.Length,
+                    result.SampleIds, result.Losses, compute, wait, reduce));
+                if (Interlocked.Read(ref _stopGeneration) == plan.Generation && step >= Interlocked.Read(ref _stopAt))
+                {
+                    step++;
+                    break;
+                }
+            }
+            double sps = computeMs > 0 ? samples / (computeMs / 1000.0) : 0;
+            events.SegmentFinished(new SegmentFinished(WorkerId, plan.Generation, plan.Cycle, trainer.Step, trainer.ParameterChecksum(),
+                sps, stepsRun == 0 ? 0 : computeMs / stepsRun, stepsRun == 0 ? 0 : waitMs / stepsRun, stepsRun == 0 ? 0 : reduceMs / stepsRun));
+        }
+        catch (Exception e) when (e is AllReduceFailedException or OperationCanceledException or ObjectDisposedException or StateTransferException
+                                   or Common.Errors.FaceClusterException or IOException or InvalidDataException)
+        {
+            trainer.AbandonStep();
+            string suspect = e is AllReduceFailedException arf ? arf.PeerEndpoint : "";
+            _log.LogWarning("Worker {Worker}: step {Step} of generation {Generation} abandoned: {Reason}", WorkerId, step, plan.Generation, e.Message);
+            events.StepFailed(new StepFailed(WorkerId, plan.Generation, step, trainer.Step, e.Message, suspect));
+        }
+        finally
+        {
+            lock (_ringGate)
+            {
+                _ring?.Dispose();
+                _ring = null;
+            }
+            Busy = false;
+        }
+    }
+
+    private void Resync(ReplicaTrainer trainer, SegmentPlan plan)
+    {
+        var watch = Stopwatch.StartNew();
+        var snapshot = DataPlaneEndpoint.FetchState(plan.ResyncFromEndpoint, _secret, TimeSpan.FromSeconds(60), logger: _log);
+        trainer.ImportState(snapshot.Payload.Span, $"the state of {plan.ResyncFromEndpoint}");
+        _log.LogInformation("Worker {Worker}: adopted the state of {Peer} at step {Step} ({Bytes:N0} bytes in {Ms:F0} ms)",
+            WorkerId, plan.ResyncFromEndpoint, trainer.Step, snapshot.Payload.Length, watch.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>The ids of every step of the segment, from this rank's shard (deterministic on every worker).</summary>
+    internal static int[][] PlanSteps(SegmentPlan plan, IFaceSetView faceSet, ulong seed)
+    {
+        var shards = ShardAssignment.Split(faceSet.TrainingIds, plan.Excluded, plan.ShardSeed, plan.Cycle, plan.LocalBatches);
+        var weights = new Dictionary<int, float>();
+        for (int i = 0; i < plan.RefeedIds.Length; i++) weights[plan.RefeedIds[i]] = plan.RefeedWeights[i];
+        var sampler = new LocalBatchSampler(shards[plan.Rank], weights,
+            DeterministicRng.Derive(seed, plan.Cycle, plan.FromStep, plan.Rank, plan.LocalBatches.Length));
+        int steps = (int)(plan.ToStep - plan.FromStep);
+        var result = new int[steps][];
+        for (int s = 0; s < steps; s++) result[s] = sampler.Next(plan.LocalBatches[plan.Rank]);
+        return result;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Abort(Interlocked.Read(ref _abortGeneration));
+        lock (_ringGate) _ring?.Dispose();
+        _work.CompleteAdding();
+        _thread.Join(TimeSpan.FromSeconds(30));
+        _trainer?.Model.Dispose();
+        _trainer?.Dispose();
+        Endpoint.SetStateProvider(null);
+    }
+}
