@@ -1,3 +1,4 @@
+using FaceCluster.Common.FaceSet;
 using TorchSharp;
 using static TorchSharp.torch;
 

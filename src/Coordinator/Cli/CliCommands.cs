@@ -10,6 +10,7 @@ internal static class CliCommands
         yield return DemoCommand.Create();
         yield return SynthCommand.Create();
         yield return ScanCommand.Create();
+        yield return TrainCommand.Create();
         yield return BenchCommand.Create();
     }
 }

@@ -22,7 +22,7 @@ public static class DeviceCalibrator
     {
         int size = trainer.Model.Preset.ImageSize;
         int labels = trainer.Model.Labels.Count;
-        bool targets = trainer.Model.BatchKind == Common.Models.BatchKind.Reconstruction;
+        bool targets = trainer.Model.BatchKind == Common.FaceSet.BatchKind.Reconstruction;
         int cap = maxBatchOverride > 0 ? maxBatchOverride : DefaultCap(device);
 
         // Throughput: one warm-up step, then timed steps at a moderate batch.

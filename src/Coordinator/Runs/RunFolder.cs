@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.IO;
+
+namespace FaceCluster.Coordinator.Runs;
+
+/// <summary>
+/// A run folder: manifest, ledger, checkpoints, quarantine, previews and the cluster's secret. One coordinator
+/// owns it at a time: opening it takes an exclusive lock (flock), so a second coordinator on the same folder
+/// refuses with a message that names the first.
+/// </summary>
+public sealed class RunFolder : IDisposable
+{
+    private FileStream? _lock;
+
+    private RunFolder(string root) => Root = root;
+
+    public string Root { get; }
+    public string ManifestPath => Path.Combine(Root, "manifest.json");
+    public string LedgerPath => Path.Combine(Root, "ledger.db");
+    public string CheckpointsDirectory => Path.Combine(Root, "checkpoints");
+    public string QuarantineDirectory => Path.Combine(Root, "quarantine");
+    public string PreviewsDirectory => Path.Combine(Root, "previews");
+    public string SecretPath => Path.Combine(Root, "cluster.secret");
+    public string TokenPath => Path.Combine(Root, "api.token");
+    private string LockPath => Path.Combine(Root, ".lock");
+    private string OwnerPath => Path.Combine(Root, ".lock.owner");
+
+    /// <summary>Creates the folder if needed and takes its lock.</summary>
+    public static RunFolder OpenExclusive(string path, string role = "coordinator")
+    {
+        string root = Path.GetFullPath(path);
+        try { Directory.CreateDirectory(root); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FaceClusterException($"cannot create the run folder {root}: {e.Message}");
+        }
+        var folder = new RunFolder(root);
+        try
+        {
+            folder._lock = new FileStream(folder.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            string owner = "another process";
+            try { owner = File.ReadAllText(folder.OwnerPath).Trim(); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw new FaceClusterException($"the run folder {root} is in use by {owner}; stop it first (one coordinator per run folder)", ExitCodes.Locked);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new FaceClusterException($"cannot lock the run folder {root}: {e.Message}");
+        }
+        try { File.WriteAllText(folder.OwnerPath, $"{role} pid {Environment.ProcessId} on {Environment.MachineName} since {DateTime.UtcNow:u}"); }
+        catch (IOException) { }
+        return folder;
+    }
+
+    /// <summary>An existing run folder, read-only and without the lock (queries of a stopped or running run).</summary>
+    public static RunFolder OpenShared(string path)
+    {
+        string root = Path.GetFullPath(path);
+        if (!Directory.Exists(root)) throw new FaceClusterException($"no run folder at {root}");
+        return new RunFolder(root);
+    }
+
+    /// <summary>
+    /// The cluster's shared secret: read from <paramref name="secretFile"/> when given, else from the run folder,
+    /// else generated into the run folder (mode 600). Workers on other hosts need the same file (--secret-file).
+    /// </summary>
+    public byte[] LoadOrCreateSecret(string? secretFile)
+    {
+        if (secretFile != null) return ReadSecret(secretFile);
+        if (File.Exists(SecretPath)) return ReadSecret(SecretPath);
+        var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+        DurableFiles.WriteAllText(SecretPath, secret + "\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(SecretPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return System.Text.Encoding.UTF8.GetBytes(secret);
+    }
+
+    /// <summary>Reads a secret file: its trimmed content is the secret (at least 16 characters).</summary>
+    public static byte[] ReadSecret(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path).Trim(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FaceClusterException($"--secret-file {path}: {e.Message}");
+        }
+        if (text.Length < 16) throw new FaceClusterException($"--secret-file {path}: the secret must be at least 16 characters");
+        return System.Text.Encoding.UTF8.GetBytes(text);
+    }
+
+    public void Dispose()
+    {
+        if (_lock == null) return;
+        try { File.Delete(OwnerPath); } catch (IOException) { }
+        _lock.Dispose();
+        _lock = null;
+    }
+}

@@ -1,0 +1,52 @@
+using FaceCluster.Common.FaceSet;
+using FaceCluster.Common.Models;
+using FaceCluster.Common.Torch;
+
+namespace FaceCluster.Coordinator.Runs;
+
+/// <summary>Everything `facecluster train` (an embedded coordinator and local workers) is told.</summary>
+public sealed record TrainRunOptions
+{
+    public required string DataDir { get; init; }
+    public required string RunDir { get; init; }
+    public int Workers { get; init; } = 1;
+    public int Cycles { get; init; } = 10;
+    public int StepsPerCycle { get; init; } = 50;
+    public int GlobalBatch { get; init; } = 32;
+    public ModelPreset Preset { get; init; } = ModelPreset.Tiny;
+    public ModelKind Model { get; init; } = ModelKind.Autoencoder;
+    public DeviceSpec Device { get; init; } = DeviceSpec.Cpu;
+    /// <summary>libtorch threads per worker; 0 = the cores divided among the workers.</summary>
+    public int Threads { get; init; }
+    public ulong Seed { get; init; } = 1;
+    public double? LearningRate { get; init; }
+    public double SsimWeight { get; init; }
+    public bool Augment { get; init; } = true;
+    public bool Resume { get; init; }
+    public string? InitEncoder { get; init; }
+    public IReadOnlyDictionary<string, string> InitDecoders { get; init; } = new Dictionary<string, string>();
+    public ScanOptions Scan { get; init; } = ScanOptions.Default;
+    public int KeepCheckpoints { get; init; } = 3;
+    public string? SecretFile { get; init; }
+    public int MaxBatch { get; init; }
+    public TimeSpan FailureGrace { get; init; } = TimeSpan.FromSeconds(3);
+    public long DecodedCacheBytes { get; init; } = 512L << 20;
+
+    public long TotalSteps => (long)Cycles * StepsPerCycle;
+
+    public void Validate()
+    {
+        static void Positive(int v, string flag) { if (v < 1) throw new Common.Errors.FaceClusterException($"{flag} must be at least 1, got {v}", Common.Errors.ExitCodes.UsageError); }
+        Positive(Workers, "--workers");
+        Positive(Cycles, "--cycles");
+        Positive(StepsPerCycle, "--steps-per-cycle");
+        Positive(GlobalBatch, "--batch");
+        Positive(KeepCheckpoints, "--keep-checkpoints");
+        if (Threads < 0) throw new Common.Errors.FaceClusterException($"--threads must be 0 (automatic) or more, got {Threads}", Common.Errors.ExitCodes.UsageError);
+        if (SsimWeight < 0 || !double.IsFinite(SsimWeight)) throw new Common.Errors.FaceClusterException($"--ssim-weight must be 0 or more, got {SsimWeight}", Common.Errors.ExitCodes.UsageError);
+        if (GlobalBatch < Workers) throw new Common.Errors.FaceClusterException($"--batch {GlobalBatch} is smaller than --workers {Workers}: every worker needs at least one sample per step", Common.Errors.ExitCodes.UsageError);
+        if (Resume && (InitEncoder != null || InitDecoders.Count > 0))
+            throw new Common.Errors.FaceClusterException("--resume continues a run from its own checkpoint; --init-encoder/--init-decoder start a new one: use one or the other", Common.Errors.ExitCodes.UsageError);
+        Scan.Validate();
+    }
+}
