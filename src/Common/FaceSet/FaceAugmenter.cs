@@ -134,12 +134,13 @@ public sealed class FaceAugmenter : IDisposable
 
     private static Mat HsvLut(int hueSteps, double saturation)
     {
-        var table = new byte[256 * 3];
+        var table = new Vec3b[256];
         for (int v = 0; v < 256; v++)
         {
-            table[v * 3] = (byte)(v < 180 ? ((v + hueSteps) % 180 + 180) % 180 : v);
-            table[v * 3 + 1] = (byte)Math.Clamp(Math.Round(v * saturation), 0, 255);
-            table[v * 3 + 2] = (byte)v;
+            table[v] = new Vec3b(
+                (byte)(v < 180 ? ((v + hueSteps) % 180 + 180) % 180 : v),
+                (byte)Math.Clamp(Math.Round(v * saturation), 0, 255),
+                (byte)v);
         }
         var lut = new Mat(1, 256, MatType.CV_8UC3);
         lut.SetArray(table);
