@@ -18,6 +18,6 @@ internal static class BenchCommand
 
     private static IEnumerable<Command> Subcommands()
     {
-        yield break;
+        yield return Bench.BenchLoaderCommand.Create();
     }
 }

@@ -93,6 +93,28 @@ public class FaceAugmenterTests
     }
 
     [Fact]
+    public void Colour_matrix_keeps_grey_under_hue_rotation_and_desaturates_to_luma()
+    {
+        using var grey = new Mat(2, 2, MatType.CV_8UC3, new Scalar(90, 90, 90));
+        using var rotated = new Mat();
+        using (var hue = FaceAugmenter.ColourMatrix(37, 1, 1, 0)) Cv2.Transform(grey, rotated, hue);
+        Assert.Equal(new Vec3b(90, 90, 90), rotated.At<Vec3b>(1, 1));
+
+        using var colour = new Mat(2, 2, MatType.CV_8UC3, new Scalar(200, 100, 50)); // B, G, R
+        using var flat = new Mat();
+        using (var desaturate = FaceAugmenter.ColourMatrix(0, 0, 1, 0)) Cv2.Transform(colour, flat, desaturate);
+        byte luma = (byte)Math.Round(0.114 * 200 + 0.587 * 100 + 0.299 * 50);
+        Assert.Equal(new Vec3b(luma, luma, luma), flat.At<Vec3b>(0, 0));
+
+        using var same = new Mat();
+        using (var identity = FaceAugmenter.ColourMatrix(0, 1, 1, 0)) Cv2.Transform(colour, same, identity);
+        Assert.Equal(new Vec3b(200, 100, 50), same.At<Vec3b>(0, 0));
+        using var brighter = new Mat();
+        using (var contrast = FaceAugmenter.ColourMatrix(0, 1, 2, 10.25)) Cv2.Transform(colour, brighter, contrast);
+        Assert.Equal(new Vec3b(255, 83, 0), brighter.At<Vec3b>(0, 0)); // 2x - 127.5 + 10.25, saturated
+    }
+
+    [Fact]
     public void Wrong_input_size_is_refused()
     {
         using var face = TestImages.Face(40, 40, 6);

@@ -78,6 +78,21 @@ public class FaceImageDecoderTests
     }
 
     [Fact]
+    public void A_large_jpeg_decoded_at_reduced_scale_matches_a_full_decode()
+    {
+        using var big = TestImages.Face(512, 384, 8);
+        var jpg = TestImages.Encode(big, ".jpg");
+        using var reduced = FaceImageDecoder.Decode(jpg, 64);
+        AssertBgr8(reduced, 64);
+        using var full = Cv2.ImDecode(jpg, ImreadModes.Color);
+        using var reference = FaceImageDecoder.CropResizeSquare(full, 64);
+        using var diff = new Mat();
+        Cv2.Absdiff(reduced, reference, diff);
+        var mean = Cv2.Mean(diff);
+        Assert.True(mean.Val0 + mean.Val1 + mean.Val2 < 3 * 6, $"reduced decode differs by {mean}");
+    }
+
+    [Fact]
     public void Shrinking_uses_area_interpolation()
     {
         // A 1-pixel checkerboard shrunk 4x: area averaging gives flat mid-grey; nearest/linear would alias.
