@@ -101,6 +101,29 @@ public class BatchPipelineTests
     }
 
     [Fact]
+    public void Recycled_arrays_are_reused_without_changing_results()
+    {
+        using var d = new TempFolder();
+        var samples = BuildSet(d);
+        var source = new LocalFaceImageSource(d.Path);
+        List<HostBatch> plain;
+        using (var p = new BatchPipeline(source, samples, null, Size, BatchKind.Reconstruction, AugmentOptions.Default, 3, Batches(samples, 4, 8), workers: 2, depth: 1))
+            plain = TakeAll(p);
+        using var recycling = new BatchPipeline(source, samples, null, Size, BatchKind.Reconstruction, AugmentOptions.Default, 3, Batches(samples, 4, 8), workers: 2, depth: 1);
+        var seen = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        int reused = 0;
+        for (int k = 0; k < 8; k++)
+        {
+            var b = recycling.Take()!;
+            if (!seen.Add(b.Inputs)) reused++;
+            Assert.Equal(plain[k].Inputs, b.Inputs);
+            Assert.Equal(plain[k].Targets, b.Targets);
+            recycling.Recycle(b);
+        }
+        Assert.True(reused > 0, "no array was reused");
+    }
+
+    [Fact]
     public void A_file_damaged_mid_training_is_reported_and_its_slot_filled_from_the_same_batch()
     {
         using var d = new TempFolder();

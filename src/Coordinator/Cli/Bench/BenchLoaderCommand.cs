@@ -108,12 +108,16 @@ internal static class BenchLoaderCommand
         int[] Ids(long k) => Enumerable.Range(0, batch).Select(n => order[(int)((k * batch + n) % order.Length)]).ToArray();
         using var pipeline = new BatchPipeline(source, samples, cache, size, BatchKind.Reconstruction, AugmentOptions.Default,
             baseSeed: 1, Ids, workers);
-        for (long k = 0; k < warmupBatches; k++) pipeline.Take();
+        for (long k = 0; k < warmupBatches; k++) pipeline.Recycle(pipeline.Take()!);
         long images = 0;
         var cpu0 = Environment.CpuUsage.TotalTime;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < duration)
-            images += pipeline.Take()!.Count;
+        {
+            var taken = pipeline.Take()!;
+            images += taken.Count;
+            pipeline.Recycle(taken);
+        }
         var result = new Measurement(images, clock.Elapsed.TotalSeconds, (Environment.CpuUsage.TotalTime - cpu0).TotalSeconds);
         return result;
     }
