@@ -24,7 +24,8 @@ namespace FaceCluster.Common.FaceSet;
 /// so losses are credited to the image actually trained on. A batch in which every sample fails is dropped
 /// (each failure is still reported) and <see cref="Take"/> moves on to the next batch.
 /// </para>
-/// <para>Take is for one consumer thread. Dispose stops and joins all threads.</para>
+/// <para>Take is for one consumer thread. <see cref="Recycle"/> returns a used batch's arrays for reuse.
+/// Dispose stops and joins all threads.</para>
 /// </summary>
 public sealed class BatchPipeline : IDisposable
 {
@@ -42,6 +43,8 @@ public sealed class BatchPipeline : IDisposable
     private readonly Thread _planner;
     private readonly Thread[] _workers;
     private readonly object _takeGate = new();
+    private readonly ConcurrentBag<float[]> _free = new();
+    private int _freeCount;
     private long _badSamples;
     private int _disposed;
     private bool _stopping;
@@ -144,6 +147,38 @@ public sealed class BatchPipeline : IDisposable
         }
     }
 
+    /// <summary>
+    /// Hands a taken batch's float arrays back for reuse by later batches (optional: without it every batch
+    /// allocates new arrays, which at thousands of images a second is mostly garbage-collector work).
+    /// The batch must not be used afterwards.
+    /// </summary>
+    public void Recycle(HostBatch batch)
+    {
+        if (batch.ImageSize != ImageSize) return;
+        Give(batch.Inputs);
+        if (batch.Targets is not null) Give(batch.Targets);
+    }
+
+    private void Give(float[] array)
+    {
+        if (Interlocked.Increment(ref _freeCount) > 2 * (Depth + 2))
+        {
+            Interlocked.Decrement(ref _freeCount);
+            return;
+        }
+        _free.Add(array);
+    }
+
+    private float[] Rent(int length)
+    {
+        while (_free.TryTake(out var array))
+        {
+            Interlocked.Decrement(ref _freeCount);
+            if (array.Length == length) return array;
+        }
+        return new float[length];
+    }
+
     private void PlanLoop()
     {
         try
@@ -159,13 +194,14 @@ public sealed class BatchPipeline : IDisposable
                 catch (Exception e)
                 {
                     _logger.LogError(e, "The batch callback failed for batch {Batch}", k);
-                    var failed = new Pending(k, [], 0, Kind) { Error = e };
+                    var failed = new Pending(k, [], 0, [], null) { Error = e };
                     failed.Done.Set();
                     _planned.Add(failed);
                     return;
                 }
                 if (ids is null) return;
-                var batch = new Pending(k, ids, ImageSize, Kind);
+                int length = ids.Length * 3 * ImageSize * ImageSize;
+                var batch = new Pending(k, ids, ImageSize, Rent(length), Kind == BatchKind.Reconstruction ? Rent(length) : null);
                 _planned.Add(batch);
                 if (ids.Length == 0) Finish(batch);
                 for (int n = 0; n < ids.Length; n++) _work.Add((batch, n));
@@ -357,14 +393,14 @@ public sealed class BatchPipeline : IDisposable
 
     private sealed class Pending
     {
-        public Pending(long index, int[] requested, int imageSize, BatchKind kind)
+        public Pending(long index, int[] requested, int imageSize, float[] inputs, float[]? targets)
         {
             Index = index;
             Requested = requested;
             Actual = (int[])requested.Clone();
             Stride = 3 * imageSize * imageSize;
-            Inputs = new float[requested.Length * Stride];
-            Targets = kind == BatchKind.Reconstruction ? new float[requested.Length * Stride] : null;
+            Inputs = inputs;
+            Targets = targets;
             Failures = new (RejectReason, string)?[requested.Length];
             Remaining = requested.Length;
         }

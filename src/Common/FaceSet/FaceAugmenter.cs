@@ -4,17 +4,16 @@ namespace FaceCluster.Common.FaceSet;
 
 /// <summary>
 /// Augments one face the faceswap way. From a size×size BGR image it makes the TARGET: a random affine
-/// transform (rotation, scale, shift, horizontal flip in one warp), then colour jitter (contrast and
-/// brightness, then hue and saturation in HSV). The warped INPUT is the target pushed through faceswap's
-/// random warp: a grid of control points (5×5 by default) spanning the image is displaced with Gaussian
-/// noise, interpolated to a dense map and applied with remap, so the network learns to undo the warp.
+/// transform (rotation, scale, shift, horizontal flip in one warp), then colour jitter (hue rotation about
+/// the grey axis, saturation about the luma, contrast about mid-grey, brightness: one 3x4 colour matrix).
+/// The warped INPUT is the target pushed through faceswap's random warp: a grid of control points (5×5 by
+/// default) spanning the image is displaced with Gaussian noise, interpolated bilinearly to a dense map and
+/// applied with remap, so the network learns to undo the warp.
 /// The same seed always gives the same result. Thread-safe: one instance can serve many threads.
 /// </summary>
 public sealed class FaceAugmenter : IDisposable
 {
-    private readonly Mat _interp;   // size × grid: bilinear weights, grid points on the first and last pixel
-    private readonly Mat _baseX;    // size × size: x
-    private readonly Mat _baseY;    // size × size: y
+    private readonly Mat _identityMap; // size × size CV_32FC2: (x, y) of every pixel
 
     public FaceAugmenter(int imageSize, AugmentOptions options)
     {
@@ -22,25 +21,12 @@ public sealed class FaceAugmenter : IDisposable
         options.Validate();
         ImageSize = imageSize;
         Options = options;
-        int s = imageSize, g = options.WarpGridPoints;
-        var weights = new float[s * g];
-        for (int x = 0; x < s; x++)
-        {
-            double u = x * (g - 1) / (double)(s - 1);
-            int i0 = Math.Min((int)Math.Floor(u), g - 2);
-            double f = u - i0;
-            weights[x * g + i0] = (float)(1 - f);
-            weights[x * g + i0 + 1] = (float)f;
-        }
-        _interp = new Mat(s, g, MatType.CV_32FC1);
-        _interp.SetArray(weights);
-        var row = new float[s];
-        for (int x = 0; x < s; x++) row[x] = x;
-        using var rowMat = new Mat(1, s, MatType.CV_32FC1);
-        rowMat.SetArray(row);
-        _baseX = new Mat();
-        Cv2.Repeat(rowMat, s, 1, _baseX);
-        _baseY = _baseX.T().ToMat();
+        int s = imageSize;
+        var xy = new Vec2f[s * s];
+        for (int y = 0; y < s; y++)
+            for (int x = 0; x < s; x++) xy[y * s + x] = new Vec2f(x, y);
+        _identityMap = new Mat(s, s, MatType.CV_32FC2);
+        _identityMap.SetArray(xy);
     }
 
     public int ImageSize { get; }
@@ -75,9 +61,9 @@ public sealed class FaceAugmenter : IDisposable
         double saturation = 1 + rng.Symmetric(o.SaturationRange);
 
         // Geometry: one affine warp (rotation and scale about the centre, shift, then the flip).
-        if (angle == 0 && scale == 1 && shiftX == 0 && shiftY == 0 && !flip)
-            source.CopyTo(target);
-        else
+        using var warpedGeometry = new Mat();
+        Mat geometric = source;
+        if (angle != 0 || scale != 1 || shiftX != 0 || shiftY != 0 || flip)
         {
             double c = (s - 1) / 2.0;
             using var m = Cv2.GetRotationMatrix2D(new Point2f((float)c, (float)c), angle, scale);
@@ -89,21 +75,19 @@ public sealed class FaceAugmenter : IDisposable
                 m.Set(0, 1, -m.At<double>(0, 1));
                 m.Set(0, 2, s - 1 - m.At<double>(0, 2));
             }
-            Cv2.WarpAffine(source, target, m, new Size(s, s), InterpolationFlags.Linear, BorderTypes.Reflect101);
+            Cv2.WarpAffine(source, warpedGeometry, m, new Size(s, s), InterpolationFlags.Linear, BorderTypes.Replicate);
+            geometric = warpedGeometry;
         }
 
-        // Colour: contrast about mid-grey and brightness in one pass, then hue/saturation through a LUT in HSV.
-        if (contrast != 1 || brightness != 0)
-            target.ConvertTo(target, MatType.CV_8UC3, contrast, 127.5 * (1 - contrast) + brightness);
-        int hueSteps = (int)Math.Round(hue / 2); // OpenCV 8-bit hue: 0..179, 2 degrees a step
-        if (hueSteps != 0 || saturation != 1)
+        // Colour: hue rotation, saturation, contrast about mid-grey and brightness are all linear in BGR,
+        // so they are applied together as one 3x4 colour matrix (one pass, saturating to 8 bits).
+        if (hue != 0 || saturation != 1 || contrast != 1 || brightness != 0)
         {
-            using var hsv = new Mat();
-            using var lut = HsvLut(hueSteps, saturation);
-            Cv2.CvtColor(target, hsv, ColorConversionCodes.BGR2HSV);
-            Cv2.LUT(hsv, lut, hsv);
-            Cv2.CvtColor(hsv, target, ColorConversionCodes.HSV2BGR);
+            using var colour = ColourMatrix(hue, saturation, contrast, brightness);
+            Cv2.Transform(geometric, target, colour);
         }
+        else
+            geometric.CopyTo(target);
 
         if (warpedInput is null) return;
         if (!o.RandomWarp || o.WarpStrength == 0)
@@ -111,45 +95,57 @@ public sealed class FaceAugmenter : IDisposable
             target.CopyTo(warpedInput);
             return;
         }
+        // Faceswap's random warp: displace a grid × grid lattice of control points with Gaussian noise,
+        // interpolate the displacements over every pixel (bilinear resize), add them to the identity map.
         int g = o.WarpGridPoints;
         double sigma = o.WarpStrength * s;
-        var noise = new float[g * g];
-        using var mapX = new Mat();
-        using var mapY = new Mat();
-        using var grid = new Mat(g, g, MatType.CV_32FC1);
-        using var half = new Mat();
-        using var dense = new Mat();
+        var noise = new Vec2f[g * g];
+        for (int i = 0; i < noise.Length; i++)
+            noise[i] = new Vec2f((float)(rng.NextGaussian() * sigma), (float)(rng.NextGaussian() * sigma));
+        using var grid = new Mat(g, g, MatType.CV_32FC2);
+        grid.SetArray(noise);
+        using var map = new Mat();
+        Cv2.Resize(grid, map, new Size(s, s), 0, 0, InterpolationFlags.Linear);
+        Cv2.Add(map, _identityMap, map);
         using var none = new Mat();
-        foreach (var (map, baseMap) in new[] { (mapX, _baseX), (mapY, _baseY) })
-        {
-            for (int i = 0; i < noise.Length; i++) noise[i] = (float)(rng.NextGaussian() * sigma);
-            grid.SetArray(noise);
-            // dense = W · grid · Wᵀ: bilinear interpolation of the displaced grid over every pixel.
-            Cv2.Gemm(_interp, grid, 1, none, 0, half);
-            Cv2.Gemm(half, _interp, 1, none, 0, dense, GemmFlags.B_T);
-            Cv2.Add(baseMap, dense, map);
-        }
-        Cv2.Remap(target, warpedInput, mapX, mapY, InterpolationFlags.Linear, BorderTypes.Replicate);
+        Cv2.Remap(target, warpedInput, map, none, InterpolationFlags.Linear, BorderTypes.Replicate);
     }
 
-    private static Mat HsvLut(int hueSteps, double saturation)
+    /// <summary>
+    /// The 3x4 BGR colour matrix: rotate hue by <paramref name="hueDegrees"/> about the grey axis, scale
+    /// saturation about the luma (Rec. 601 weights), then contrast about mid-grey and add brightness.
+    /// </summary>
+    internal static Mat ColourMatrix(double hueDegrees, double saturation, double contrast, double brightness)
     {
-        var table = new byte[256 * 3];
-        for (int v = 0; v < 256; v++)
+        double a = hueDegrees * Math.PI / 180, cos = Math.Cos(a), sin = Math.Sin(a);
+        double t = (1 - cos) / 3, r = Math.Sqrt(1.0 / 3) * sin;
+        // Rotation about the grey axis (1,1,1)/sqrt(3). In B, G, R order the turn runs the other way than in
+        // R, G, B, which does not matter: the angle is drawn symmetrically.
+        double[,] hue =
         {
-            table[v * 3] = (byte)(v < 180 ? ((v + hueSteps) % 180 + 180) % 180 : v);
-            table[v * 3 + 1] = (byte)Math.Clamp(Math.Round(v * saturation), 0, 255);
-            table[v * 3 + 2] = (byte)v;
+            { cos + t, t - r, t + r },
+            { t + r, cos + t, t - r },
+            { t - r, t + r, cos + t },
+        };
+        double[] luma = [0.114, 0.587, 0.299];
+        var m = new Mat(3, 4, MatType.CV_64FC1);
+        for (int row = 0; row < 3; row++)
+        {
+            for (int col = 0; col < 3; col++)
+            {
+                // (saturation * I + (1 - saturation) * luma-rows) * hue
+                double v = 0;
+                for (int k = 0; k < 3; k++)
+                {
+                    double sat = (row == k ? saturation : 0) + (1 - saturation) * luma[k];
+                    v += sat * hue[k, col];
+                }
+                m.Set(row, col, contrast * v);
+            }
+            m.Set(row, 3, 127.5 * (1 - contrast) + brightness);
         }
-        var lut = new Mat(1, 256, MatType.CV_8UC3);
-        lut.SetArray(table);
-        return lut;
+        return m;
     }
 
-    public void Dispose()
-    {
-        _interp.Dispose();
-        _baseX.Dispose();
-        _baseY.Dispose();
-    }
+    public void Dispose() => _identityMap.Dispose();
 }

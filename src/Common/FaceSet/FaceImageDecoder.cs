@@ -23,10 +23,11 @@ public static class FaceImageDecoder
         var structure = ImageStructure.Inspect(data);
         if (structure.Problem is { } problem) throw new FaceImageException(problem, $"{name}: {structure.Detail}");
         OpenCvLog.EnsureQuiet();
+        var mode = ReducedJpegMode(structure, size);
         Mat decoded;
         try
         {
-            decoded = Cv2.ImDecode(data, ImreadModes.Unchanged);
+            decoded = Cv2.ImDecode(data, mode);
         }
         catch (OpenCVException e)
         {
@@ -36,9 +37,27 @@ public static class FaceImageDecoder
         {
             if (decoded.Empty())
                 throw new FaceImageException(RejectReason.NotAnImage, $"{name}: {structure.Format} header, but the decoder cannot read the image data");
+            if (decoded.Type() == MatType.CV_8UC3)
+                return CropResizeSquare(decoded, size);
             using var bgr = ToBgr8(decoded, name);
             return CropResizeSquare(bgr, size);
         }
+    }
+
+    /// <summary>
+    /// A JPEG much larger than the input size is decoded at 1/2, 1/4 or 1/8 scale by the JPEG decoder itself
+    /// (DCT scaling, far cheaper than decoding in full), keeping the shorter side at or above the input size
+    /// so the final resize still shrinks. Everything else is decoded unchanged (alpha, 16 bits, no EXIF rotation).
+    /// </summary>
+    private static ImreadModes ReducedJpegMode(ImageStructure structure, int size)
+    {
+        if (structure.Format != FaceImageFormat.Jpeg || structure.DeclaredWidth == 0 || structure.DeclaredHeight == 0)
+            return ImreadModes.Unchanged;
+        int side = Math.Min(structure.DeclaredWidth, structure.DeclaredHeight);
+        if (side / 8 >= size) return ImreadModes.ReducedColor8 | ImreadModes.IgnoreOrientation;
+        if (side / 4 >= size) return ImreadModes.ReducedColor4 | ImreadModes.IgnoreOrientation;
+        if (side / 2 >= size) return ImreadModes.ReducedColor2 | ImreadModes.IgnoreOrientation;
+        return ImreadModes.Unchanged;
     }
 
     /// <summary>

@@ -16,6 +16,10 @@ public static class FaceSplit
         if (contentHashHex.Length < 16)
             throw new ArgumentException($"content hash '{contentHashHex}' is shorter than 16 hex digits", nameof(contentHashHex));
         ulong head = ulong.Parse(contentHashHex.AsSpan(0, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-        return head / TwoTo64 < valFraction;
+        if (!(valFraction > 0)) return false;
+        // Exact in integers: head / 2^64 < f  <=>  head < f * 2^64 (a double multiplied by a power of two is
+        // exact)  <=>  head < ceil(f * 2^64). Converting head to double instead would round near the threshold.
+        double threshold = Math.Ceiling(valFraction * TwoTo64);
+        return threshold >= TwoTo64 || head < (ulong)threshold;
     }
 }

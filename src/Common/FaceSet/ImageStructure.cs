@@ -13,9 +13,12 @@ internal readonly record struct ImageStructure(
     RejectReason? Problem,
     string Detail,
     int DeclaredBitDepth,
-    int DeclaredChannels)
+    int DeclaredChannels,
+    int DeclaredWidth = 0,
+    int DeclaredHeight = 0)
 {
-    private static ImageStructure Ok(FaceImageFormat format, int depth = 0, int channels = 0) => new(format, null, "", depth, channels);
+    private static ImageStructure Ok(FaceImageFormat format, int depth = 0, int channels = 0, int width = 0, int height = 0)
+        => new(format, null, "", depth, channels, width, height);
     private static ImageStructure Bad(FaceImageFormat format, RejectReason reason, string detail) => new(format, reason, detail, 0, 0);
 
     public static FaceImageFormat DetectFormat(ReadOnlySpan<byte> d)
@@ -49,7 +52,7 @@ internal readonly record struct ImageStructure(
     private static ImageStructure InspectJpeg(ReadOnlySpan<byte> d)
     {
         const FaceImageFormat F = FaceImageFormat.Jpeg;
-        int n = d.Length, i = 2, bitDepth = 0, channels = 0;
+        int n = d.Length, i = 2, bitDepth = 0, channels = 0, width = 0, height = 0;
         while (true)
         {
             // Find the next marker: 0xFF (possibly several fill bytes) followed by a non-zero code.
@@ -60,7 +63,7 @@ internal readonly record struct ImageStructure(
             if (i >= n) return Bad(F, RejectReason.Truncated, $"JPEG data ends at byte {n} without the EOI marker (FFD9)");
             byte marker = d[i++];
             if (marker == 0x00) continue; // stray stuffed byte outside entropy data: keep looking
-            if (marker == 0xD9) return Ok(F, bitDepth, channels);
+            if (marker == 0xD9) return Ok(F, bitDepth, channels, width, height);
             if (marker is (>= 0xD0 and <= 0xD8) or 0x01) continue; // standalone markers
             if (i + 2 > n) return Bad(F, RejectReason.Truncated, $"JPEG segment FF{marker:X2} cut short at byte {n}");
             int length = BinaryPrimitives.ReadUInt16BigEndian(d[i..]);
@@ -70,6 +73,8 @@ internal readonly record struct ImageStructure(
             if (isFrame && length >= 8)
             {
                 bitDepth = d[i + 2];
+                height = BinaryPrimitives.ReadUInt16BigEndian(d[(i + 3)..]);
+                width = BinaryPrimitives.ReadUInt16BigEndian(d[(i + 5)..]);
                 channels = d[i + 7];
             }
             i += length;

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace FaceCluster.Common.FaceSet;
 
 /// <summary>
@@ -8,5 +10,6 @@ namespace FaceCluster.Common.FaceSet;
 /// </summary>
 public sealed record ManifestChanges(int Added, int Removed, int Changed, int Touched, int Reused, int Hashed, int Probed)
 {
+    [JsonIgnore]
     public bool Any => Added + Removed + Changed + Touched > 0;
 }

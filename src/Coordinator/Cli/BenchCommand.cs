@@ -18,6 +18,7 @@ internal static class BenchCommand
 
     private static IEnumerable<Command> Subcommands()
     {
+        yield return Bench.BenchLoaderCommand.Create();
         yield return Bench.BenchAllReduceCommand.Create();
     }
 }

@@ -25,14 +25,27 @@ internal sealed class TempFolder : IDisposable
     public void Dispose()
     {
         if (!Directory.Exists(Path)) return;
-        if (!OperatingSystem.IsWindows())
-        {
-            const UnixFileMode all = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-            foreach (var entry in new DirectoryInfo(Path).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 }))
-                if (entry.LinkTarget is null)
-                    try { File.SetUnixFileMode(entry.FullName, all); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
+        if (!OperatingSystem.IsWindows()) RestorePermissions(Path);
         Directory.Delete(Path, recursive: true);
+    }
+
+    /// <summary>Makes every folder and file below <paramref name="dir"/> accessible again, without following links
+    /// (tests create link loops).</summary>
+    private static void RestorePermissions(string dir)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        const UnixFileMode all = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        try { File.SetUnixFileMode(dir, all); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        IEnumerable<FileSystemInfo> entries;
+        try { entries = new DirectoryInfo(dir).GetFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true }); }
+        catch (IOException) { return; }
+        catch (UnauthorizedAccessException) { return; }
+        foreach (var entry in entries)
+        {
+            if (entry.LinkTarget is not null) continue;
+            if (entry is DirectoryInfo) RestorePermissions(entry.FullName);
+            else try { File.SetUnixFileMode(entry.FullName, all); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
     }
 
     /// <summary>True when running as root (root reads files whatever their mode).</summary>

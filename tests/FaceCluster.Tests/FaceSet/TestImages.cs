@@ -26,7 +26,15 @@ internal static class TestImages
     /// <summary>Encodes with the format of the extension (any case).</summary>
     public static byte[] Encode(Mat image, string extension)
     {
-        Cv2.ImEncode(extension.ToLowerInvariant(), image, out var bytes);
+        string ext = extension.ToLowerInvariant();
+        if (ext == ".pgm" && image.Channels() == 3)
+        {
+            using var gray = new Mat();
+            Cv2.CvtColor(image, gray, ColorConversionCodes.BGR2GRAY);
+            return Encode(gray, ext);
+        }
+        Cv2.ImEncode(ext, image, out var bytes);
+        if (bytes.Length == 0) throw new InvalidOperationException($"OpenCV wrote nothing for {ext} ({image.Type()})");
         return bytes;
     }
 

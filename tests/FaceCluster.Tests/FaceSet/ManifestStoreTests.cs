@@ -1,0 +1,209 @@
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.FaceSet;
+
+namespace FaceCluster.Tests.FaceSet;
+
+[Trait("Tier", "unit")]
+public class ManifestStoreTests
+{
+    private static readonly ScanOptions Options = new(MinImages: 2, ValFraction: 0.25, MinSide: 16);
+
+    /// <summary>alice/0..3.bmp and bob/0..2.bmp (uncompressed BMP: same size for any content).</summary>
+    private static void BuildSet(TempFolder data)
+    {
+        for (int i = 0; i < 4; i++) data.Write($"alice/{i}.bmp", TestImages.FaceBytes(".bmp", i));
+        for (int i = 0; i < 3; i++) data.Write($"bob/{i}.bmp", TestImages.FaceBytes(".bmp", 10 + i));
+    }
+
+    private static Dictionary<string, (long, DateTime)> Snapshot(string dir)
+        => Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => f, f => (new FileInfo(f).Length, File.GetLastWriteTimeUtc(f)));
+
+    [Fact]
+    public void First_scan_builds_second_reuses_without_hashing_and_the_data_folder_is_untouched()
+    {
+        using var data = new TempFolder();
+        using var runs = new TempFolder("fc-runs");
+        BuildSet(data);
+        var before = Snapshot(data.Path);
+        string run = runs.Combine("r1");
+
+        var first = ManifestStore.LoadOrBuild(data.Path, run, Options);
+        Assert.Equal(ManifestAction.Built, first.Action);
+        Assert.Null(first.RebuildReason);
+        Assert.Equal(7, first.Changes.Added);
+        Assert.Equal(7, first.Changes.Hashed);
+        Assert.Equal(Path.Combine(run, "manifest.json"), first.ManifestPath);
+        Assert.Equal(["manifest.json"], Directory.GetFiles(run).Select(Path.GetFileName));
+        Assert.Equal(Enumerable.Range(0, 7), first.Manifest.Samples.Select(s => s.Id));
+        Assert.Equal(data.Path, first.Manifest.DataRoot);
+        DateTime written = File.GetLastWriteTimeUtc(first.ManifestPath);
+
+        var second = ManifestStore.LoadOrBuild(data.Path, run, Options);
+        Assert.Equal(ManifestAction.Reused, second.Action);
+        Assert.Equal(new ManifestChanges(0, 0, 0, 0, 7, 0, 0), second.Changes);
+        Assert.Equal(first.Manifest.ManifestHash, second.Manifest.ManifestHash);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(first.ManifestPath));
+
+        Assert.Equal(before, Snapshot(data.Path));
+    }
+
+    [Fact]
+    public void The_saved_manifest_round_trips()
+    {
+        using var data = new TempFolder();
+        using var runs = new TempFolder("fc-runs");
+        BuildSet(data);
+        data.Write("alice/bad.jpg", []);
+        data.Write("carl/only.bmp", TestImages.FaceBytes(".bmp", 40));
+        var built = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
+        var loaded = ManifestStore.Load(Path.Combine(runs.Path, "manifest.json"));
+        Assert.Equal(built.Samples, loaded.Samples);
+        Assert.Equal(built.Rejected, loaded.Rejected);
+        Assert.Equal(built.Options, loaded.Options);
+        Assert.Equal((built.DataRoot, built.NextId, built.ManifestHash, built.FormatVersion),
+                     (loaded.DataRoot, loaded.NextId, loaded.ManifestHash, loaded.FormatVersion));
+        var carl = Assert.Single(loaded.ExcludedIdentities);
+        Assert.Equal(("carl", 1), (carl.Identity, carl.UsableImages));
+        Assert.Equal(built.ExcludedIdentities[0].Samples, carl.Samples);
+    }
+
+    [Fact]
+    public void Touch_keeps_the_entry_content_change_of_the_same_size_is_detected()
+    {
+        using var data = new TempFolder();
+        using var runs = new TempFolder("fc-runs");
+        BuildSet(data);
+        var first = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
+        var original = first.Samples.Single(s => s.RelativePath == "alice/1.bmp");
+
+        // Touch: new time, same bytes -> hashed again, not probed, entry kept with the new time.
+        string touched = data.Combine("alice", "1.bmp");
+        File.SetLastWriteTimeUtc(touched, new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+        var afterTouch = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options);
+        Assert.Equal(ManifestAction.Updated, afterTouch.Action);
+        Assert.Equal(new ManifestChanges(0, 0, 0, 1, 6, 1, 0), afterTouch.Changes);
+        var kept = afterTouch.Manifest.Samples.Single(s => s.RelativePath == "alice/1.bmp");
+        Assert.Equal(original with { MtimeUtcTicks = kept.MtimeUtcTicks }, kept);
+        Assert.Equal(new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc).Ticks, kept.MtimeUtcTicks);
+        Assert.Equal(first.ManifestHash, afterTouch.Manifest.ManifestHash);
+        Assert.Equal(ManifestAction.Reused, ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Action);
+
+        // New content of exactly the same size: detected, probed, same id, new hash.
+        string changed = data.Combine("bob", "2.bmp");
+        long size = new FileInfo(changed).Length;
+        File.WriteAllBytes(changed, TestImages.FaceBytes(".bmp", 99));
+        Assert.Equal(size, new FileInfo(changed).Length);
+        File.SetLastWriteTimeUtc(changed, new DateTime(2021, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var afterChange = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options);
+        Assert.Equal(ManifestAction.Updated, afterChange.Action);
+        Assert.Equal((1, 1, 1, 0), (afterChange.Changes.Changed, afterChange.Changes.Hashed, afterChange.Changes.Probed, afterChange.Changes.Touched));
+        var before = first.Samples.Single(s => s.RelativePath == "bob/2.bmp");
+        var after = afterChange.Manifest.Samples.Single(s => s.RelativePath == "bob/2.bmp");
+        Assert.Equal(before.Id, after.Id);
+        Assert.NotEqual(before.ContentHash, after.ContentHash);
+        Assert.NotEqual(first.ManifestHash, afterChange.Manifest.ManifestHash);
+    }
+
+    [Fact]
+    public void Added_files_get_new_ids_and_ids_of_removed_files_are_never_reused()
+    {
+        using var data = new TempFolder();
+        using var runs = new TempFolder("fc-runs");
+        BuildSet(data);
+        var first = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
+        var ids = first.Samples.ToDictionary(s => s.RelativePath, s => s.Id);
+        Assert.Equal(6, ids["bob/2.bmp"]);
+
+        File.Delete(data.Combine("bob", "2.bmp"));     // the highest id
+        File.Delete(data.Combine("alice", "0.bmp"));
+        data.Write("alice/new.bmp", TestImages.FaceBytes(".bmp", 50));
+        data.Write("alice/broken.bmp", []);
+        var second = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options);
+        Assert.Equal(ManifestAction.Updated, second.Action);
+        Assert.Equal((2, 2, 2), (second.Changes.Added, second.Changes.Removed, second.Changes.Hashed));
+        var now = second.Manifest.Samples.ToDictionary(s => s.RelativePath, s => s.Id);
+        Assert.Equal(7, now["alice/new.bmp"]);
+        foreach (var (path, id) in now)
+            if (path != "alice/new.bmp") Assert.Equal(ids[path], id);
+        Assert.Equal(8, second.Manifest.NextId);
+        Assert.Contains(second.Manifest.Rejected, r => r.RelativePath == "alice/broken.bmp" && r.Reason == RejectReason.ZeroBytes);
+
+        // Removing the newest file and adding another: 7 is not handed out again.
+        File.Delete(data.Combine("alice", "new.bmp"));
+        data.Write("alice/newer.bmp", TestImages.FaceBytes(".bmp", 51));
+        var third = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
+        Assert.Equal(8, third.Samples.Single(s => s.RelativePath == "alice/newer.bmp").Id);
+        // The rejected file is not probed again while unchanged.
+        Assert.Equal(ManifestAction.Reused, ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Action);
+    }
+
+    [Fact]
+    public void Changed_options_a_moved_folder_or_a_damaged_manifest_rebuild_and_keep_ids()
+    {
+        using var data = new TempFolder();
+        using var runs = new TempFolder("fc-runs");
+        BuildSet(data);
+        var first = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
+        var ids = first.Samples.ToDictionary(s => s.RelativePath, s => s.Id);
+
+        var rebuilt = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options with { ValFraction = 0.5 });
+        Assert.Equal(ManifestAction.Built, rebuilt.Action);
+        Assert.Contains("options changed", rebuilt.RebuildReason);
+        Assert.Equal(7, rebuilt.Changes.Probed);
+        Assert.Equal(ids, rebuilt.Manifest.Samples.ToDictionary(s => s.RelativePath, s => s.Id));
+        Assert.All(rebuilt.Manifest.Samples, s => Assert.Equal(FaceSplit.IsValidation(s.ContentHash, 0.5), s.IsValidation));
+
+        string manifestPath = Path.Combine(runs.Path, "manifest.json");
+        File.WriteAllText(manifestPath, "{ this is not json");
+        var fromDamaged = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options);
+        Assert.Equal(ManifestAction.Built, fromDamaged.Action);
+        Assert.Contains("cannot be read", fromDamaged.RebuildReason);
+
+        // Hand-edited content hash: the manifest hash no longer matches, so it is not trusted.
+        File.WriteAllText(manifestPath, File.ReadAllText(manifestPath).Replace(first.Samples[0].ContentHash, new string('0', 64)));
+        var fromEdited = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options);
+        Assert.Equal(ManifestAction.Built, fromEdited.Action);
+        Assert.Contains("does not match", fromEdited.RebuildReason);
+        Assert.Equal(first.ManifestHash, fromEdited.Manifest.ManifestHash);
+
+        string moved = data.Path + "-moved";
+        try
+        {
+            Directory.Move(data.Path, moved);
+            var fromMoved = ManifestStore.LoadOrBuild(moved, runs.Path, Options);
+            Assert.Equal(ManifestAction.Built, fromMoved.Action);
+            Assert.Contains("data folder changed", fromMoved.RebuildReason);
+            Assert.Equal(ids, fromMoved.Manifest.Samples.ToDictionary(s => s.RelativePath, s => s.Id));
+        }
+        finally
+        {
+            if (Directory.Exists(moved)) Directory.Move(moved, data.Path);
+        }
+    }
+
+    [Fact]
+    public void A_run_folder_inside_the_data_folder_is_refused()
+    {
+        using var data = new TempFolder();
+        BuildSet(data);
+        var e = Assert.Throws<FaceClusterException>(() => ManifestStore.LoadOrBuild(data.Path, data.Combine("alice", "run"), Options));
+        Assert.Equal(ExitCodes.UsageError, e.ExitCode);
+        Assert.Contains(data.Path, e.Message);
+        Assert.False(Directory.Exists(data.Combine("alice", "run")));
+    }
+
+    [Fact]
+    public void Manifest_hash_depends_on_ids_paths_identities_and_content()
+    {
+        var a = new FaceSample(0, "x/1.png", "x", new string('a', 64), 10, 1, 32, 32, false);
+        var b = new FaceSample(1, "y/1.png", "y", new string('b', 64), 10, 1, 32, 32, true);
+        string h = FaceManifest.ComputeHash([a, b]);
+        Assert.Equal(h, FaceManifest.ComputeHash([b, a]));
+        Assert.Equal(h, FaceManifest.ComputeHash([a with { MtimeUtcTicks = 5, SizeBytes = 3 }, b]));
+        Assert.NotEqual(h, FaceManifest.ComputeHash([a with { Id = 2 }, b]));
+        Assert.NotEqual(h, FaceManifest.ComputeHash([a with { RelativePath = "x/2.png" }, b]));
+        Assert.NotEqual(h, FaceManifest.ComputeHash([a with { Identity = "z" }, b]));
+        Assert.NotEqual(h, FaceManifest.ComputeHash([a with { ContentHash = new string('c', 64) }, b]));
+    }
+}
