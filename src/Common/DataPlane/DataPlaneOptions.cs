@@ -17,6 +17,12 @@ public sealed record DataPlaneOptions
     /// </summary>
     public int SegmentBytes { get; init; } = 512 * 1024;
 
+    /// <summary>
+    /// Reduce-scatter data is received and added in blocks of this size (at most one segment), so that the
+    /// addition reads the received floats while they are still in cache.
+    /// </summary>
+    public int ReduceBlockBytes { get; init; } = 64 * 1024;
+
     /// <summary>SO_SNDBUF / SO_RCVBUF for every data-plane socket; 0 leaves the kernel's autotuning in charge.</summary>
     public int SocketBufferBytes { get; init; } = 4 * 1024 * 1024;
 
@@ -45,6 +51,8 @@ public sealed record DataPlaneOptions
     {
         if (SegmentBytes is < MinSegmentBytes or > MaxSegmentBytes)
             throw new ArgumentOutOfRangeException(nameof(SegmentBytes), SegmentBytes, $"the data-plane segment size must be between {MinSegmentBytes} and {MaxSegmentBytes} bytes");
+        if (ReduceBlockBytes is < MinSegmentBytes or > MaxSegmentBytes)
+            throw new ArgumentOutOfRangeException(nameof(ReduceBlockBytes), ReduceBlockBytes, $"the reduce block size must be between {MinSegmentBytes} and {MaxSegmentBytes} bytes");
         if (SocketBufferBytes < 0)
             throw new ArgumentOutOfRangeException(nameof(SocketBufferBytes), SocketBufferBytes, "the socket buffer size must be 0 (kernel default) or positive");
         if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout.TotalMilliseconds > int.MaxValue)
