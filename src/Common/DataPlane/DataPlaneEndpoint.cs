@@ -147,7 +147,7 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
         Task first = await Task.WhenAny(connect, accept).ConfigureAwait(false);
         if (!first.IsCompletedSuccessfully) linked.Cancel();
         try { await Task.WhenAll(connect, accept).ConfigureAwait(false); }
-        catch (Exception) when (!connect.IsCompletedSuccessfully || !accept.IsCompletedSuccessfully) { }
+        catch (Exception) { /* each task's outcome is examined below */ }
         lock (_gate)
         {
             // The slot stays (closed) until a newer generation replaces it: a late connection for this generation
