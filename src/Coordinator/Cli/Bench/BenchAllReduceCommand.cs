@@ -132,7 +132,7 @@ internal static class BenchAllReduceCommand
                 $"{n,2} | {ring.Time.Median * 1e3,11:F1}  {algbw,10:F2}  {busbw,10:F2}  {busbw / rawGBps,9:F2}  {ring.Time.CpuSecondsPerIteration * 1e3,6:F0} | {rawRing.Median * 1e3,11:F1}  {rawRingBusbw,10:F2}  {rawRing.CpuSecondsPerIteration * 1e3,6:F0}  {busbw / rawRingBusbw,7:F2} | {ring.BytesSentPerWorker / 1e6,14:F1}  {minimum / 1e6,11:F1}  {ring.BytesSentPerWorker / minimum,8:F4}"));
         }
         output.WriteLine();
-        output.WriteLine("CPU ms: CPU time (user + kernel, all threads of this process) per operation; unlike wall time it barely depends on what else runs on the host.");
+        output.WriteLine("CPU ms: CPU time (user + kernel, all threads of this process) per operation; less sensitive than wall time to other load on the host, though not immune to it.");
         output.WriteLine("Every rank's result was checked bit for bit against the exact sum after every iteration.");
         output.WriteLine("Targets: busbw/raw >= 0.60 (Akka.Remote messages reached about 0.07 of raw); sent/min within 1.10 (the excess is the 40-byte header per segment).");
         output.WriteLine($"Caution, one host: the n ranks share these {Environment.ProcessorCount} CPUs (2n busy threads) and every byte they exchange is copied twice by those CPUs, " +
