@@ -68,7 +68,7 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
         }
         BoundEndpoint = (IPEndPoint)_listener.LocalEndPoint!;
         AdvertisedEndpoint = EndpointAddress.Format(advertisedHost ?? DefaultAdvertisedHost(bindAddress), BoundEndpoint.Port);
-        _connectionSlots = new SemaphoreSlim(_options.MaxPendingHandshakes);
+        _connectionSlots = new SemaphoreSlim(_options.MaxIncomingConnections);
         _acceptLoop = Task.Run(AcceptLoopAsync);
         _logger.LogInformation("Data plane listening on {Bound}, advertised as {Advertised}", EndpointAddress.Format(BoundEndpoint), AdvertisedEndpoint);
     }
@@ -323,7 +323,7 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
             if (!_connectionSlots.Wait(0))
             {
                 _logger.LogWarning("Refused data-plane connection from {Remote}: {Reason} (limit {Limit})",
-                    remote, HandshakeProtocol.Describe(HandshakeRejection.TooManyConnections), _options.MaxPendingHandshakes);
+                    remote, HandshakeProtocol.Describe(HandshakeRejection.TooManyConnections), _options.MaxIncomingConnections);
                 SocketIo.CloseQuietly(socket);
                 continue;
             }

@@ -41,8 +41,8 @@ public sealed record DataPlaneOptions
     /// <summary>How long a state-transfer server waits for a client that stops reading before it gives up.</summary>
     public TimeSpan StateServeIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Incoming connections still in their handshake beyond this number are closed at once.</summary>
-    public int MaxPendingHandshakes { get; init; } = 64;
+    /// <summary>Incoming connections handled at once (in their handshake, or being served state); more are closed at once.</summary>
+    public int MaxIncomingConnections { get; init; } = 64;
 
     /// <summary>Smallest accepted <see cref="SegmentBytes"/>.</summary>
     public const int MinSegmentBytes = 64;
@@ -64,7 +64,7 @@ public sealed record DataPlaneOptions
             throw new ArgumentOutOfRangeException(nameof(HandshakeTimeout), HandshakeTimeout, "the handshake timeout must be positive and under 24 days");
         if (StateServeIdleTimeout <= TimeSpan.Zero || StateServeIdleTimeout.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(StateServeIdleTimeout), StateServeIdleTimeout, "the state-serve idle timeout must be positive and under 24 days");
-        if (MaxPendingHandshakes < 1)
-            throw new ArgumentOutOfRangeException(nameof(MaxPendingHandshakes), MaxPendingHandshakes, "at least one pending handshake must be allowed");
+        if (MaxIncomingConnections < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxIncomingConnections), MaxIncomingConnections, "at least one incoming connection must be allowed");
     }
 }
