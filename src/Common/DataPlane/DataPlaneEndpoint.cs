@@ -68,7 +68,7 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
         }
         BoundEndpoint = (IPEndPoint)_listener.LocalEndPoint!;
         AdvertisedEndpoint = EndpointAddress.Format(advertisedHost ?? DefaultAdvertisedHost(bindAddress), BoundEndpoint.Port);
-        _connectionSlots = new SemaphoreSlim(_options.MaxPendingHandshakes);
+        _connectionSlots = new SemaphoreSlim(_options.MaxIncomingConnections);
         _acceptLoop = Task.Run(AcceptLoopAsync);
         _logger.LogInformation("Data plane listening on {Bound}, advertised as {Advertised}", EndpointAddress.Format(BoundEndpoint), AdvertisedEndpoint);
     }
@@ -147,7 +147,7 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
         Task first = await Task.WhenAny(connect, accept).ConfigureAwait(false);
         if (!first.IsCompletedSuccessfully) linked.Cancel();
         try { await Task.WhenAll(connect, accept).ConfigureAwait(false); }
-        catch (Exception) when (!connect.IsCompletedSuccessfully || !accept.IsCompletedSuccessfully) { }
+        catch (Exception) { /* each task's outcome is examined below */ }
         lock (_gate)
         {
             // The slot stays (closed) until a newer generation replaces it: a late connection for this generation
@@ -323,7 +323,7 @@ public sealed class DataPlaneEndpoint : IDisposable, IAsyncDisposable
             if (!_connectionSlots.Wait(0))
             {
                 _logger.LogWarning("Refused data-plane connection from {Remote}: {Reason} (limit {Limit})",
-                    remote, HandshakeProtocol.Describe(HandshakeRejection.TooManyConnections), _options.MaxPendingHandshakes);
+                    remote, HandshakeProtocol.Describe(HandshakeRejection.TooManyConnections), _options.MaxIncomingConnections);
                 SocketIo.CloseQuietly(socket);
                 continue;
             }

@@ -158,9 +158,15 @@ public sealed class RingSession : IDisposable
             Span<float> target = buffer.AsSpan(item.Offset, item.Length);
             if (item.Phase == RingPlan.ReduceScatter)
             {
-                Span<float> incoming = scratch.AsSpan(0, item.Length);
-                SocketIo.ReadExactly(socket, MemoryMarshal.AsBytes(incoming));
-                TensorPrimitives.Add(target, incoming, target);
+                // Reduce block by block, while the received bytes are still in cache.
+                for (int start = 0; start < item.Length; start += scratch.Length)
+                {
+                    int length = Math.Min(scratch.Length, item.Length - start);
+                    Span<float> incoming = scratch.AsSpan(0, length);
+                    SocketIo.ReadExactly(socket, MemoryMarshal.AsBytes(incoming));
+                    Span<float> into = target.Slice(start, length);
+                    TensorPrimitives.Add(into, incoming, into);
+                }
             }
             else
             {
@@ -182,8 +188,9 @@ public sealed class RingSession : IDisposable
 
     private float[] ScratchFor(RingPlan plan)
     {
-        if (_scratch is null || _scratch.Length < plan.MaxSegmentElements)
-            _scratch = new float[plan.MaxSegmentElements];
+        int elements = Math.Min(plan.MaxSegmentElements, _options.ReduceBlockBytes / sizeof(float));
+        if (_scratch is null || _scratch.Length != elements)
+            _scratch = new float[elements];
         return _scratch;
     }
 

@@ -71,6 +71,31 @@ public class RingFailureTests
     }
 
     [Fact]
+    public async Task Members_that_receive_the_ring_at_different_times_still_form_it()
+    {
+        using var ring = RingHarness.Create(3);
+        var sessions = new RingSession?[3];
+        try
+        {
+            var early = Enumerable.Range(0, 2).Select(r => ring.Endpoints[r].JoinRingAsync(ring.Spec, r, TimeSpan.FromSeconds(20))).ToList();
+            await Task.Delay(500);
+            Assert.DoesNotContain(early, t => t.IsCompleted);
+            var late = ring.Endpoints[2].JoinRingAsync(ring.Spec, 2, TimeSpan.FromSeconds(20));
+            var all = early.Append(late).ToArray();
+            await RingHarness.WithinGuard(Task.WhenAll(all));
+            for (int r = 0; r < 3; r++) sessions[r] = await all[r];
+            float[][] buffers = [[1], [2], [4]];
+            var runs = RingHarness.OnThreads([0, 1, 2], r => { sessions[r]!.AllReduceSum(buffers[r], 1, step: 0); return r; });
+            await RingHarness.WithinGuard(Task.WhenAll(runs));
+            Assert.All(buffers, b => Assert.Equal(7f, b[0]));
+        }
+        finally
+        {
+            foreach (var s in sessions) s?.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Disposing_the_endpoint_disposes_its_sessions_and_the_ring_can_be_rejoined()
     {
         using var ring = await RingHarness.StartAsync(2, timeout: TimeSpan.FromSeconds(5));
