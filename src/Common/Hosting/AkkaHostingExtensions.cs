@@ -47,6 +47,8 @@ public static class AkkaHostingExtensions
               failure-detector.heartbeat-interval = 1s
               shutdown-after-unsuccessful-join-seed-nodes = 60s
               run-coordinated-shutdown-when-down = on
+              # The worker actor says itself, in words, when no coordinator answers its registration.
+              singleton-proxy.log-singleton-identification-failure = off
             }
             akka.coordinated-shutdown.exit-clr = off
             akka.remote.dot-netty.tcp.connection-timeout = 5s

@@ -14,7 +14,7 @@ public sealed class TrainProgress : ICoordinatorObserver
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly object _gate = new();
     private readonly TimeSpan _interval;
-    private TimeSpan _lastPrint = TimeSpan.MinValue;
+    private TimeSpan? _lastPrint;
     private long _firstStep = -1;
     private TimeSpan _firstTime;
 
@@ -34,7 +34,7 @@ public sealed class TrainProgress : ICoordinatorObserver
         {
             if (_firstStep < 0) { _firstStep = step; _firstTime = _clock.Elapsed; }
             var now = _clock.Elapsed;
-            if (now - _lastPrint < _interval && step < totalSteps) return;
+            if (_lastPrint is { } last && now - last < _interval && step < totalSteps) return;
             _lastPrint = now;
             double stepsPerSecond = step > _firstStep ? (step - _firstStep) / (now - _firstTime).TotalSeconds : 0;
             string eta = stepsPerSecond > 0 ? Format(TimeSpan.FromSeconds((totalSteps - step) / stepsPerSecond)) : "?";

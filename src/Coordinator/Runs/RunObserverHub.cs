@@ -17,28 +17,41 @@ public sealed class RunObserverHub : ICoordinatorObserver
     public void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond)
     {
         LastStep = step;
-        foreach (var o in _observers) o.StepCompleted(step, totalSteps, meanLoss, samplesPerSecond);
+        Each(o => o.StepCompleted(step, totalSteps, meanLoss, samplesPerSecond));
     }
 
     public void CycleClosed(long cycle, long step, int pruned, int refed, int quarantinedTotal)
     {
-        foreach (var o in _observers) o.CycleClosed(cycle, step, pruned, refed, quarantinedTotal);
+        Each(o => o.CycleClosed(cycle, step, pruned, refed, quarantinedTotal));
     }
 
     public void CheckpointSaved(long step, string directory)
     {
         LastCheckpoint = directory;
-        foreach (var o in _observers) o.CheckpointSaved(step, directory);
+        Each(o => o.CheckpointSaved(step, directory));
     }
 
     public void Message(string text)
     {
-        foreach (var o in _observers) o.Message(text);
+        Each(o => o.Message(text));
     }
 
     public void Finished(long step, string reason)
     {
-        foreach (var o in _observers) o.Finished(step, reason);
+        Each(o => o.Finished(step, reason));
         _finished.TrySetResult((step, reason));
     }
+
+    /// <summary>A display that throws must not take the coordinator down with it: the run matters more than its progress line.</summary>
+    private void Each(Action<ICoordinatorObserver> notify)
+    {
+        foreach (var o in _observers)
+        {
+            try { notify(o); }
+            catch (Exception e) { ObserverFailures++; LastObserverFailure = e; }
+        }
+    }
+
+    public int ObserverFailures { get; private set; }
+    public Exception? LastObserverFailure { get; private set; }
 }

@@ -98,8 +98,9 @@ public sealed class WorkerEngine : IDisposable
         }
         TorchRuntime.EnsureLoaded();
         TorchRuntime.SetThreads(Options.Threads);
-        _trainer?.Model.Dispose();
+        var previousModel = _trainer?.Model;
         _trainer?.Dispose();
+        previousModel?.Dispose();
         var preset = ModelPreset.Parse(run.Preset);
         var model = FaceModelFactory.Create(FaceModelFactory.ParseKind(run.ModelKind), preset, run.Labels, run.Seed, run.SsimWeight);
         _trainer = new ReplicaTrainer(model, Device.Device, new TrainerOptions(run.LearningRate));
@@ -262,8 +263,9 @@ public sealed class WorkerEngine : IDisposable
         lock (_ringGate) _ring?.Dispose();
         _work.CompleteAdding();
         _thread.Join(TimeSpan.FromSeconds(30));
-        _trainer?.Model.Dispose();
+        var model = _trainer?.Model;
         _trainer?.Dispose();
+        model?.Dispose();
         Endpoint.SetStateProvider(null);
     }
 }

@@ -199,7 +199,7 @@ public sealed class ReplicaTrainer : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var p in _parameters) p.grad = null;
+        foreach (var p in _parameters) if (!p.IsInvalid) p.grad = null;
         _optimizer.Dispose();
         if (!_onCpu) _flatDevice.Dispose();
         _flatCpu.Dispose();
