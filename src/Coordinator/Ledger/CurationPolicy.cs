@@ -16,7 +16,8 @@ namespace FaceCluster.Coordinator.Ledger;
 /// in the cycle fall back to every sample of the cycle.</para>
 /// <para><b>Outliers.</b> High: z ≥ OutlierZ and at least MinOutlierRatio × the median. Low: z ≤ −LowOutlierZ and at most
 /// 1/MinOutlierRatio × the median (blank or flat images are reconstructed almost perfectly). Erratic: the robust z of
-/// ln(spread of its relative loss) ≥ ErraticZ (its loss swings with augmentation as no face of its identity does).
+/// ln(spread of its relative loss) ≥ ErraticZ and that spread ≥ MinErraticRatio × the identity's median spread (its
+/// loss swings with augmentation as no face of its identity does: blank and flat images again).
 /// Nothing happens before WarmupSteps, nor to a sample with fewer than MinObservations observations.</para>
 /// <para><b>Chance.</b> One outlier cycle only flags a sample. Acting needs persistence: outliers in PersistenceHits of
 /// its last PersistenceWindow evaluations.</para>
@@ -65,11 +66,12 @@ public static class CurationPolicy
             if (r.Global) flags |= CycleFlags.GlobalReference;
             double excess = s.SmoothedLog - r.Median;
             double z = excess / r.Spread;
-            double ez = (LogSpread(s.SmoothedSpread) - r.SpreadMedian) / r.SpreadSpread;
+            double spreadExcess = LogSpread(s.SmoothedSpread) - r.SpreadMedian;
+            double ez = spreadExcess / r.SpreadSpread;
             double minLog = Math.Log(options.MinOutlierRatio);
             bool high = z >= options.OutlierZ && excess >= minLog;
             bool low = options.DetectLow && z <= -options.LowOutlierZ && -excess >= minLog;
-            bool erratic = options.DetectErratic && ez >= options.ErraticZ;
+            bool erratic = options.DetectErratic && ez >= options.ErraticZ && spreadExcess >= Math.Log(options.MinErraticRatio);
             if (high) flags |= CycleFlags.HighOutlier;
             if (low) flags |= CycleFlags.LowOutlier;
             if (erratic) flags |= CycleFlags.Erratic;

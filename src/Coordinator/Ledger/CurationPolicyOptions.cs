@@ -47,7 +47,7 @@ public sealed record CurationPolicyOptions
     public double OutlierZ { get; init; } = 3.0;
 
     /// <summary>…and its smoothed relative loss is at least this many times its identity's median (low outliers: at most 1/this).</summary>
-    public double MinOutlierRatio { get; init; } = 1.2;
+    public double MinOutlierRatio { get; init; } = 1.25;
 
     /// <summary>Low outliers: samples far easier than their peers (blank or flat images are reconstructed almost perfectly).</summary>
     public bool DetectLow { get; init; } = true;
@@ -58,8 +58,11 @@ public sealed record CurationPolicyOptions
     /// <summary>Erratic outliers: samples whose relative loss swings far more than their peers' from one observation to the next.</summary>
     public bool DetectErratic { get; init; } = true;
 
-    /// <summary>Erratic outlier: the robust z of the log of its relative-loss spread is at least this.</summary>
-    public double ErraticZ { get; init; } = 4.0;
+    /// <summary>Erratic outlier: the robust z of the log of its relative-loss spread is at least this…</summary>
+    public double ErraticZ { get; init; } = 5.0;
+
+    /// <summary>…and its spread is at least this many times its identity's median spread.</summary>
+    public double MinErraticRatio { get; init; } = 1.5;
 
     /// <summary>Persistence: an outlier in at least this many…</summary>
     public int PersistenceHits { get; init; } = 3;
@@ -112,6 +115,7 @@ public sealed record CurationPolicyOptions
         Check(MinOutlierRatio >= 1 && double.IsFinite(MinOutlierRatio), "min outlier ratio", MinOutlierRatio, ">= 1");
         Check(LowOutlierZ > 0 && double.IsFinite(LowOutlierZ), "low outlier z", LowOutlierZ, "> 0");
         Check(ErraticZ > 0 && double.IsFinite(ErraticZ), "erratic z", ErraticZ, "> 0");
+        Check(MinErraticRatio >= 1 && double.IsFinite(MinErraticRatio), "min erratic ratio", MinErraticRatio, ">= 1");
         Check(PersistenceWindow is >= 1 and <= 32, "persistence window", PersistenceWindow, "in 1..32");
         Check(PersistenceHits >= 1 && PersistenceHits <= PersistenceWindow, "persistence hits", PersistenceHits, $"in 1..{PersistenceWindow} (the persistence window)");
         Check(RefeedWeight is >= 0 and <= 100, "re-feed weight", RefeedWeight, "in 0..100");

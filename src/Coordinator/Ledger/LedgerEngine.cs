@@ -581,6 +581,14 @@ public sealed class LedgerEngine : IDisposable
         if (ReadOnly) throw new InvalidOperationException($"the ledger {_store.DatabasePath} is open read-only");
     }
 
+    /// <summary>Closes ledger.db without writing what is buffered, as a crash would (tests of recovery).</summary>
+    internal void CloseWithoutFlushing()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _store.Dispose();
+    }
+
     /// <summary>Writes everything (unless read-only) and closes ledger.db.</summary>
     public void Dispose()
     {
