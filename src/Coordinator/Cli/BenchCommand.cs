@@ -19,5 +19,6 @@ internal static class BenchCommand
     private static IEnumerable<Command> Subcommands()
     {
         yield return Bench.BenchAllReduceCommand.Create();
+        yield return Bench.BenchLedgerCommand.Create();
     }
 }

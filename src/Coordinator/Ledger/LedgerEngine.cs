@@ -140,7 +140,7 @@ public sealed class LedgerEngine : IDisposable
         s.LateReports = Long(m, "late_reports");
         s.NonFinite = Long(m, "non_finite");
         s.RawReports = Long(m, "raw_reports");
-        s.Seq = Math.Max(0, loaded.Seq);
+        s.Seq = loaded.Seq;
         s.LastStep = Long(m, "last_step", -1);
         s.Cycles = Long(m, "cycles");
         s.LastCycle = Long(m, "last_cycle", -1);
@@ -150,26 +150,100 @@ public sealed class LedgerEngine : IDisposable
         if (m.TryGetValue("pending", out var pending) && pending is byte[] bytes && bytes.Length > 0) s.RestorePending(bytes);
         s.RebuildStatusSets();
         s.RebuildCycleObserved();
-        var cycles = _store.ReadCycles();
-        if (cycles.Count > 0) _lastDirectives = cycles[^1].Directives;
-
-        // Replay what arrived after the snapshot.
-        _nextSeq = Math.Max(loaded.MaxReportSeq, loaded.Seq) + 1;
-        long replayed = 0;
-        foreach (var (seq, _, report) in _store.ReadReportsAfter(loaded.Seq, loaded.Workers.Select(w => w.Name).ToList()))
-        {
-            s.Ingest(report, s.WorkerIndex(report.WorkerId), seq);
-            replayed++;
-        }
-        // Everything now in memory is already in ledger.db, except the effects of the replay (written at the next snapshot).
+        _lastDirectives = _store.ReadLastDirectives();
+        // What was loaded is what ledger.db holds: nothing to write back.
         s.NewIdentities.Clear();
         s.NewWorkers.Clear();
         s.InfoDirty.Clear();
-        if (replayed == 0) s.ClearDirty();
+        s.ClearDirty();
+        foreach (var c in s.IdentityCurves.Append(s.GlobalCurve).Concat(s.WorkerCurves)) c.Dirty = false;
+
+        // Replay the log after the snapshot: reports, cycle closes and user commands, in the order they happened.
+        _nextSeq = Math.Max(loaded.MaxSeq, loaded.Seq) + 1;
+        var closes = new Queue<(long Seq, long Cycle, long Step, string Options, CurationDirectives Directives)>(_store.ReadCycles(loaded.Seq));
+        var events = _store.ReadEventsAfter(loaded.Seq).GroupBy(e => e.Seq).OrderBy(g => g.Key).Select(g => (Seq: g.Key, Events: g.ToList()));
+        var commands = new Queue<(long Seq, List<StatusEvent> Events)>(events.Where(g => closes.All(c => c.Seq != g.Seq)));
+        var closeEvents = events.Where(g => closes.Any(c => c.Seq == g.Seq)).ToDictionary(g => g.Seq, g => g.Events);
+        long replayed = 0;
+        void Upto(long seq)
+        {
+            while (true)
+            {
+                long nextClose = closes.Count > 0 ? closes.Peek().Seq : long.MaxValue;
+                long nextCommand = commands.Count > 0 ? commands.Peek().Seq : long.MaxValue;
+                if (Math.Min(nextClose, nextCommand) >= seq) return;
+                if (nextClose < nextCommand)
+                {
+                    var close = closes.Dequeue();
+                    ReplayClose(close.Seq, close.Cycle, close.Step, close.Options, close.Directives, closeEvents.GetValueOrDefault(close.Seq) ?? []);
+                }
+                else
+                {
+                    var command = commands.Dequeue();
+                    foreach (var e in command.Events) ReplayStatus(e, fromCommand: true);
+                    s.Seq = command.Seq;
+                }
+                replayed++;
+            }
+        }
+        foreach (var (seq, _, report) in _store.ReadReportsAfter(loaded.Seq, loaded.Workers.Select(w => w.Name).ToList()))
+        {
+            Upto(seq);
+            s.Ingest(report, s.WorkerIndex(report.WorkerId), seq);
+            replayed++;
+        }
+        Upto(long.MaxValue);
+        s.NewIdentities.Clear(); // replayed names are in ledger.db already
+        s.NewWorkers.Clear();
         _changedSinceSnapshot = replayed > 0;
         if (s.Count > 0 || replayed > 0)
-            _log.LogInformation("Ledger {Path}: {Samples} samples, {Observations} observations, {Cycles} cycles; {Replayed} reports replayed after the last snapshot",
+            _log.LogInformation("Ledger {Path}: {Samples} samples, {Observations} observations, {Cycles} cycles; {Replayed} log entries replayed after the last snapshot",
                 _store.DatabasePath, s.Count, s.Observations, s.Cycles, replayed);
+    }
+
+    /// <summary>
+    /// Replays a cycle close: the same bookkeeping and policy run (with the options it ran with), but the statuses
+    /// come from the recorded events — what was decided and acted on then — and nothing is written or moved.
+    /// </summary>
+    private void ReplayClose(long seq, long cycle, long step, string optionsJson, CurationDirectives directives, List<StatusEvent> events)
+    {
+        var s = _state;
+        s.FinalizeUpTo(cycle);
+        CurationPolicyOptions options;
+        try { options = System.Text.Json.JsonSerializer.Deserialize<CurationPolicyOptions>(optionsJson) ?? _options.Policy; }
+        catch (System.Text.Json.JsonException) { options = _options.Policy; }
+        var snapshot = BuildSnapshot(new CloseCycle(cycle, step));
+        var decision = CurationPolicy.Decide(snapshot, options);
+        var decided = new Dictionary<int, SampleStatus>();
+        foreach (var o in decision.Outcomes)
+        {
+            s.Policy[o.Index] = o.State;
+            s.MarkDirty(o.Index);
+            if (o.Status != s.Status[o.Index]) decided[o.Index] = o.Status;
+        }
+        int differ = events.Count(e => !decided.TryGetValue(e.Dense, out var to) || to != e.To) + decided.Keys.Count(d => events.All(e => e.Dense != d));
+        if (differ > 0)
+            _log.LogWarning("Replaying cycle {Cycle}: {Differ} status changes differ from the recorded ones; the recorded ones stand", cycle, differ);
+        foreach (var e in events) ReplayStatus(e, fromCommand: false);
+        s.ResetCycle();
+        s.Cycles++;
+        s.LastCycle = cycle;
+        s.LastCloseStep = step;
+        s.Seq = seq;
+        _lastDirectives = directives;
+        _pendingPrune.Clear();
+        _pendingRestored.Clear();
+    }
+
+    private void ReplayStatus(StatusEvent e, bool fromCommand)
+    {
+        var s = _state;
+        if ((uint)e.Dense >= (uint)s.Count) return;
+        s.SetStatus(e.Dense, e.To, e.Cycle, e.Reason);
+        ResetRefeed(e.Dense, e.To);
+        if (!fromCommand) return;
+        if (e.To == SampleStatus.Quarantined) { _pendingPrune.Add(e.Dense); _pendingRestored.Remove(e.Dense); }
+        if (e.To == SampleStatus.Restored) { _pendingRestored.Add(e.Dense); _pendingPrune.Remove(e.Dense); }
     }
 
     private static void ReplaceCurve(string name, byte[] data, int points, Action<CurveSeries> set)
@@ -192,7 +266,7 @@ public sealed class LedgerEngine : IDisposable
             _log.LogWarning("The face set changed since the ledger last saw it: {Added} samples added, {Updated} moved or relabelled, {Dropped} gone", added, updated, dropped);
         _log.LogInformation("Ledger: face set of {Samples} samples in {Identities} identities registered ({Added} new)", _state.RegisteredCount, m.IdentityNames.Length, added);
         _changedSinceSnapshot = true;
-        Flush();
+        Snapshot();
     }
 
     /// <summary>Takes one worker's per-sample losses of one step. Malformed reports are counted and dropped, never thrown.</summary>
@@ -209,15 +283,15 @@ public sealed class LedgerEngine : IDisposable
         _store.AddReport(seq, worker, r);
         _state.Ingest(r, worker, seq);
         _changedSinceSnapshot = true;
-        if (_store.UnflushedRecords >= _options.Flush.MaxPendingRecords) FlushRaw();
+        if (_store.UnflushedRecords >= _options.Flush.MaxPendingRecords) Flush();
     }
 
     /// <summary>The flush policy's clock: writes the raw records when the interval has passed, and a snapshot when its interval has.</summary>
     public void Tick()
     {
         if (ReadOnly || _disposed) return;
-        if (_changedSinceSnapshot && _sinceSnapshot.ElapsedMilliseconds >= _options.Flush.SnapshotIntervalMs) Flush();
-        else if (_sinceFlush.ElapsedMilliseconds >= _options.Flush.IntervalMs) FlushRaw();
+        if (_changedSinceSnapshot && _sinceSnapshot.ElapsedMilliseconds >= _options.Flush.SnapshotIntervalMs) Snapshot();
+        else if (_sinceFlush.ElapsedMilliseconds >= _options.Flush.IntervalMs) Flush();
     }
 
     /// <summary>Closes a cycle: finalizes its steps, runs the policy, applies and records its decisions, writes a snapshot, and returns the directives.</summary>
@@ -227,6 +301,7 @@ public sealed class LedgerEngine : IDisposable
         var s = _state;
         if (_lastDirectives != null && m.Cycle == _lastDirectives.Cycle && m.Step == s.LastCloseStep && s.CycleObserved.Count == 0)
             return _lastDirectives; // the same close again (a retry): the same answer
+        long seq = _nextSeq++;
         s.FinalizeUpTo(m.Cycle);
         var now = DateTime.UtcNow;
         var policy = _options.Policy;
@@ -246,7 +321,7 @@ public sealed class LedgerEngine : IDisposable
                 var o = decision.Outcomes[k];
                 s.Policy[d] = o.State;
                 s.MarkDirty(d);
-                if (o.Status != s.Status[d]) ApplyStatus(d, o.Status, m.Cycle, m.Step, o.Reason ?? "", now);
+                if (o.Status != s.Status[d]) ApplyStatus(seq, d, o.Status, m.Cycle, m.Step, o.Reason ?? "", now);
                 else if (o.Reason != null) { s.Reasons[d] = o.Reason; s.InfoDirty.Add(d); }
                 rows.Add(new CycleSampleRow(d, c.CycleObservations, meanRel, meanLoss, o.Z, o.ErraticZ, o.Flags, (byte)s.Status[d]));
             }
@@ -261,8 +336,9 @@ public sealed class LedgerEngine : IDisposable
         s.Cycles++;
         s.LastCycle = m.Cycle;
         s.LastCloseStep = m.Step;
+        s.Seq = seq;
         var directives = BuildDirectives(m.Cycle);
-        _store.AddCycle(m.Cycle, m.Step, now, observed, decision.Decided, directives, rows.ToArray());
+        _store.AddCycle(seq, m.Cycle, m.Step, now, observed, decision.Decided, System.Text.Json.JsonSerializer.Serialize(policy), directives, rows.ToArray());
         _changedSinceSnapshot = true;
         Flush();
         _lastDirectives = directives;
@@ -329,12 +405,12 @@ public sealed class LedgerEngine : IDisposable
         return ids;
     }
 
-    private void ApplyStatus(int d, SampleStatus to, long cycle, long step, string reason, DateTime now)
+    private void ApplyStatus(long seq, int d, SampleStatus to, long cycle, long step, string reason, DateTime now)
     {
         var s = _state;
         var from = s.Status[d];
         s.SetStatus(d, to, cycle, reason);
-        _store.AddEvent(new StatusEvent(d, cycle, step, from, to, reason, now));
+        _store.AddEvent(new StatusEvent(seq, d, cycle, step, from, to, reason, now));
         if (to == SampleStatus.Quarantined)
         {
             var record = _quarantine!.Quarantine(d, s.Ids[d], IdentityName(d), s.Paths[d], cycle, step, reason, now);
@@ -342,14 +418,19 @@ public sealed class LedgerEngine : IDisposable
             _pendingPrune.Add(d);
             _pendingRestored.Remove(d);
         }
-        if (to is SampleStatus.Quarantined or SampleStatus.AwaitingReview or SampleStatus.Restored or SampleStatus.Active)
+        ResetRefeed(d, to);
+    }
+
+    /// <summary>Leaving the re-fed state (or being restored) ends any re-feed and any held prune.</summary>
+    private void ResetRefeed(int d, SampleStatus to)
+    {
+        if (to is not (SampleStatus.Quarantined or SampleStatus.AwaitingReview or SampleStatus.Restored or SampleStatus.Active)) return;
+        var s = _state;
+        var p = s.Policy[d];
+        if (p.RefeedSince >= 0 || p.RefeedWeight != 1f || (to == SampleStatus.Restored && p.Held != 0))
         {
-            var p = s.Policy[d];
-            if (p.RefeedSince >= 0 || p.RefeedWeight != 1f || (to == SampleStatus.Restored && p.Held != 0))
-            {
-                s.Policy[d] = p with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0, Held = to == SampleStatus.Restored ? 0 : p.Held };
-                s.MarkDirty(d);
-            }
+            s.Policy[d] = p with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0, Held = to == SampleStatus.Restored ? 0 : p.Held };
+            s.MarkDirty(d);
         }
     }
 
@@ -422,6 +503,8 @@ public sealed class LedgerEngine : IDisposable
         var s = _state;
         var now = DateTime.UtcNow;
         long cycle = s.LastCycle + 1;
+        long seq = _nextSeq++;
+        s.Seq = seq;
         var restored = new List<int>();
         var failures = new List<RestoreFailure>();
         int moved = 0;
@@ -446,7 +529,7 @@ public sealed class LedgerEngine : IDisposable
                     }
                 }
             }
-            if (s.Status[d] != SampleStatus.Restored) ApplyStatus(d, SampleStatus.Restored, cycle, Math.Max(0, s.LastStep), reason, now);
+            if (s.Status[d] != SampleStatus.Restored) ApplyStatus(seq, d, SampleStatus.Restored, cycle, Math.Max(0, s.LastStep), reason, now);
             _pendingRestored.Add(d);
             _pendingPrune.Remove(d);
             restored.Add(s.Ids[d]);
@@ -466,7 +549,11 @@ public sealed class LedgerEngine : IDisposable
         if (c.Quarantine)
         {
             if (s.Status[d] != SampleStatus.Quarantined)
-                ApplyStatus(d, SampleStatus.Quarantined, cycle, Math.Max(0, s.LastStep), "quarantined on review by a person", now);
+            {
+                long seq = _nextSeq++;
+                s.Seq = seq;
+                ApplyStatus(seq, d, SampleStatus.Quarantined, cycle, Math.Max(0, s.LastStep), "quarantined on review by a person", now);
+            }
         }
         else if (s.Status[d] == SampleStatus.Quarantined)
         {
@@ -475,7 +562,9 @@ public sealed class LedgerEngine : IDisposable
         }
         else if (s.Status[d] != SampleStatus.Restored)
         {
-            ApplyStatus(d, SampleStatus.Restored, cycle, Math.Max(0, s.LastStep), "kept on review by a person", now);
+            long seq = _nextSeq++;
+            s.Seq = seq;
+            ApplyStatus(seq, d, SampleStatus.Restored, cycle, Math.Max(0, s.LastStep), "kept on review by a person", now);
             _pendingRestored.Add(d);
         }
         _changedSinceSnapshot = true;
@@ -506,21 +595,30 @@ public sealed class LedgerEngine : IDisposable
 
     // ---------------------------------------------------------------- persistence
 
-    /// <summary>Writes the buffered raw records (and facts) in one transaction.</summary>
-    public void FlushRaw()
+    /// <summary>
+    /// Makes everything accepted durable in one transaction: the raw reports, and the cycle closes, status changes
+    /// and quarantines since the last flush. (The derived state is rebuilt from these on reopen; <see cref="Snapshot"/>
+    /// writes it so that the rebuild is short.)
+    /// </summary>
+    public void Flush()
     {
         if (ReadOnly || _disposed) return;
-        StageFacts();
+        StageNames();
         _store.Flush(null);
         _sinceFlush.Restart();
     }
 
-    /// <summary>Writes everything: the buffered records and facts, and a snapshot of the derived state.</summary>
-    public void Flush()
+    /// <summary>
+    /// Flushes, and writes a snapshot of the derived state: the per-sample statistics and policy memory changed since
+    /// the last snapshot, the sample rows, steps, curves, workers, totals and the steps still waiting for reports.
+    /// </summary>
+    public void Snapshot()
     {
         if (ReadOnly || _disposed) return;
         var s = _state;
-        StageFacts();
+        StageNames();
+        foreach (int d in s.InfoDirty) _store.PutSample(s.InfoRow(d));
+        s.InfoDirty.Clear();
         foreach (var row in s.FinalizedSteps) _store.AddStep(row);
         s.FinalizedSteps.Clear();
         var curves = new List<(string, int, byte[])>();
@@ -558,15 +656,13 @@ public sealed class LedgerEngine : IDisposable
         _sinceSnapshot.Restart();
     }
 
-    private void StageFacts()
+    private void StageNames()
     {
         var s = _state;
         foreach (int g in s.NewIdentities) _store.AddIdentity(g, s.Identities[g]);
         s.NewIdentities.Clear();
         foreach (int w in s.NewWorkers) _store.AddWorker(w, s.Workers[w]);
         s.NewWorkers.Clear();
-        foreach (int d in s.InfoDirty) _store.PutSample(s.InfoRow(d));
-        s.InfoDirty.Clear();
     }
 
     /// <summary>PRAGMA wal_checkpoint(TRUNCATE): folds the write-ahead log into ledger.db.</summary>
@@ -595,7 +691,7 @@ public sealed class LedgerEngine : IDisposable
         if (_disposed) return;
         try
         {
-            if (!ReadOnly) Flush();
+            if (!ReadOnly) Snapshot();
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
         {

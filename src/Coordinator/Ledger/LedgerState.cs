@@ -97,7 +97,7 @@ internal sealed class LedgerState
     public long NonFinite;
     public long RawReports;
     /// <summary>Sequence number of the newest report applied.</summary>
-    public long Seq;
+    public long Seq = -1;
     public long LastStep = -1;
     public long Cycles;
     public long LastCycle = -1;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using FaceCluster.Common.Errors;
@@ -39,7 +40,7 @@ public sealed class LedgerStore : IDisposable
     private readonly List<StepRow> _steps = new();
     private readonly List<StatusEvent> _events = new();
     private readonly List<QuarantineRecord> _quarantines = new();
-    private readonly List<(long Cycle, long Step, DateTime At, int Observed, bool Decided, CurationDirectives Directives)> _cycles = new();
+    private readonly List<(long Seq, long Cycle, long Step, DateTime At, int Observed, bool Decided, string Options, CurationDirectives Directives)> _cycles = new();
     private readonly List<(long Cycle, CycleSampleRow[] Rows)> _cycleRows = new();
     private readonly Dictionary<int, SampleInfoRow> _sampleRows = new();
     private readonly List<(int Index, string Name)> _identities = new();
@@ -69,6 +70,11 @@ public sealed class LedgerStore : IDisposable
 
     /// <summary>Transactions committed by <see cref="Flush()"/> so far.</summary>
     public long Flushes { get; private set; }
+
+    /// <summary>Time spent in <see cref="Flush()"/> so far.</summary>
+    public TimeSpan FlushTime => _flushClock.Elapsed;
+
+    private readonly Stopwatch _flushClock = new();
 
     /// <summary>Sample statistics written since the last full snapshot (entries).</summary>
     internal long StatsEntriesSinceFull => _statsEntriesSinceFull;
@@ -184,12 +190,14 @@ public sealed class LedgerStore : IDisposable
                 CREATE TABLE steps(rowid INTEGER PRIMARY KEY, step INTEGER NOT NULL, cycle INTEGER NOT NULL, reports INTEGER NOT NULL,
                     expected INTEGER NOT NULL, records INTEGER NOT NULL, median REAL, mean REAL, complete INTEGER NOT NULL, late INTEGER NOT NULL, last_seq INTEGER NOT NULL);
                 CREATE INDEX steps_step ON steps(step);
-                CREATE TABLE cycles(cycle INTEGER PRIMARY KEY, step INTEGER NOT NULL, closed_at TEXT NOT NULL, observed INTEGER NOT NULL, decided INTEGER NOT NULL,
-                    prune BLOB NOT NULL, refeed BLOB NOT NULL, weights BLOB NOT NULL, flagged BLOB NOT NULL, awaiting BLOB NOT NULL, restored BLOB NOT NULL);
+                CREATE TABLE cycles(seq INTEGER PRIMARY KEY, cycle INTEGER NOT NULL, step INTEGER NOT NULL, closed_at TEXT NOT NULL, observed INTEGER NOT NULL,
+                    decided INTEGER NOT NULL, options TEXT NOT NULL, prune BLOB NOT NULL, refeed BLOB NOT NULL, weights BLOB NOT NULL, flagged BLOB NOT NULL,
+                    awaiting BLOB NOT NULL, restored BLOB NOT NULL);
                 CREATE TABLE cycle_samples(chunk INTEGER NOT NULL, cycle INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(chunk, cycle)) WITHOUT ROWID;
-                CREATE TABLE events(rowid INTEGER PRIMARY KEY, dense INTEGER NOT NULL, cycle INTEGER NOT NULL, step INTEGER NOT NULL,
+                CREATE TABLE events(rowid INTEGER PRIMARY KEY, seq INTEGER NOT NULL, dense INTEGER NOT NULL, cycle INTEGER NOT NULL, step INTEGER NOT NULL,
                     from_status INTEGER NOT NULL, to_status INTEGER NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL);
                 CREATE INDEX events_dense ON events(dense);
+                CREATE INDEX events_seq ON events(seq);
                 CREATE TABLE quarantine(qid INTEGER PRIMARY KEY, dense INTEGER NOT NULL, sample_id INTEGER NOT NULL, identity TEXT NOT NULL, path TEXT NOT NULL,
                     cycle INTEGER NOT NULL, step INTEGER NOT NULL, action TEXT NOT NULL, original_path TEXT NOT NULL, current_path TEXT NOT NULL,
                     sha256 TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, restored_cycle INTEGER NOT NULL, restored_at TEXT);
@@ -215,9 +223,9 @@ public sealed class LedgerStore : IDisposable
     /// <summary>Records a quarantine (new or updated, e.g. restored); written at the next flush.</summary>
     internal void PutQuarantine(QuarantineRecord record) => _quarantines.Add(record);
 
-    internal void AddCycle(long cycle, long step, DateTime at, int observed, bool decided, CurationDirectives directives, CycleSampleRow[] rows)
+    internal void AddCycle(long seq, long cycle, long step, DateTime at, int observed, bool decided, string options, CurationDirectives directives, CycleSampleRow[] rows)
     {
-        _cycles.Add((cycle, step, at, observed, decided, directives));
+        _cycles.Add((seq, cycle, step, at, observed, decided, options, directives));
         _cycleRows.Add((cycle, rows));
     }
 
@@ -239,6 +247,19 @@ public sealed class LedgerStore : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ThrowIfReadOnly();
         if (!HasBuffered && snapshot == null) return;
+        _flushClock.Start();
+        try
+        {
+            WriteAll(snapshot);
+        }
+        finally
+        {
+            _flushClock.Stop();
+        }
+    }
+
+    private void WriteAll(LedgerSnapshot? snapshot)
+    {
         using var tx = _connection.BeginTransaction();
         WriteIdentities(tx);
         WriteWorkers(tx);
@@ -356,7 +377,8 @@ public sealed class LedgerStore : IDisposable
     private void WriteEvents(SqliteTransaction tx)
     {
         if (_events.Count == 0) return;
-        using var cmd = Command("INSERT INTO events(dense, cycle, step, from_status, to_status, reason, at) VALUES ($d, $c, $s, $f, $t, $r, $at);", tx);
+        using var cmd = Command("INSERT INTO events(seq, dense, cycle, step, from_status, to_status, reason, at) VALUES ($q, $d, $c, $s, $f, $t, $r, $at);", tx);
+        var pq = cmd.Parameters.Add("$q", SqliteType.Integer);
         var pd = cmd.Parameters.Add("$d", SqliteType.Integer);
         var pc = cmd.Parameters.Add("$c", SqliteType.Integer);
         var ps = cmd.Parameters.Add("$s", SqliteType.Integer);
@@ -367,7 +389,7 @@ public sealed class LedgerStore : IDisposable
         cmd.Prepare();
         foreach (var e in _events)
         {
-            pd.Value = e.Dense; pc.Value = e.Cycle; ps.Value = e.Step; pf.Value = (int)e.From; pt.Value = (int)e.To; pr.Value = e.Reason; pat.Value = Iso(e.At);
+            pq.Value = e.Seq; pd.Value = e.Dense; pc.Value = e.Cycle; ps.Value = e.Step; pf.Value = (int)e.From; pt.Value = (int)e.To; pr.Value = e.Reason; pat.Value = Iso(e.At);
             cmd.ExecuteNonQuery();
         }
     }
@@ -405,13 +427,15 @@ public sealed class LedgerStore : IDisposable
     {
         if (_cycles.Count == 0) return;
         using (var cmd = Command("""
-            INSERT OR REPLACE INTO cycles(cycle, step, closed_at, observed, decided, prune, refeed, weights, flagged, awaiting, restored)
-            VALUES ($c, $s, $at, $o, $d, $p, $r, $w, $f, $a, $x);
+            INSERT OR REPLACE INTO cycles(seq, cycle, step, closed_at, observed, decided, options, prune, refeed, weights, flagged, awaiting, restored)
+            VALUES ($q, $c, $s, $at, $o, $d, $opt, $p, $r, $w, $f, $a, $x);
             """, tx))
         {
-            foreach (var (cycle, step, at, observed, decided, d) in _cycles)
+            foreach (var (seq, cycle, step, at, observed, decided, options, d) in _cycles)
             {
                 cmd.Parameters.Clear();
+                cmd.Parameters.AddWithValue("$q", seq);
+                cmd.Parameters.AddWithValue("$opt", options);
                 cmd.Parameters.AddWithValue("$c", cycle);
                 cmd.Parameters.AddWithValue("$s", step);
                 cmd.Parameters.AddWithValue("$at", Iso(at));
@@ -611,11 +635,11 @@ public sealed class LedgerStore : IDisposable
         using (var r = cmd.ExecuteReader())
             while (r.Read()) result.Curves.Add((r.GetString(0), r.GetInt32(1), (byte[])r.GetValue(2)));
         result.Quarantines.AddRange(ReadQuarantines("SELECT * FROM quarantine ORDER BY qid;"));
-        using (var cmd = Command("SELECT max(seq), count(*) FROM reports;"))
+        using (var cmd = Command("SELECT max(m), sum(n) FROM (SELECT max(seq) AS m, count(*) AS n FROM reports UNION ALL SELECT max(seq), 0 FROM cycles UNION ALL SELECT max(seq), 0 FROM events);"))
         using (var r = cmd.ExecuteReader())
             if (r.Read())
             {
-                result.MaxReportSeq = r.IsDBNull(0) ? -1 : r.GetInt64(0);
+                result.MaxSeq = r.IsDBNull(0) ? -1 : r.GetInt64(0);
                 result.ReportCount = r.GetInt64(1);
             }
         return result;
@@ -702,27 +726,44 @@ public sealed class LedgerStore : IDisposable
     }
 
     /// <summary>One sample's status changes, oldest first.</summary>
-    internal List<StatusEvent> ReadEvents(int dense)
+    internal List<StatusEvent> ReadEvents(int dense) => ReadEventsWhere("dense = $v", dense);
+
+    /// <summary>The status changes made by log entries after <paramref name="seq"/>, in order (for replay).</summary>
+    internal List<StatusEvent> ReadEventsAfter(long seq) => ReadEventsWhere("seq > $v", seq);
+
+    private List<StatusEvent> ReadEventsWhere(string where, long value)
     {
         var result = new List<StatusEvent>();
-        using var cmd = Command("SELECT cycle, step, from_status, to_status, reason, at FROM events WHERE dense = $d ORDER BY rowid;");
-        cmd.Parameters.AddWithValue("$d", dense);
+        using var cmd = Command($"SELECT seq, dense, cycle, step, from_status, to_status, reason, at FROM events WHERE {where} ORDER BY rowid;");
+        cmd.Parameters.AddWithValue("$v", value);
         using var r = cmd.ExecuteReader();
         while (r.Read())
-            result.Add(new StatusEvent(dense, r.GetInt64(0), r.GetInt64(1), (SampleStatus)r.GetInt32(2), (SampleStatus)r.GetInt32(3), r.GetString(4), ParseIso(r.GetString(5))));
+            result.Add(new StatusEvent(r.GetInt64(0), r.GetInt32(1), r.GetInt64(2), r.GetInt64(3), (SampleStatus)r.GetInt32(4), (SampleStatus)r.GetInt32(5),
+                r.GetString(6), ParseIso(r.GetString(7))));
         return result;
     }
 
-    /// <summary>The closed cycles' directives, oldest first.</summary>
-    internal List<(long Cycle, long Step, CurationDirectives Directives)> ReadCycles()
+    /// <summary>The cycle closes after log entry <paramref name="seq"/> (all with -1), in order: when, with which policy options, and their directives.</summary>
+    internal List<(long Seq, long Cycle, long Step, string Options, CurationDirectives Directives)> ReadCycles(long seq = -1)
     {
-        var result = new List<(long, long, CurationDirectives)>();
-        using var cmd = Command("SELECT cycle, step, prune, refeed, weights, flagged, awaiting, restored FROM cycles ORDER BY cycle;");
+        var result = new List<(long, long, long, string, CurationDirectives)>();
+        using var cmd = Command("SELECT seq, cycle, step, options, prune, refeed, weights, flagged, awaiting, restored FROM cycles WHERE seq > $s ORDER BY seq;");
+        cmd.Parameters.AddWithValue("$s", seq);
         using var r = cmd.ExecuteReader();
         while (r.Read())
-            result.Add((r.GetInt64(0), r.GetInt64(1), new CurationDirectives(r.GetInt64(0), Ints(r, 2), Ints(r, 3),
-                MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(4)).ToArray(), Ints(r, 5), Ints(r, 6), Ints(r, 7))));
+            result.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetString(3), new CurationDirectives(r.GetInt64(1), Ints(r, 4), Ints(r, 5),
+                MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(6)).ToArray(), Ints(r, 7), Ints(r, 8), Ints(r, 9))));
         return result;
+    }
+
+    /// <summary>The newest close's directives, or null before the first.</summary>
+    internal CurationDirectives? ReadLastDirectives()
+    {
+        using var cmd = Command("SELECT max(seq) FROM cycles;");
+        var max = cmd.ExecuteScalar();
+        if (max is null or DBNull) return null;
+        long seq = Convert.ToInt64(max, CultureInfo.InvariantCulture);
+        return ReadCycles(seq - 1).FirstOrDefault().Directives;
     }
 
     private List<QuarantineRecord> ReadQuarantines(string sql)

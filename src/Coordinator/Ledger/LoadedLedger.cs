@@ -12,7 +12,7 @@ internal sealed class LoadedLedger
     public SamplePolicyState[] Policy { get; set; } = [];
     public List<(string Name, int Kind, byte[] Data)> Curves { get; } = new();
     public List<QuarantineRecord> Quarantines { get; } = new();
-    public long MaxReportSeq { get; set; } = -1;
+    public long MaxSeq { get; set; } = -1;
     public long ReportCount { get; set; }
     public int StatsRows { get; set; }
     public long StatsEntries { get; set; }

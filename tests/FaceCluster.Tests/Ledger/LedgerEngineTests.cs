@@ -170,7 +170,7 @@ public class LedgerEngineTests
 
         var a = LedgerEngine.Open(Options(dirA.Path) with { FaceSet = runA.FaceSet });
         runA.Drive(a, 0, 1130);
-        a.FlushRaw(); // the raw records are in; the derived state's last snapshot is from the close at step 1120
+        a.Flush(); // the log is in ledger.db; the derived state's last snapshot is from the registration, so all of it is replayed
         var lost = new LossReport("worker-1", 28, 1130, 2, [runA.Ids[0], runA.Ids[1]], [0.01f, 0.02f]);
         a.Ingest(lost); // accepted, not yet written
         Assert.Equal(2, a.UnflushedRecords);
@@ -197,6 +197,28 @@ public class LedgerEngineTests
                 }
                 Protocol.ProtocolSerializerTests.AssertDeepEqual(db, da);
             }
+        }
+    }
+
+    [Fact]
+    public void A_user_command_before_a_crash_is_replayed_and_still_reaches_the_next_directives()
+    {
+        using var dir = new TempFolder("fc-ledger");
+        var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet() });
+        e.CloseCycle(new CloseCycle(0, 1));
+        Assert.IsType<ReviewRecorded>(e.Handle(new ReviewDecision(70, true)));
+        Assert.IsType<SamplesRestored>(e.Handle(new RestoreSamples([7000], "keep")));
+        e.Ingest(new LossReport("w1", 1, 1, 1, [7, 70, 700, 7000], [1, 2, 3, 4]));
+        e.Flush();
+        e.CloseWithoutFlushing(); // crash: the last snapshot is the registration's
+        using (e = LedgerEngine.Open(Options(dir.Path)))
+        {
+            var stats = e.Stats();
+            Assert.Equal((1, 1, 4L, 1L), (stats.Quarantined, stats.Restored, stats.Observations, stats.Cycles));
+            Assert.Equal("quarantined", Summary(e, 70).Status);
+            var d = e.CloseCycle(new CloseCycle(1, 2));
+            Assert.Equal([70], d.Prune);
+            Assert.Equal([7000], d.Restored);
         }
     }
 
