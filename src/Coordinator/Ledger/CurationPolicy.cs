@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using FaceCluster.Common.Protocol.Ledger;
 
@@ -38,12 +39,13 @@ namespace FaceCluster.Coordinator.Ledger;
 /// </summary>
 public static class CurationPolicy
 {
-    public static CurationDecision Decide(CurationSnapshot snapshot, CurationPolicyOptions options)
+    /// <param name="buffer">Where to put the outcomes when it is large enough (a ledger closing cycles of a large face set reuses one); null allocates.</param>
+    public static CurationDecision Decide(CurationSnapshot snapshot, CurationPolicyOptions options, CurationOutcome[]? buffer = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(options);
-        var samples = snapshot.Samples;
-        var outcomes = new CurationOutcome[samples.Length];
+        var samples = snapshot.Samples.Span;
+        var outcomes = buffer != null && buffer.Length >= samples.Length ? buffer : new CurationOutcome[samples.Length];
         bool warm = snapshot.Step >= options.WarmupSteps;
         bool decide = warm && options.Mode != CurationMode.Off && snapshot.Cycle % options.PeriodCycles == 0;
 
@@ -55,8 +57,7 @@ public static class CurationPolicy
             var state = s.State;
             var flags = CycleFlags.None;
             if (s.Status == SampleStatus.Refed) flags |= CycleFlags.Refed;
-            bool evaluable = s.Observations >= options.MinObservations && float.IsFinite(s.SmoothedLog)
-                             && s.Status is not (SampleStatus.Quarantined or SampleStatus.AwaitingReview);
+            bool evaluable = Evaluable(s, options) && s.Status != SampleStatus.AwaitingReview;
             if (!evaluable)
             {
                 outcomes[k] = new CurationOutcome(s.Index, flags, float.NaN, float.NaN, state, s.Status, null);
@@ -106,7 +107,7 @@ public static class CurationPolicy
         }
 
         int held = decide ? ApplyCaps(snapshot, options, outcomes, candidates) : 0;
-        return new CurationDecision(snapshot.Cycle, decide, outcomes, held);
+        return new CurationDecision(snapshot.Cycle, decide, new ArraySegment<CurationOutcome>(outcomes, 0, samples.Length), held);
     }
 
     private static (SampleStatus, SamplePolicyState, string?) Transition(
@@ -226,7 +227,7 @@ public static class CurationPolicy
         foreach (var (slot, _, reason) in candidates.OrderByDescending(c => c.Severity).ThenBy(c => outcomes[c.Slot].Index))
         {
             var outcome = outcomes[slot];
-            int identity = snapshot.Samples[slot].Identity;
+            int identity = snapshot.Samples.Span[slot].Identity;
             var counts = identity >= 0 && identity < snapshot.Identities.Length ? snapshot.Identities[identity] : new IdentityCounts(total, total, 0, 0);
             grantedPerIdentity.TryGetValue(identity, out int identityGranted);
             int identityCap = (int)Math.Ceiling(o.MaxPruneFraction * counts.Samples - 1e-9);
@@ -278,44 +279,103 @@ public static class CurationPolicy
 
     private static ReferenceSet BuildReferences(CurationSnapshot snapshot, CurationPolicyOptions o)
     {
-        var groups = new Dictionary<int, (List<double> X, List<double> S)>();
-        var allX = new List<double>();
-        var allS = new List<double>();
-        foreach (var s in snapshot.Samples)
+        // Counting sort of the evaluable samples by identity, then medians by selection: linear in the samples.
+        var samples = snapshot.Samples.Span;
+        int identities = snapshot.Identities.Length;
+        var count = new int[identities + 1];
+        int total = 0;
+        foreach (ref readonly var s in samples)
         {
-            if (s.Observations < o.MinObservations || !float.IsFinite(s.SmoothedLog) || s.Status == SampleStatus.Quarantined) continue;
-            double x = s.SmoothedLog, sp = LogSpread(s.SmoothedSpread);
-            allX.Add(x); allS.Add(sp);
-            if (!groups.TryGetValue(s.Identity, out var g)) groups[s.Identity] = g = (new List<double>(), new List<double>());
-            g.X.Add(x); g.S.Add(sp);
+            if (!Evaluable(s, o)) continue;
+            count[(uint)s.Identity < (uint)identities ? s.Identity : identities]++;
+            total++;
         }
-        var global = Robust(allX, allS, o.MinSpread, true);
-        var byIdentity = new Reference[snapshot.Identities.Length];
-        for (int i = 0; i < byIdentity.Length; i++)
-            byIdentity[i] = groups.TryGetValue(i, out var g) && g.X.Count >= o.MinReferenceSamples ? Robust(g.X, g.S, o.MinSpread, false) : global;
-        return new ReferenceSet(byIdentity, global);
+        var start = new int[identities + 2];
+        for (int g = 0; g <= identities; g++) start[g + 1] = start[g] + count[g];
+        var fill = (int[])start.Clone();
+        var x = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
+        var spread = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
+        foreach (ref readonly var s in samples)
+        {
+            if (!Evaluable(s, o)) continue;
+            int at = fill[(uint)s.Identity < (uint)identities ? s.Identity : identities]++;
+            x[at] = s.SmoothedLog;
+            spread[at] = LogSpread(s.SmoothedSpread);
+        }
+        var scratch = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
+        try
+        {
+            var global = Robust(x.AsSpan(0, total), spread.AsSpan(0, total), scratch, o.MinSpread, true);
+            var byIdentity = new Reference[identities];
+            for (int g = 0; g < identities; g++)
+                byIdentity[g] = count[g] >= o.MinReferenceSamples
+                    ? Robust(x.AsSpan(start[g], count[g]), spread.AsSpan(start[g], count[g]), scratch, o.MinSpread, false)
+                    : global;
+            return new ReferenceSet(byIdentity, global);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(x);
+            ArrayPool<double>.Shared.Return(spread);
+            ArrayPool<double>.Shared.Return(scratch);
+        }
     }
 
-    private static Reference Robust(List<double> x, List<double> s, double minSpread, bool global)
+    private static bool Evaluable(in CurationSample s, CurationPolicyOptions o) =>
+        s.Observations >= o.MinObservations && float.IsFinite(s.SmoothedLog) && s.Status != SampleStatus.Quarantined;
+
+    /// <summary>Median and spread of both statistics; reorders its inputs' copies only (scratch).</summary>
+    private static Reference Robust(ReadOnlySpan<double> x, ReadOnlySpan<double> s, double[] scratch, double minSpread, bool global)
     {
-        if (x.Count == 0) return new Reference(0, minSpread, 0, minSpread, global);
-        var (mx, dx) = MedianAndMad(x);
-        var (ms, ds) = MedianAndMad(s);
+        if (x.Length == 0) return new Reference(0, minSpread, 0, minSpread, global);
+        var (mx, dx) = MedianAndMad(x, scratch);
+        var (ms, ds) = MedianAndMad(s, scratch);
         return new Reference(mx, Math.Max(1.4826 * dx, minSpread), ms, Math.Max(1.4826 * ds, minSpread), global);
     }
 
-    private static (double Median, double Mad) MedianAndMad(List<double> values)
+    private static (double Median, double Mad) MedianAndMad(ReadOnlySpan<double> values, double[] scratch)
     {
-        var a = values.ToArray();
+        var a = scratch.AsSpan(0, values.Length);
+        values.CopyTo(a);
         double median = Median(a);
-        for (int i = 0; i < a.Length; i++) a[i] = Math.Abs(a[i] - median);
+        for (int i = 0; i < a.Length; i++) a[i] = Math.Abs(values[i] - median);
         return (median, Median(a));
     }
 
-    internal static double Median(double[] a)
+    /// <summary>Median by selection (reorders the span).</summary>
+    internal static double Median(Span<double> a)
     {
-        Array.Sort(a);
         int n = a.Length;
-        return n % 2 == 1 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
+        if (n == 0) return double.NaN;
+        int k = n / 2;
+        double upper = Select(a, k);
+        if ((n & 1) == 1) return upper;
+        double lower = double.NegativeInfinity;
+        foreach (double v in a[..k]) if (v > lower) lower = v;
+        return 0.5 * (lower + upper);
+    }
+
+    private static double Select(Span<double> a, int k)
+    {
+        int lo = 0, hi = a.Length - 1;
+        while (hi > lo)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            if (a[mid] < a[lo]) (a[mid], a[lo]) = (a[lo], a[mid]);
+            if (a[hi] < a[lo]) (a[hi], a[lo]) = (a[lo], a[hi]);
+            if (a[hi] < a[mid]) (a[hi], a[mid]) = (a[mid], a[hi]);
+            double pivot = a[mid];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i <= j) { (a[i], a[j]) = (a[j], a[i]); i++; j--; }
+            }
+            if (k <= j) hi = j;
+            else if (k >= i) lo = i;
+            else return a[k];
+        }
+        return a[k];
     }
 }

@@ -26,6 +26,9 @@ public sealed class LedgerEngine : IDisposable
     private readonly Stopwatch _sinceFlush = Stopwatch.StartNew();
     private readonly Stopwatch _sinceSnapshot = Stopwatch.StartNew();
     private long _nextSeq;
+    private CurationSample[] _snapshotBuffer = [];
+    private int[] _slotOfObserved = [];
+    private CurationOutcome[] _outcomeBuffer = [];
     private bool _firstClose = true;
     private bool _changedSinceSnapshot;
     private CurationDirectives? _lastDirectives;
@@ -213,7 +216,8 @@ public sealed class LedgerEngine : IDisposable
         try { options = System.Text.Json.JsonSerializer.Deserialize<CurationPolicyOptions>(optionsJson) ?? _options.Policy; }
         catch (System.Text.Json.JsonException) { options = _options.Policy; }
         var snapshot = BuildSnapshot(new CloseCycle(cycle, step));
-        var decision = CurationPolicy.Decide(snapshot, options);
+        if (_outcomeBuffer.Length < snapshot.Samples.Length) _outcomeBuffer = new CurationOutcome[snapshot.Samples.Length + snapshot.Samples.Length / 4];
+        var decision = CurationPolicy.Decide(snapshot, options, _outcomeBuffer);
         var decided = new Dictionary<int, SampleStatus>();
         foreach (var o in decision.Outcomes)
         {
@@ -306,29 +310,30 @@ public sealed class LedgerEngine : IDisposable
         var now = DateTime.UtcNow;
         var policy = _options.Policy;
         var snapshot = BuildSnapshot(m);
-        var decision = CurationPolicy.Decide(snapshot, policy);
+        if (_outcomeBuffer.Length < snapshot.Samples.Length) _outcomeBuffer = new CurationOutcome[snapshot.Samples.Length + snapshot.Samples.Length / 4];
+        var decision = CurationPolicy.Decide(snapshot, policy, _outcomeBuffer);
 
-        var rows = new List<CycleSampleRow>(s.CycleObserved.Count);
-        var inSnapshot = new Dictionary<int, int>(snapshot.Samples.Length);
-        for (int k = 0; k < snapshot.Samples.Length; k++) inSnapshot[snapshot.Samples[k].Index] = k;
-        foreach (int d in s.CycleObserved)
+        var rows = new CycleSampleRow[s.CycleObserved.Count];
+        for (int k = 0; k < s.CycleObserved.Count; k++)
         {
+            int d = s.CycleObserved[k];
             ref var c = ref s.Counters[d];
             float meanRel = MathF.Exp(c.CycleSumLog / c.CycleObservations);
             float meanLoss = c.CycleSumLoss / c.CycleObservations;
-            if (inSnapshot.TryGetValue(d, out int k))
+            int slot = _slotOfObserved[k];
+            if (slot >= 0)
             {
-                var o = decision.Outcomes[k];
+                var o = decision.Outcomes[slot];
                 s.Policy[d] = o.State;
                 s.MarkDirty(d);
                 if (o.Status != s.Status[d]) ApplyStatus(seq, d, o.Status, m.Cycle, m.Step, o.Reason ?? "", now);
                 else if (o.Reason != null) { s.Reasons[d] = o.Reason; s.InfoDirty.Add(d); }
-                rows.Add(new CycleSampleRow(d, c.CycleObservations, meanRel, meanLoss, o.Z, o.ErraticZ, o.Flags, (byte)s.Status[d]));
+                rows[k] = new CycleSampleRow(d, c.CycleObservations, meanRel, meanLoss, o.Z, o.ErraticZ, o.Flags, (byte)s.Status[d]);
             }
             else
             {
-                rows.Add(new CycleSampleRow(d, c.CycleObservations, meanRel, meanLoss, float.NaN, float.NaN,
-                    s.Status[d] == SampleStatus.Refed ? CycleFlags.Refed : CycleFlags.None, (byte)s.Status[d]));
+                rows[k] = new CycleSampleRow(d, c.CycleObservations, meanRel, meanLoss, float.NaN, float.NaN,
+                    s.Status[d] == SampleStatus.Refed ? CycleFlags.Refed : CycleFlags.None, (byte)s.Status[d]);
             }
         }
         int observed = s.CycleObserved.Count;
@@ -338,7 +343,7 @@ public sealed class LedgerEngine : IDisposable
         s.LastCloseStep = m.Step;
         s.Seq = seq;
         var directives = BuildDirectives(m.Cycle);
-        _store.AddCycle(seq, m.Cycle, m.Step, now, observed, decision.Decided, System.Text.Json.JsonSerializer.Serialize(policy), directives, rows.ToArray());
+        _store.AddCycle(seq, m.Cycle, m.Step, now, observed, decision.Decided, System.Text.Json.JsonSerializer.Serialize(policy), directives, rows);
         _changedSinceSnapshot = true;
         Flush();
         _lastDirectives = directives;
@@ -348,33 +353,48 @@ public sealed class LedgerEngine : IDisposable
         return directives;
     }
 
+    /// <summary>
+    /// The policy's input: the registered, not quarantined samples seen in the open cycle (in <see cref="LedgerState.CycleObserved"/>
+    /// order; <see cref="_slotOfObserved"/> maps each observed position to its slot, -1 if left out) and the counts the caps need.
+    /// </summary>
     private CurationSnapshot BuildSnapshot(CloseCycle m)
     {
         var s = _state;
-        var samples = new List<CurationSample>(s.CycleObserved.Count);
-        foreach (int d in s.CycleObserved)
+        var observed = s.CycleObserved;
+        if (_snapshotBuffer.Length < observed.Count) _snapshotBuffer = new CurationSample[Math.Max(observed.Count, _snapshotBuffer.Length * 2)];
+        if (_slotOfObserved.Length < observed.Count) _slotOfObserved = new int[Math.Max(observed.Count, _slotOfObserved.Length * 2)];
+        int n = 0;
+        for (int k = 0; k < observed.Count; k++)
         {
-            if (!s.Registered[d] || s.Status[d] == SampleStatus.Quarantined) continue;
+            int d = observed[k];
+            if (!s.Registered[d] || s.Status[d] == SampleStatus.Quarantined) { _slotOfObserved[k] = -1; continue; }
             ref readonly var c = ref s.Counters[d];
-            samples.Add(new CurationSample(d, c.Identity, s.Status[d], c.CycleObservations, c.CycleSumLog / c.CycleObservations, c.RelObservations,
-                c.SmoothedLog, c.SmoothedSpread, s.Policy[d]));
+            _slotOfObserved[k] = n;
+            _snapshotBuffer[n++] = new CurationSample(d, c.Identity, s.Status[d], c.CycleObservations, c.CycleSumLog / c.CycleObservations,
+                c.RelObservations, c.SmoothedLog, c.SmoothedSpread, s.Policy[d]);
         }
-        var identities = new IdentityCounts[s.Identities.Count];
-        int total = 0, quarantined = 0, awaiting = 0;
+        int identities = s.Identities.Count;
+        var samples = new int[identities];
+        var quarantined = new int[identities];
+        var awaiting = new int[identities];
+        var registered = s.Registered;
+        var status = s.Status;
+        var counters = s.Counters;
+        int total = 0;
         for (int d = 0; d < s.Count; d++)
         {
-            if (!s.Registered[d]) continue;
-            int g = s.Counters[d].Identity;
-            var ic = identities[g];
-            var status = s.Status[d];
+            if (!registered[d]) continue;
+            int g = counters[d].Identity;
+            samples[g]++;
             total++;
-            if (status == SampleStatus.Quarantined) quarantined++;
-            if (status == SampleStatus.AwaitingReview) awaiting++;
-            identities[g] = new IdentityCounts(ic.Samples + 1,
-                ic.InTraining + (status is SampleStatus.Quarantined or SampleStatus.AwaitingReview ? 0 : 1),
-                ic.Quarantined + (status == SampleStatus.Quarantined ? 1 : 0), ic.AwaitingReview + (status == SampleStatus.AwaitingReview ? 1 : 0));
+            var st = status[d];
+            if (st == SampleStatus.Quarantined) quarantined[g]++;
+            else if (st == SampleStatus.AwaitingReview) awaiting[g]++;
         }
-        return new CurationSnapshot(m.Cycle, m.Step, samples.ToArray(), identities, total, quarantined, awaiting);
+        var counts = new IdentityCounts[identities];
+        for (int g = 0; g < identities; g++)
+            counts[g] = new IdentityCounts(samples[g], samples[g] - quarantined[g] - awaiting[g], quarantined[g], awaiting[g]);
+        return new CurationSnapshot(m.Cycle, m.Step, _snapshotBuffer.AsMemory(0, n), counts, total, quarantined.Sum(), awaiting.Sum());
     }
 
     private CurationDirectives BuildDirectives(long cycle)

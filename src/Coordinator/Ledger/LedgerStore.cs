@@ -32,7 +32,7 @@ public sealed class LedgerStore : IDisposable
     public const int SchemaVersion = 1;
     internal const int ChunkShift = 12;
     private const int FullPage = 65536;
-    private const int CycleEntryBytes = 22;
+    private const int CycleEntryBytes = 12;
 
     private readonly SqliteConnection _connection;
     private readonly ILogger _log;
@@ -101,11 +101,12 @@ public sealed class LedgerStore : IDisposable
         {
             connection.Open();
             store.Exec("PRAGMA locking_mode=EXCLUSIVE;");
+            store.Exec("PRAGMA page_size=16384;"); // a new database only: rows carry BLOBs of a few KB
             string mode = Convert.ToString(store.Scalar("PRAGMA journal_mode=WAL;"), CultureInfo.InvariantCulture) ?? "";
             if (!mode.Equals("wal", StringComparison.OrdinalIgnoreCase))
                 throw new FaceClusterException($"the ledger {path} could not switch to WAL journaling (journal mode is '{mode}')");
             store.Exec("PRAGMA synchronous=NORMAL;");
-            store.Exec("PRAGMA wal_autocheckpoint=4096;");
+            store.Exec("PRAGMA wal_autocheckpoint=16384;");
             store.CreateOrCheckSchema();
             return store;
         }
@@ -177,7 +178,7 @@ public sealed class LedgerStore : IDisposable
             long tables = Convert.ToInt64(Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table';", tx), CultureInfo.InvariantCulture);
             if (tables > 0) throw new FaceClusterException($"{DatabasePath} is a SQLite database but not a FaceCluster ledger (tables without a schema version)");
             Exec("""
-                CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+                CREATE TABLE meta(rowid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, value);
                 CREATE TABLE identities(idx INTEGER PRIMARY KEY, name TEXT NOT NULL);
                 CREATE TABLE workers(idx INTEGER PRIMARY KEY, name TEXT NOT NULL, records INTEGER NOT NULL, sum_loss REAL NOT NULL);
                 CREATE TABLE samples(dense INTEGER PRIMARY KEY, id INTEGER NOT NULL, identity INTEGER NOT NULL, path TEXT NOT NULL,
@@ -193,7 +194,8 @@ public sealed class LedgerStore : IDisposable
                 CREATE TABLE cycles(seq INTEGER PRIMARY KEY, cycle INTEGER NOT NULL, step INTEGER NOT NULL, closed_at TEXT NOT NULL, observed INTEGER NOT NULL,
                     decided INTEGER NOT NULL, options TEXT NOT NULL, prune BLOB NOT NULL, refeed BLOB NOT NULL, weights BLOB NOT NULL, flagged BLOB NOT NULL,
                     awaiting BLOB NOT NULL, restored BLOB NOT NULL);
-                CREATE TABLE cycle_samples(chunk INTEGER NOT NULL, cycle INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(chunk, cycle)) WITHOUT ROWID;
+                CREATE TABLE cycle_samples(rowid INTEGER PRIMARY KEY, chunk INTEGER NOT NULL, cycle INTEGER NOT NULL, data BLOB NOT NULL);
+                CREATE UNIQUE INDEX cycle_samples_key ON cycle_samples(chunk, cycle);
                 CREATE TABLE events(rowid INTEGER PRIMARY KEY, seq INTEGER NOT NULL, dense INTEGER NOT NULL, cycle INTEGER NOT NULL, step INTEGER NOT NULL,
                     from_status INTEGER NOT NULL, to_status INTEGER NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL);
                 CREATE INDEX events_dense ON events(dense);
@@ -201,7 +203,7 @@ public sealed class LedgerStore : IDisposable
                 CREATE TABLE quarantine(qid INTEGER PRIMARY KEY, dense INTEGER NOT NULL, sample_id INTEGER NOT NULL, identity TEXT NOT NULL, path TEXT NOT NULL,
                     cycle INTEGER NOT NULL, step INTEGER NOT NULL, action TEXT NOT NULL, original_path TEXT NOT NULL, current_path TEXT NOT NULL,
                     sha256 TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, restored_cycle INTEGER NOT NULL, restored_at TEXT);
-                CREATE TABLE curves(name TEXT PRIMARY KEY, kind INTEGER NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
+                CREATE TABLE curves(rowid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind INTEGER NOT NULL, data BLOB NOT NULL);
                 """, tx);
             Exec($"PRAGMA user_version = {SchemaVersion};", tx);
         }
@@ -457,32 +459,39 @@ public sealed class LedgerStore : IDisposable
         rows.Prepare();
         foreach (var (cycle, entries) in _cycleRows)
         {
-            Array.Sort(entries, (a, b) => a.Dense.CompareTo(b.Dense));
-            int i = 0;
-            while (i < entries.Length)
+            // Group by block of 4096 samples (a counting sort: no comparisons); within a block the order does not matter.
+            int maxChunk = 0;
+            foreach (var e in entries) maxChunk = Math.Max(maxChunk, e.Dense >> ChunkShift);
+            var start = new int[maxChunk + 2];
+            foreach (var e in entries) start[(e.Dense >> ChunkShift) + 1]++;
+            for (int k = 0; k <= maxChunk; k++) start[k + 1] += start[k];
+            var blocks = new byte[maxChunk + 1][];
+            for (int chunk = 0; chunk <= maxChunk; chunk++) blocks[chunk] = new byte[(start[chunk + 1] - start[chunk]) * CycleEntryBytes];
+            var fill = new int[maxChunk + 1];
+            foreach (var e in entries)
             {
-                int chunk = entries[i].Dense >> ChunkShift;
-                int j = i;
-                while (j < entries.Length && entries[j].Dense >> ChunkShift == chunk) j++;
-                var data = new byte[(j - i) * CycleEntryBytes];
-                for (int k = i; k < j; k++) WriteCycleEntry(data.AsSpan((k - i) * CycleEntryBytes), entries[k]);
-                pk.Value = chunk; pc.Value = cycle; pdata.Value = data;
+                int chunk = e.Dense >> ChunkShift;
+                WriteCycleEntry(blocks[chunk].AsSpan(fill[chunk]++ * CycleEntryBytes, CycleEntryBytes), e);
+            }
+            for (int chunk = 0; chunk <= maxChunk; chunk++)
+            {
+                if (blocks[chunk].Length == 0) continue;
+                pk.Value = chunk; pc.Value = cycle; pdata.Value = blocks[chunk];
                 rows.ExecuteNonQuery();
-                i = j;
             }
         }
     }
 
+    /// <summary>12 bytes: offset in its block, observations, mean relative loss, mean loss and z as half floats (3 significant digits: a history to read, not to compute with), flags, status.</summary>
     private static void WriteCycleEntry(Span<byte> b, in CycleSampleRow e)
     {
         BinaryPrimitives.WriteUInt16LittleEndian(b, (ushort)(e.Dense & ((1 << ChunkShift) - 1)));
         BinaryPrimitives.WriteUInt16LittleEndian(b[2..], (ushort)Math.Min(e.Observations, ushort.MaxValue));
-        BinaryPrimitives.WriteSingleLittleEndian(b[4..], e.MeanRelative);
-        BinaryPrimitives.WriteSingleLittleEndian(b[8..], e.MeanLoss);
-        BinaryPrimitives.WriteSingleLittleEndian(b[12..], e.Z);
-        BinaryPrimitives.WriteSingleLittleEndian(b[16..], e.ErraticZ);
-        b[20] = (byte)e.Flags;
-        b[21] = e.Status;
+        BinaryPrimitives.WriteHalfLittleEndian(b[4..], (Half)e.MeanRelative);
+        BinaryPrimitives.WriteHalfLittleEndian(b[6..], (Half)e.MeanLoss);
+        BinaryPrimitives.WriteHalfLittleEndian(b[8..], (Half)e.Z);
+        b[10] = (byte)e.Flags;
+        b[11] = e.Status;
     }
 
     private void WriteSnapshot(LedgerSnapshot s, SqliteTransaction tx)
@@ -705,19 +714,14 @@ public sealed class LedgerStore : IDisposable
         while (r.Read())
         {
             var data = (byte[])r.GetValue(1);
-            int lo = 0, hi = data.Length / CycleEntryBytes - 1;
-            while (lo <= hi)
+            for (int at = 0; at + CycleEntryBytes <= data.Length; at += CycleEntryBytes)
             {
-                int mid = (lo + hi) >>> 1;
-                var b = data.AsSpan(mid * CycleEntryBytes, CycleEntryBytes);
-                ushort at = BinaryPrimitives.ReadUInt16LittleEndian(b);
-                if (at < offset) lo = mid + 1;
-                else if (at > offset) hi = mid - 1;
-                else
+                var b = data.AsSpan(at, CycleEntryBytes);
+                if (BinaryPrimitives.ReadUInt16LittleEndian(b) == offset)
                 {
                     result.Add((r.GetInt64(0), new CycleSampleRow(dense, BinaryPrimitives.ReadUInt16LittleEndian(b[2..]),
-                        BinaryPrimitives.ReadSingleLittleEndian(b[4..]), BinaryPrimitives.ReadSingleLittleEndian(b[8..]),
-                        BinaryPrimitives.ReadSingleLittleEndian(b[12..]), BinaryPrimitives.ReadSingleLittleEndian(b[16..]), (CycleFlags)b[20], b[21])));
+                        (float)BinaryPrimitives.ReadHalfLittleEndian(b[4..]), (float)BinaryPrimitives.ReadHalfLittleEndian(b[6..]),
+                        (float)BinaryPrimitives.ReadHalfLittleEndian(b[8..]), float.NaN, (CycleFlags)b[10], b[11])));
                     break;
                 }
             }

@@ -85,7 +85,7 @@ internal sealed class PolicyHarness
         var snapshot = new CurationSnapshot(cycle, step, samples.ToArray(), counts, N,
             Status.Count(s => s == SampleStatus.Quarantined), Status.Count(s => s == SampleStatus.AwaitingReview));
         var decision = CurationPolicy.Decide(snapshot, Options);
-        Assert.Equal(samples.Count, decision.Outcomes.Length);
+        Assert.Equal(samples.Count, decision.Outcomes.Count);
         foreach (var o in decision.Outcomes)
         {
             State[o.Index] = o.State;
