@@ -202,8 +202,8 @@ public static class CurationPolicy
                     string kind = high ? F($"high outlier (×{Math.Exp(excess):0.00} its identity's median, z {z:0.0})") : OddWhat(low, erratic, z, ez);
                     return (SampleStatus.Flagged, state, kind + " this cycle: watched");
                 }
-                if (s.Status == SampleStatus.Flagged && state.OutliersInLast(window) == 0 && state.Held == 0)
-                    return (SampleStatus.Active, state, F($"no outlier in its last {window} evaluations"));
+                if (s.Status == SampleStatus.Flagged && state.OutliersInLast(window) == 0)
+                    return (SampleStatus.Active, state with { Held = 0 }, F($"no outlier in its last {window} evaluations"));
                 return (s.Status, state, null);
             }
         }

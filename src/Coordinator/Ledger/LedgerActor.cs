@@ -26,7 +26,7 @@ public sealed class LedgerActor : ReceiveActor, IWithTimers
         Receive<LossReport>(r => Engine.Ingest(r));
         Receive<RegisterFaceSet>(m => Engine.Register(m));
         Receive<CloseCycle>(OnCloseCycle);
-        Receive<ILedgerRequest>(m => Sender.Tell(Engine.Handle(m)));
+        Receive<ILedgerRequest>(OnRequest);
         Receive<FlushTick>(_ => Engine.Tick());
     }
 
@@ -40,6 +40,20 @@ public sealed class LedgerActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("flush", FlushTick.Instance, TimeSpan.FromMilliseconds(_options.Flush.IntervalMs));
         _log.Info("Ledger open at {0} (mode {1}, prune action {2})", _engine.Store.DatabasePath, _options.Policy.Mode.ToString().ToLowerInvariant(),
             _options.PruneAction.ToString().ToLowerInvariant());
+    }
+
+    private void OnRequest(ILedgerRequest request)
+    {
+        try
+        {
+            Sender.Tell(Engine.Handle(request));
+        }
+        catch (Exception e)
+        {
+            // Never leave the asker waiting; then fail, so that the restart reopens ledger.db.
+            Sender.Tell(new LedgerError(request.GetType().Name, $"the ledger failed: {e.Message}", []));
+            throw;
+        }
     }
 
     private void OnCloseCycle(CloseCycle m)

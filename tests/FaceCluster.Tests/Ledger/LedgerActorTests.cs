@@ -127,6 +127,22 @@ public sealed class LedgerActorTests : TestKit, IDisposable
     }
 
     [Fact]
+    public void Off_mode_keeps_the_ledger_and_sends_empty_directives()
+    {
+        var ledger = Ledger(Eager with { Mode = CurationMode.Off });
+        foreach (var r in Steps(0, 10)) ledger.Tell(r);
+        ledger.Tell(new CloseCycle(0, 10), TestActor);
+        var d = ExpectMsg<CurationDirectives>();
+        Assert.Empty(d.Prune.Concat(d.Refeed).Concat(d.Flagged).Concat(d.AwaitingReview).Concat(d.Restored));
+        ledger.Tell(new GetSampleHistory(3), TestActor);
+        var history = ExpectMsg<SampleHistory>();
+        Assert.Equal("active", history.Sample.Status);
+        Assert.True(Assert.Single(history.Cycles).HighOutlier); // seen and recorded, not acted on
+        ledger.Tell(GetLedgerStats.Instance, TestActor);
+        Assert.Equal("off", ExpectMsg<LedgerStats>().Mode);
+    }
+
+    [Fact]
     public void Stopping_the_actor_writes_everything_and_a_new_one_continues_the_ledger()
     {
         var ledger = Ledger();

@@ -354,6 +354,28 @@ public class LedgerEngineTests
     }
 
     [Fact]
+    public void The_ledger_of_a_crashed_run_can_be_queried_read_only()
+    {
+        using var dir = new TempFolder("fc-ledger");
+        string crashed = Path.Combine(dir.Path, "crashed");
+        Directory.CreateDirectory(crashed);
+        LedgerStats stats;
+        var run = new SyntheticRun(totalSteps: 900);
+        using (var e = LedgerEngine.Open(Options(Path.Combine(dir.Path, "live")) with { FaceSet = run.FaceSet }))
+        {
+            run.Drive(e, 0, 900);
+            e.Flush();
+            stats = e.Stats();
+            // What a crash leaves: the database and its write-ahead log, copied while the writer still holds them.
+            foreach (string file in Directory.GetFiles(Path.Combine(dir.Path, "live")))
+                File.Copy(file, Path.Combine(crashed, Path.GetFileName(file)));
+        }
+        Assert.True(File.Exists(Path.Combine(crashed, LedgerStore.FileName + "-wal")));
+        using var r = LedgerEngine.OpenReadOnly(crashed);
+        Assert.Equal(stats with { UnflushedRecords = 0 }, r.Stats());
+    }
+
+    [Fact]
     public void A_ledger_from_a_newer_build_is_refused_with_its_path()
     {
         using var dir = new TempFolder("fc-ledger");
