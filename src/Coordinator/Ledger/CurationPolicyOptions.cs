@@ -59,7 +59,7 @@ public sealed record CurationPolicyOptions
     public bool DetectErratic { get; init; } = true;
 
     /// <summary>Erratic outlier: the robust z of the log of its relative-loss spread is at least this…</summary>
-    public double ErraticZ { get; init; } = 5.0;
+    public double ErraticZ { get; init; } = 6.0;
 
     /// <summary>…and its spread is at least this many times its identity's median spread.</summary>
     public double MinErraticRatio { get; init; } = 1.5;
