@@ -20,5 +20,6 @@ internal static class BenchCommand
     {
         yield return Bench.BenchLoaderCommand.Create();
         yield return Bench.BenchAllReduceCommand.Create();
+        yield return Bench.BenchLedgerCommand.Create();
     }
 }

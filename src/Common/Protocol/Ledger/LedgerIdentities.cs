@@ -1,0 +1,4 @@
+namespace FaceCluster.Common.Protocol.Ledger;
+
+/// <summary>Per-identity figures, in registration order.</summary>
+public sealed record LedgerIdentities(LedgerIdentity[] Identities) : IProtocolMessage;
