@@ -12,7 +12,7 @@ namespace FaceCluster.Common.Models.Autoencoder;
 public sealed class FaceEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<nn.Module<Tensor, Tensor>> _convs = new();
-    private readonly LeakyReLU _act;
+    private readonly LeakyActivation _act;
     private readonly Linear _toLatent;
     private readonly Linear _fromLatent;
     private readonly UpscaleBlock _upscale;
@@ -27,7 +27,7 @@ public sealed class FaceEncoder : nn.Module<Tensor, Tensor>
             _convs.Add(nn.Conv2d(inChannels, c, 5, stride: 2, padding: 2));
             inChannels = c;
         }
-        _act = nn.LeakyReLU(0.1);
+        _act = new LeakyActivation(0.1);
         _codeSize = preset.BottleneckSize;
         _codeChannels = preset.BottleneckChannels;
         _toLatent = nn.Linear(inChannels * _codeSize * _codeSize, preset.Latent);

@@ -8,13 +8,13 @@ namespace FaceCluster.Common.Models.Autoencoder;
 public sealed class UpscaleBlock : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d _conv;
-    private readonly LeakyReLU _act;
+    private readonly LeakyActivation _act;
     private readonly PixelShuffle _shuffle;
 
     public UpscaleBlock(string name, int inChannels, int outChannels) : base(name)
     {
         _conv = nn.Conv2d(inChannels, outChannels * 4, 3, padding: 1);
-        _act = nn.LeakyReLU(0.1);
+        _act = new LeakyActivation(0.1);
         _shuffle = nn.PixelShuffle(2);
         RegisterComponents();
     }
