@@ -1,7 +1,7 @@
 namespace FaceCluster.Common.FaceSet;
 
 /// <summary>Resolves every symbolic link in a path (like realpath(3)), portably.</summary>
-internal static class RealPaths
+public static class RealPaths
 {
     private const int MaxLinks = 40;
     private static readonly char[] Separators = [Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar];

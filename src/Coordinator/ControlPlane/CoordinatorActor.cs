@@ -5,6 +5,7 @@ using FaceCluster.Common.Errors;
 using FaceCluster.Common.Protocol;
 using FaceCluster.Common.Protocol.Ledger;
 using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Common.Telemetry;
 
 namespace FaceCluster.Coordinator.ControlPlane;
 
@@ -134,6 +135,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _settings.Observer?.Message($"{entry.Id} left the run ({why})");
         bool wasLeaving = entry.Life == WorkerLife.Leaving;
         _state = _state with { Workers = _state.Workers.SetItem(entry.Id, entry with { Life = WorkerLife.Lost }) };
+        FaceClusterMetrics.WorkerGone(entry.Id);
         var segment = _state.Segment;
         if (segment != null && segment.Members.Contains(entry.Id) && !segment.Reported(entry.Id))
         {
@@ -161,6 +163,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             double mean = loss / n;
             _state = _state with { MeanLoss = double.IsNaN(_state.MeanLoss) ? mean : _state.MeanLoss * 0.95 + mean * 0.05 };
         }
+        FaceClusterMetrics.StepCompleted(s.WorkerId, s.SampleIds.Length, s.ComputeMs, s.DataWaitMs, s.AllReduceMs, s.WorkerId == _state.Segment?.Members.FirstOrDefault());
+        FaceClusterMetrics.Loss(_state.MeanLoss);
         if (s.ComputeMs > 0 && _state.Segment != null && s.WorkerId == _state.Segment.Members.FirstOrDefault())
         {
             double stepMs = s.ComputeMs + s.DataWaitMs + s.AllReduceMs;
@@ -310,6 +314,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         long closed = _state.Cycle;
         _settings.Observer?.CycleClosed(closed, _state.Step, pruned, refed, _state.Excluded.Count);
+        FaceClusterMetrics.Quarantined(_state.Excluded.Count);
         _state = _state with { Cycle = _state.Step / _settings.StepsPerCycle };
         bool last = _state.Step >= _settings.TotalSteps;
         if (_settings.Checkpoints != null) RequestCheckpoint();

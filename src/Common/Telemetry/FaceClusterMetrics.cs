@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace FaceCluster.Common.Telemetry;
+
+/// <summary>
+/// The OpenTelemetry meter "FaceCluster" (scraped from the coordinator's GET /metrics). The coordinator records
+/// into it as steps complete and cycles close; the instruments are process-wide.
+/// </summary>
+public static class FaceClusterMetrics
+{
+    public const string MeterName = "FaceCluster";
+
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Counter<long> Steps = Meter.CreateCounter<long>("facecluster_steps_total", description: "Training steps applied (counted once per step, by the ring's first member).");
+    private static readonly Histogram<double> AllReduce = Meter.CreateHistogram<double>("facecluster_allreduce_seconds", "s", "Time a worker spent in the ring all-reduce of one step.");
+    private static readonly Histogram<double> DataWait = Meter.CreateHistogram<double>("facecluster_data_wait_seconds", "s", "Time a worker waited for its next batch.");
+    private static readonly ConcurrentDictionary<string, double> WorkerRates = new(StringComparer.Ordinal);
+    private static double _loss = double.NaN;
+    private static long _quarantined;
+
+    static FaceClusterMetrics()
+    {
+        Meter.CreateObservableGauge("facecluster_samples_per_second", ObserveRates, description: "Samples per second of each worker over its latest step.");
+        Meter.CreateObservableGauge("facecluster_loss", () => Volatile.Read(ref _loss) is var l && double.IsFinite(l) ? [new Measurement<double>(l)] : Array.Empty<Measurement<double>>(),
+            description: "Smoothed mean per-sample training loss.");
+        Meter.CreateObservableGauge("facecluster_quarantined", () => Interlocked.Read(ref _quarantined), description: "Samples currently quarantined (left out of training).");
+    }
+
+    /// <summary>One worker's report of one step: <paramref name="samples"/> samples in the given times (milliseconds).</summary>
+    /// <param name="countsStep">True for exactly one report per step (the first ring member's), so steps_total counts steps.</param>
+    public static void StepCompleted(string workerId, int samples, double computeMs, double dataWaitMs, double allReduceMs, bool countsStep)
+    {
+        var tag = new KeyValuePair<string, object?>("worker", workerId);
+        if (countsStep) Steps.Add(1);
+        if (allReduceMs >= 0) AllReduce.Record(allReduceMs / 1000.0, tag);
+        if (dataWaitMs >= 0) DataWait.Record(dataWaitMs / 1000.0, tag);
+        double total = computeMs + dataWaitMs + allReduceMs;
+        if (total > 0 && samples > 0) WorkerRates[workerId] = samples / (total / 1000.0);
+    }
+
+    /// <summary>The smoothed mean loss the coordinator tracks.</summary>
+    public static void Loss(double meanLoss) => Volatile.Write(ref _loss, meanLoss);
+
+    /// <summary>How many samples are quarantined after a cycle closed.</summary>
+    public static void Quarantined(long count) => Interlocked.Exchange(ref _quarantined, count);
+
+    /// <summary>A worker left the run: its rate is no longer reported.</summary>
+    public static void WorkerGone(string workerId) => WorkerRates.TryRemove(workerId, out _);
+
+    private static IEnumerable<Measurement<double>> ObserveRates()
+    {
+        foreach (var (id, rate) in WorkerRates)
+            yield return new Measurement<double>(rate, new KeyValuePair<string, object?>("worker", id));
+    }
+}

@@ -1,0 +1,4 @@
+namespace FaceCluster.Coordinator.Http;
+
+/// <summary>The JSON body of every error answer.</summary>
+public sealed record ApiError(string Error, int[]? UnknownSampleIds = null);

@@ -1,0 +1,214 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Common.Telemetry;
+using FaceCluster.Coordinator.ControlPlane;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+
+namespace FaceCluster.Coordinator.Http;
+
+/// <summary>
+/// The coordinator's HTTP API (Kestrel, minimal API): run status, the manifest and its face files for workers
+/// without the data folder, the ledger's queries and commands (mutations need the bearer token), and a Prometheus
+/// scrape of the "FaceCluster" meter at /metrics.
+/// </summary>
+public sealed class CoordinatorHttpServer : IAsyncDisposable
+{
+    /// <summary>JSON of every answer: camelCase, enums as strings, NaN/∞ written as strings rather than failing.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private readonly WebApplication _app;
+
+    private CoordinatorHttpServer(WebApplication app, string url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    /// <summary>http://host:port of the running server (the actual port when 0 was asked for).</summary>
+    public string Url { get; }
+
+    /// <summary>Starts the server; <paramref name="coordinator"/> is the coordinator singleton (its proxy).</summary>
+    public static async Task<CoordinatorHttpServer> StartAsync(CoordinatorHttpOptions options, IActorRef coordinator, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        var address = ResolveBindAddress(options.Host);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(address, options.Port));
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(FaceClusterMetrics.MeterName).AddPrometheusExporter());
+        var app = builder.Build();
+        app.Use(RequireTokenForMutations(options.Token));
+        MapRoutes(app, options, coordinator);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new FaceClusterException($"--http {EndpointText(options.Host, options.Port)}: cannot listen: {e.Message}", ExitCodes.UserError, e);
+        }
+        int port = options.Port;
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        if (bound != null && Uri.TryCreate(bound, UriKind.Absolute, out var uri)) port = uri.Port;
+        string host = options.PublicHost ?? (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? Dns.GetHostName() : address.ToString());
+        return new CoordinatorHttpServer(app, "http://" + EndpointText(host, port));
+    }
+
+    private static string EndpointText(string host, int port) => host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}";
+
+    private static IPAddress ResolveBindAddress(string host)
+    {
+        if (host is "localhost") return IPAddress.Loopback;
+        if (host is "*" or "+") return IPAddress.Any;
+        if (IPAddress.TryParse(host, out var ip)) return ip;
+        try
+        {
+            return Dns.GetHostAddresses(host).OrderBy(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).First();
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            throw new FaceClusterException($"--http: cannot resolve '{host}' to an address of this machine", ExitCodes.UsageError);
+        }
+    }
+
+    private static Func<HttpContext, RequestDelegate, Task> RequireTokenForMutations(string token) => async (context, next) =>
+    {
+        string method = context.Request.Method;
+        bool mutating = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method));
+        if (mutating && context.Request.Path != "/api/cluster/secret-check" && !ApiToken.Matches(context.Request.Headers.Authorization, token))
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await context.Response.WriteAsJsonAsync(new ApiError("this endpoint needs 'Authorization: Bearer <token>' (the token is in the run folder's api.token)"), Json).ConfigureAwait(false);
+            return;
+        }
+        await next(context).ConfigureAwait(false);
+    };
+
+    private static void MapRoutes(WebApplication app, CoordinatorHttpOptions options, IActorRef coordinator)
+    {
+        var faces = new FaceFileResolver(options.Manifest);
+        var timeout = options.AskTimeout;
+
+        app.MapGet("/api/status", async () =>
+        {
+            try
+            {
+                var status = await coordinator.Ask<ClusterStatus>(GetClusterStatus.Instance, timeout).ConfigureAwait(false);
+                CoordinatorState? state = null;
+                try { state = await coordinator.Ask<CoordinatorState>(GetCoordinatorState.Instance, timeout).ConfigureAwait(false); }
+                catch (Exception e) when (e is AskTimeoutException or InvalidCastException) { }
+                return Results.Json(ToResponse(status, state), Json);
+            }
+            catch (AskTimeoutException)
+            {
+                return Error(StatusCodes.Status504GatewayTimeout, $"the coordinator did not answer within {timeout.TotalSeconds:F0} s");
+            }
+        });
+
+        app.MapGet("/api/manifest", () => Results.Bytes(options.ManifestJson, "application/json"));
+
+        app.MapGet("/api/faces/{id}", (string id) =>
+        {
+            if (!int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int sampleId))
+                return Error(StatusCodes.Status404NotFound, $"'{Truncate(id)}' is not a sample id");
+            var found = faces.Read(sampleId);
+            return found.Bytes != null ? Results.Bytes(found.Bytes, found.ContentType) : Error(found.Status, found.Message);
+        });
+
+        app.MapPost("/api/cluster/secret-check", (SecretCheckRequest? body) =>
+            SecretProof.Verify(options.Secret, body?.Nonce, body?.Proof)
+                ? Results.Json(new { ok = true }, Json)
+                : Error(StatusCodes.Status403Forbidden, "the cluster secret does not match the coordinator's"));
+
+        app.MapGet("/api/ledger/stats", () => AskLedger(coordinator, GetLedgerStats.Instance, timeout));
+        app.MapGet("/api/ledger/worst", (int? n, bool? includeQuarantined) =>
+            n is < 1 or > 100_000 ? Task.FromResult(Error(StatusCodes.Status400BadRequest, $"n={n}: ask for 1 to 100000 samples"))
+                : AskLedger(coordinator, new GetWorstSamples(n ?? 50, includeQuarantined ?? false), timeout));
+        app.MapGet("/api/ledger/sample/{id}", (string id) =>
+            int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int sampleId)
+                ? AskLedger(coordinator, new GetSampleHistory(sampleId), timeout)
+                : Task.FromResult(Error(StatusCodes.Status404NotFound, $"'{Truncate(id)}' is not a sample id")));
+        app.MapGet("/api/ledger/identities", () => AskLedger(coordinator, GetLedgerIdentities.Instance, timeout));
+        app.MapGet("/api/ledger/quarantine", (bool? includeRestored) => AskLedger(coordinator, new GetQuarantine(includeRestored ?? false), timeout));
+        app.MapGet("/api/ledger/review", () => AskLedger(coordinator, GetReviewQueue.Instance, timeout));
+        app.MapGet("/api/ledger/curves", (int? points) =>
+            points is < 2 or > 100_000 ? Task.FromResult(Error(StatusCodes.Status400BadRequest, $"points={points}: ask for 2 to 100000 points"))
+                : AskLedger(coordinator, new GetLossCurves(points ?? 512), timeout));
+
+        app.MapPost("/api/ledger/restore", (RestoreRequest? body) =>
+            body?.Ids is not { Length: > 0 } ids
+                ? Task.FromResult(Error(StatusCodes.Status400BadRequest, "the body must be {\"ids\": [sample ids...]}"))
+                : AskLedger(coordinator, new RestoreSamples(ids, string.IsNullOrWhiteSpace(body.Reason) ? "restored over HTTP" : body.Reason), timeout));
+        app.MapPost("/api/ledger/review", (ReviewRequest? body) =>
+            body?.Id is not int id || body.Decision is not ("quarantine" or "keep")
+                ? Task.FromResult(Error(StatusCodes.Status400BadRequest, "the body must be {\"id\": sample id, \"decision\": \"quarantine\" | \"keep\"}"))
+                : AskLedger(coordinator, new ReviewDecision(id, body.Decision == "quarantine"), timeout));
+
+        app.MapPrometheusScrapingEndpoint("/metrics");
+    }
+
+    private static async Task<IResult> AskLedger(IActorRef coordinator, ILedgerRequest request, TimeSpan timeout)
+    {
+        object reply;
+        try
+        {
+            reply = await coordinator.Ask<object>(request, timeout).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            return Error(StatusCodes.Status504GatewayTimeout, $"the ledger did not answer within {timeout.TotalSeconds:F0} s");
+        }
+        return reply switch
+        {
+            LedgerError { UnknownSampleIds.Length: > 0 } e => Error(StatusCodes.Status404NotFound, e.Message, e.UnknownSampleIds),
+            LedgerError e => Error(StatusCodes.Status400BadRequest, e.Message),
+            Status.Failure f => Error(StatusCodes.Status503ServiceUnavailable, f.Cause?.Message ?? "the ledger failed"),
+            _ => Results.Json(reply, Json),
+        };
+    }
+
+    private static IResult Error(int status, string message, int[]? unknown = null) => Results.Json(new ApiError(message, unknown), Json, statusCode: status);
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
+
+    private static StatusResponse ToResponse(ClusterStatus s, CoordinatorState? state)
+    {
+        var workers = s.Workers.Select(w =>
+        {
+            WorkerEntry? entry = null;
+            state?.Workers.TryGetValue(w.Id, out entry);
+            return new WorkerStatusResponse(w.Id, w.Host, w.Device, w.State, w.Batch, w.SamplesPerSecond, w.LastStep, w.Note,
+                entry?.ReplicaStep ?? -1, entry?.Checksum ?? "");
+        }).ToArray();
+        double? loss = state != null && double.IsFinite(state.MeanLoss) ? state.MeanLoss : null;
+        return new StatusResponse(s.RunId, s.State, s.Step, s.Cycle, s.TotalSteps, s.Generation, s.GlobalBatch, s.SamplesPerSecond, loss,
+            state?.Excluded.Count ?? 0, state?.LastCheckpointStep ?? -1, workers);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try { await _app.StopAsync(timeout.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
