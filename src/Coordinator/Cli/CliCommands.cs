@@ -11,6 +11,8 @@ internal static class CliCommands
         yield return SynthCommand.Create();
         yield return ScanCommand.Create();
         yield return TrainCommand.Create();
+        yield return CoordinatorCommand.Create();
+        yield return WorkerCommand.Create();
         yield return BenchCommand.Create();
     }
 }

@@ -45,7 +45,14 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
     public string Url { get; }
 
     /// <summary>Starts the server; <paramref name="coordinator"/> is the coordinator singleton (its proxy).</summary>
-    public static async Task<CoordinatorHttpServer> StartAsync(CoordinatorHttpOptions options, IActorRef coordinator, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    public static Task<CoordinatorHttpServer> StartAsync(CoordinatorHttpOptions options, IActorRef coordinator, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default) =>
+        StartAsync(options, Task.FromResult(coordinator), loggerFactory, cancellationToken);
+
+    /// <summary>
+    /// Starts the server before the coordinator exists (its URL goes into the run's spec): the manifest and faces are
+    /// served at once; requests to the coordinator wait for <paramref name="coordinator"/>.
+    /// </summary>
+    public static async Task<CoordinatorHttpServer> StartAsync(CoordinatorHttpOptions options, Task<IActorRef> coordinator, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -103,7 +110,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         await next(context).ConfigureAwait(false);
     };
 
-    private static void MapRoutes(WebApplication app, CoordinatorHttpOptions options, IActorRef coordinator)
+    private static void MapRoutes(WebApplication app, CoordinatorHttpOptions options, Task<IActorRef> coordinator)
     {
         var faces = new FaceFileResolver(options.Manifest);
         var timeout = options.AskTimeout;
@@ -112,13 +119,14 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         {
             try
             {
-                var status = await coordinator.Ask<ClusterStatus>(GetClusterStatus.Instance, timeout).ConfigureAwait(false);
+                var actor = await coordinator.WaitAsync(timeout).ConfigureAwait(false);
+                var status = await actor.Ask<ClusterStatus>(GetClusterStatus.Instance, timeout).ConfigureAwait(false);
                 CoordinatorState? state = null;
-                try { state = await coordinator.Ask<CoordinatorState>(GetCoordinatorState.Instance, timeout).ConfigureAwait(false); }
+                try { state = await actor.Ask<CoordinatorState>(GetCoordinatorState.Instance, timeout).ConfigureAwait(false); }
                 catch (Exception e) when (e is AskTimeoutException or InvalidCastException) { }
                 return Results.Json(ToResponse(status, state), Json);
             }
-            catch (AskTimeoutException)
+            catch (Exception e) when (e is AskTimeoutException or TimeoutException)
             {
                 return Error(StatusCodes.Status504GatewayTimeout, $"the coordinator did not answer within {timeout.TotalSeconds:F0} s");
             }
@@ -166,14 +174,15 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         app.MapPrometheusScrapingEndpoint("/metrics");
     }
 
-    private static async Task<IResult> AskLedger(IActorRef coordinator, ILedgerRequest request, TimeSpan timeout)
+    private static async Task<IResult> AskLedger(Task<IActorRef> coordinator, ILedgerRequest request, TimeSpan timeout)
     {
         object reply;
         try
         {
-            reply = await coordinator.Ask<object>(request, timeout).ConfigureAwait(false);
+            var actor = await coordinator.WaitAsync(timeout).ConfigureAwait(false);
+            reply = await actor.Ask<object>(request, timeout).ConfigureAwait(false);
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or TimeoutException)
         {
             return Error(StatusCodes.Status504GatewayTimeout, $"the ledger did not answer within {timeout.TotalSeconds:F0} s");
         }

@@ -1,0 +1,138 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.FaceSet;
+using FaceCluster.Common.Hosting;
+using FaceCluster.Common.Models.Checkpoints;
+using FaceCluster.Common.Models.Training;
+using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Common.Torch;
+using FaceCluster.Coordinator.ControlPlane;
+using FaceCluster.Coordinator.Hosting;
+using FaceCluster.Coordinator.Http;
+using FaceCluster.Coordinator.Ledger;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Coordinator.Runs;
+
+/// <summary>
+/// `facecluster coordinator`: a cluster node with role "coordinator" only. It hosts the coordinator singleton, the
+/// ledger, checkpoints and the HTTP API; workers on other machines join it with `facecluster worker --join`.
+/// </summary>
+public static class ClusterCoordinatorRun
+{
+    /// <summary>How the run ended. <paramref name="Stopped"/>: by Ctrl-C/SIGTERM before the planned steps were done.</summary>
+    public sealed record Result(long Step, string Reason, bool Stopped, string RunDir, string? LastCheckpoint, IReadOnlyList<string> Warnings);
+
+    /// <param name="announce">Told, once the node and the HTTP server listen, what workers and people need (cluster address, URL, token).</param>
+    public static async Task<Result> RunAsync(ClusterCoordinatorOptions options, ICoordinatorObserver display, Action<string> announce,
+        ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var train = options.Run;
+        TorchRuntime.EnsureLoaded();
+        using var folder = RunFolder.OpenExclusive(train.RunDir);
+        var warnings = new List<string>();
+
+        var scan = ManifestStore.LoadOrBuild(train.DataDir, folder.Root, train.Scan);
+        var manifest = scan.Manifest;
+        var labels = manifest.Identities.ToArray();
+        if (!manifest.TrainingSamples.Any())
+            throw new FaceClusterException($"the face set {manifest.DataRoot} has no training images (see `facecluster scan --data {train.DataDir}`)");
+        byte[] secret = folder.LoadOrCreateSecret(train.SecretFile);
+        string token = ApiToken.Create(folder.TokenPath);
+
+        var (bindHost, bindPort) = ClusterNodeOptions.ParseHostPort(options.Bind, "--bind", allowZeroPort: true);
+        var (httpHost, httpPort) = ClusterNodeOptions.ParseHostPort(options.Http, "--http", allowZeroPort: true);
+        string? publicHost = options.PublicHost;
+        var bindAddress = ResolveLocal(bindHost, "--bind");
+
+        using var coordinatorPlane = new DataPlaneEndpoint(bindAddress, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane.coordinator"),
+            advertisedHost: publicHost);
+        var store = new CheckpointStore(folder.Root, train.KeepCheckpoints, loggerFactory.CreateLogger("facecluster.checkpoints"));
+        ResumePoint? resume = train.Resume
+            ? RunStartPoint.PrepareResume(store, manifest, labels, train, coordinatorPlane, warnings)
+            : RunStartPoint.PrepareWarmStart(train, labels, coordinatorPlane);
+        if (resume != null && resume.Step >= train.TotalSteps)
+            throw new FaceClusterException($"the run in {folder.Root} is already at step {resume.Step} of {train.TotalSteps}: raise --cycles to train further");
+
+        var coordinatorRef = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var httpOptions = new CoordinatorHttpOptions(httpHost, httpPort, manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false),
+            token, secret, publicHost);
+        await using var http = await CoordinatorHttpServer.StartAsync(httpOptions, coordinatorRef.Task, loggerFactory, cancellationToken).ConfigureAwait(false);
+
+        var run = new RunSpec(
+            RunId: $"{Path.GetFileName(folder.Root)}-{manifest.ManifestHash[..8]}",
+            ModelKind: train.Model.ToString(), Preset: train.Preset.Name, Labels: labels, ManifestHash: manifest.ManifestHash,
+            DataRoot: manifest.DataRoot, HttpBaseUrl: http.Url, LearningRate: train.LearningRate ?? TrainerOptions.For(train.Preset).LearningRate,
+            SsimWeight: train.SsimWeight, Seed: train.Seed, StepsPerCycle: train.StepsPerCycle, Augment: train.Augment);
+        var hub = new RunObserverHub(display);
+        var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, train.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"));
+        var ledger = LedgerWiring.PropsFor(folder.Root, manifest, CurationPolicyOptions.Default, QuarantineAction.Exclude, loggerFactory);
+        var settings = new CoordinatorSettings(run, train.GlobalBatch, train.TotalSteps, options.MinWorkers,
+            manifest.TrainingSamples.Select(s => s.Id).ToArray(), train.FailureGrace, ledger, checkpointer, resume, hub);
+
+        var node = new ClusterNodeOptions { Hostname = bindHost, Port = bindPort, PublicHostname = publicHost, Roles = [ClusterNodeOptions.CoordinatorRole] };
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
+            .ConfigureLogging()
+            .ConfigureNetwork(node)
+            .ConfigureCluster(node)
+            .ConfigureSerialization()
+            .JoinSelfWhenNoSeeds(node)
+            .WithCoordinator(settings));
+        using var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not FaceClusterException and not OperationCanceledException)
+        {
+            throw new FaceClusterException($"--bind {options.Bind}: the cluster node could not start: {e.GetBaseException().Message}", ExitCodes.UserError, e);
+        }
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        coordinatorRef.TrySetResult(host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>());
+        var self = Cluster.Get(system).SelfAddress;
+        announce($"Cluster node: {self.Host}:{self.Port} (workers: facecluster worker --join {self.Host}:{self.Port} --secret-file <copy of {train.SecretFile ?? folder.SecretPath}>)");
+        announce($"HTTP API: {http.Url}");
+        announce($"HTTP token (for POST requests; also in {folder.TokenPath}): {token}");
+        try
+        {
+            var finished = await Task.WhenAny(hub.Completion, system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            if (finished == system.WhenTerminated && !hub.Completion.IsCompleted)
+                throw new FaceClusterException("the coordinator's cluster node stopped before the run finished (it was downed or could not keep its address)");
+            if (!hub.Completion.IsCompleted)
+                return new Result(hub.LastStep, "stopped", true, folder.Root, hub.LastCheckpoint, warnings);
+            var (step, reason) = await hub.Completion.ConfigureAwait(false);
+            // Workers hear TrainingFinished and leave; give them a moment before this node leaves the cluster.
+            await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+            return new Result(step, reason, false, folder.Root, hub.LastCheckpoint, warnings);
+        }
+        finally
+        {
+            using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await host.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>An address of this machine for a bind flag: an IP, "localhost", "0.0.0.0"/"::", or a name that resolves.</summary>
+    public static IPAddress ResolveLocal(string host, string flag)
+    {
+        if (host is "localhost") return IPAddress.Loopback;
+        if (IPAddress.TryParse(host, out var ip)) return ip;
+        try
+        {
+            return Dns.GetHostAddresses(host).OrderBy(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).First();
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException or ArgumentException)
+        {
+            throw new FaceClusterException($"{flag}: cannot resolve '{host}' to an address of this machine", ExitCodes.UsageError);
+        }
+    }
+}

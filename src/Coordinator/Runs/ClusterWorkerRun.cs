@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Hosting;
+using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.FaceSet;
+using FaceCluster.Common.Hosting;
+using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Common.Torch;
+using FaceCluster.GpuWorker.Devices;
+using FaceCluster.GpuWorker.Hosting;
+using FaceCluster.GpuWorker.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Coordinator.Runs;
+
+/// <summary>
+/// `facecluster worker`: a cluster node with role "worker" and one worker actor per device, joined to a coordinator.
+/// A graceful stop (Ctrl-C, SIGTERM) tells the coordinator it is leaving, finishes the current step and leaves.
+/// </summary>
+public static class ClusterWorkerRun
+{
+    /// <summary>How the worker ended. <paramref name="Left"/>: it stopped on request before the run finished.</summary>
+    public sealed record Result(string Reason, bool Left, long ReplicaStep, long LocalReads, long CacheHits, long Downloads);
+
+    public static async Task<Result> RunAsync(ClusterWorkerOptions options, Action<string> announce, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var log = loggerFactory.CreateLogger("facecluster.worker");
+        TorchRuntime.EnsureLoaded();
+        byte[] secret = RunFolder.ReadSecret(options.SecretFile);
+        var (joinHost, joinPort) = ClusterNodeOptions.ParseHostPort(options.Join, "--join");
+        string bindHost = options.Bind ?? LocalAddressTowards(joinHost, joinPort);
+        var bindAddress = ClusterCoordinatorRun.ResolveLocal(bindHost, "--bind");
+        string publicHost = options.PublicHost ?? (bindAddress.Equals(IPAddress.Any) || bindAddress.Equals(IPAddress.IPv6Any) ? LocalAddressTowards(joinHost, joinPort) : bindHost);
+
+        var devices = ResolveDevices(options);
+        int threads = options.Threads > 0 ? options.Threads : Math.Max(1, Environment.ProcessorCount / devices.Count);
+        string baseId = options.Id ?? $"{Environment.MachineName}-{Environment.ProcessId}";
+        var engines = new List<WorkerEngine>();
+        using var faceSets = new RemoteFaceSetProvider(options.DataDir, options.CacheDir ?? RemoteFaceSetProvider.DefaultCacheRoot(), secret,
+            new DecodedImageCache(512L << 20), 1, loggerFactory.CreateLogger("facecluster.loader"));
+        try
+        {
+            for (int i = 0; i < devices.Count; i++)
+            {
+                string id = devices.Count == 1 ? baseId : $"{baseId}-{i}";
+                var endpoint = new DataPlaneEndpoint(bindAddress, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane." + id), advertisedHost: publicHost);
+                engines.Add(new WorkerEngine(new WorkerEngineOptions(id, threads, options.MaxBatch), devices[i], endpoint, secret, loggerFactory.CreateLogger("facecluster.worker." + id)));
+            }
+
+            var node = new ClusterNodeOptions
+            {
+                Hostname = bindHost, Port = 0, PublicHostname = publicHost, SeedNodes = [options.Join], Roles = [ClusterNodeOptions.WorkerRole],
+            };
+            var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Services.AddSingleton(loggerFactory);
+            builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
+                .ConfigureLogging()
+                .ConfigureNetwork(node)
+                .ConfigureCluster(node)
+                .ConfigureSerialization()
+                .WithWorkers(engines, faceSets, workersDone, createProxy: true));
+            using var host = builder.Build();
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var coordinator = host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>();
+            announce($"Worker {string.Join(", ", engines.Select(e => $"{e.WorkerId} ({e.Device.Kind} {e.Device.Name})"))} joining {options.Join} from {publicHost}");
+            bool left = false;
+            string reason;
+            try
+            {
+                var finished = await Task.WhenAny(workersDone.Task, system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+                if (workersDone.Task.IsCompleted)
+                    reason = await workersDone.Task.ConfigureAwait(false);
+                else if (finished == system.WhenTerminated)
+                    throw new FaceClusterException($"this worker's cluster node stopped: the coordinator at {options.Join} is gone or removed this node");
+                else
+                {
+                    left = true;
+                    reason = await LeaveAsync(engines, coordinator, log).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await host.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+            }
+            if (reason.StartsWith("refused", StringComparison.Ordinal))
+                throw new FaceClusterException("the coordinator " + reason, ExitCodes.VersionMismatch);
+            if (reason.StartsWith("could not prepare", StringComparison.Ordinal))
+                throw new FaceClusterException(reason);
+            var source = faceSets.Source;
+            return new Result(reason, left, engines.Max(e => e.ReplicaStep), source?.LocalReads ?? 0, source?.CacheHits ?? 0, source?.Downloads ?? 0);
+        }
+        finally
+        {
+            foreach (var e in engines) { e.Dispose(); e.Endpoint.Dispose(); }
+        }
+    }
+
+    /// <summary>Tells the coordinator every local worker is leaving, then waits (at most a minute) until none is inside a segment.</summary>
+    private static async Task<string> LeaveAsync(IReadOnlyList<WorkerEngine> engines, IActorRef coordinator, ILogger log)
+    {
+        foreach (var e in engines) coordinator.Tell(new WorkerLeaving(e.WorkerId, e.ReplicaStep));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        int quiet = 0;
+        while (DateTime.UtcNow < deadline && quiet < 3)
+        {
+            await Task.Delay(250, CancellationToken.None).ConfigureAwait(false);
+            quiet = engines.Any(e => e.Busy) ? 0 : quiet + 1;
+        }
+        if (engines.Any(e => e.Busy)) log.LogWarning("A worker was still inside a step after 60 s; leaving anyway");
+        return $"left at step {engines.Max(e => e.ReplicaStep)} on request";
+    }
+
+    private static IReadOnlyList<WorkerDevice> ResolveDevices(ClusterWorkerOptions options)
+    {
+        var devices = DeviceInventory.Select(options.Device);
+        if (devices.Count == 1 && devices[0].Kind == "cpu")
+            return Enumerable.Repeat(devices[0], options.Workers).ToList();
+        if (options.Workers > 1 && options.Workers != devices.Count)
+            throw new FaceClusterException($"--workers {options.Workers} applies to the CPU; --device {options.Device} means {devices.Count} device(s) here, one worker each", ExitCodes.UsageError);
+        return devices;
+    }
+
+    /// <summary>The address of this machine that routes to the coordinator (no packet is sent).</summary>
+    public static string LocalAddressTowards(string host, int port)
+    {
+        try
+        {
+            var target = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+            using var probe = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            probe.Connect(new IPEndPoint(target, port));
+            return ((IPEndPoint)probe.LocalEndPoint!).Address.ToString();
+        }
+        catch (Exception e) when (e is SocketException or InvalidOperationException or ArgumentException)
+        {
+            throw new FaceClusterException($"--join {host}:{port}: no route to the coordinator from this machine ({e.Message}); give --bind", ExitCodes.UserError);
+        }
+    }
+}
