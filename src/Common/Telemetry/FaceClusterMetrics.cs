@@ -13,8 +13,9 @@ public static class FaceClusterMetrics
 
     private static readonly Meter Meter = new(MeterName);
     private static readonly Counter<long> Steps = Meter.CreateCounter<long>("facecluster_steps_total", description: "Training steps applied (counted once per step, by the ring's first member).");
-    private static readonly Histogram<double> AllReduce = Meter.CreateHistogram<double>("facecluster_allreduce_seconds", "s", "Time a worker spent in the ring all-reduce of one step.");
-    private static readonly Histogram<double> DataWait = Meter.CreateHistogram<double>("facecluster_data_wait_seconds", "s", "Time a worker waited for its next batch.");
+    private static readonly InstrumentAdvice<double> SecondsBuckets = new() { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] };
+    private static readonly Histogram<double> AllReduce = Meter.CreateHistogram("facecluster_allreduce_seconds", "s", "Time a worker spent in the ring all-reduce of one step.", tags: null, advice: SecondsBuckets);
+    private static readonly Histogram<double> DataWait = Meter.CreateHistogram("facecluster_data_wait_seconds", "s", "Time a worker waited for its next batch.", tags: null, advice: SecondsBuckets);
     private static readonly ConcurrentDictionary<string, double> WorkerRates = new(StringComparer.Ordinal);
     private static double _loss = double.NaN;
     private static long _quarantined;

@@ -38,7 +38,7 @@ internal static class WorkerCommand
         using var loggerFactory = CliLogging.Create(parse);
         using var signals = new CliSignals();
         var result = ClusterWorkerRun.RunAsync(options, line => { output.WriteLine(line); output.Flush(); }, loggerFactory, signals.Token).GetAwaiter().GetResult();
-        output.WriteLine($"Worker done: {result.Reason}; replica at step {result.ReplicaStep}; images: {result.LocalReads} from the data folder, {result.CacheHits} from the cache, {result.Downloads} downloaded");
+        output.WriteLine($"Worker done: {result.Reason}; replica at step {result.ReplicaStep}, checksum {result.Checksum}; images: {result.LocalReads} from the data folder, {result.CacheHits} from the cache, {result.Downloads} downloaded");
         return ExitCodes.Ok;
     }
 }

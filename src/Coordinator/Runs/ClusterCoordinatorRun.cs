@@ -80,11 +80,13 @@ public static class ClusterCoordinatorRun
         var node = new ClusterNodeOptions { Hostname = bindHost, Port = bindPort, PublicHostname = publicHost, Roles = [ClusterNodeOptions.CoordinatorRole] };
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
         builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
             .ConfigureLogging()
             .ConfigureNetwork(node)
             .ConfigureCluster(node)
             .ConfigureSerialization()
+            .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
             .JoinSelfWhenNoSeeds(node)
             .WithCoordinator(settings));
         using var host = builder.Build();
@@ -105,20 +107,23 @@ public static class ClusterCoordinatorRun
         try
         {
             var finished = await Task.WhenAny(hub.Completion, system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-            if (finished == system.WhenTerminated && !hub.Completion.IsCompleted)
+            if (finished == system.WhenTerminated && !hub.Completion.IsCompleted && !cancellationToken.IsCancellationRequested)
                 throw new FaceClusterException("the coordinator's cluster node stopped before the run finished (it was downed or could not keep its address)");
-            if (!hub.Completion.IsCompleted)
-                return new Result(hub.LastStep, "stopped", true, folder.Root, hub.LastCheckpoint, warnings);
-            var (step, reason) = await hub.Completion.ConfigureAwait(false);
             // Workers hear TrainingFinished and leave; give them a moment before this node leaves the cluster.
-            await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
-            return new Result(step, reason, false, folder.Root, hub.LastCheckpoint, warnings);
+            if (hub.Completion.IsCompleted) await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
             using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await host.StopAsync(stopTimeout.Token).ConfigureAwait(false);
         }
+        // A stop request that came while the last step finished still ends a finished run.
+        if (hub.Completion.IsCompletedSuccessfully)
+        {
+            var (step, reason) = hub.Completion.Result;
+            return new Result(step, reason, false, folder.Root, hub.LastCheckpoint, warnings);
+        }
+        return new Result(hub.LastStep, "stopped", true, folder.Root, hub.LastCheckpoint, warnings);
     }
 
     /// <summary>An address of this machine for a bind flag: an IP, "localhost", "0.0.0.0"/"::", or a name that resolves.</summary>

@@ -24,7 +24,8 @@ namespace FaceCluster.Coordinator.Runs;
 public static class ClusterWorkerRun
 {
     /// <summary>How the worker ended. <paramref name="Left"/>: it stopped on request before the run finished.</summary>
-    public sealed record Result(string Reason, bool Left, long ReplicaStep, long LocalReads, long CacheHits, long Downloads);
+    /// <paramref name="Checksum"/>: the parameter checksum of the first local replica when the worker stopped (replicas of one run agree).
+    public sealed record Result(string Reason, bool Left, long ReplicaStep, string Checksum, long LocalReads, long CacheHits, long Downloads);
 
     public static async Task<Result> RunAsync(ClusterWorkerOptions options, Action<string> announce, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
@@ -59,11 +60,14 @@ public static class ClusterWorkerRun
             var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddSingleton(loggerFactory);
+            builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
+        builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
             builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
                 .ConfigureLogging()
                 .ConfigureNetwork(node)
                 .ConfigureCluster(node)
                 .ConfigureSerialization()
+            .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
                 .WithWorkers(engines, faceSets, workersDone, createProxy: true));
             using var host = builder.Build();
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -72,17 +76,22 @@ public static class ClusterWorkerRun
             announce($"Worker {string.Join(", ", engines.Select(e => $"{e.WorkerId} ({e.Device.Kind} {e.Device.Name})"))} joining {options.Join} from {publicHost}");
             bool left = false;
             string reason;
+            string checksum = "";
             try
             {
                 var finished = await Task.WhenAny(workersDone.Task, system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
                 if (workersDone.Task.IsCompleted)
+                {
                     reason = await workersDone.Task.ConfigureAwait(false);
+                    checksum = await engines[0].Checksum().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                }
                 else if (finished == system.WhenTerminated)
                     throw new FaceClusterException($"this worker's cluster node stopped: the coordinator at {options.Join} is gone or removed this node");
                 else
                 {
                     left = true;
                     reason = await LeaveAsync(engines, coordinator, log).ConfigureAwait(false);
+                    checksum = await engines[0].Checksum().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                 }
             }
             finally
@@ -95,7 +104,7 @@ public static class ClusterWorkerRun
             if (reason.StartsWith("could not prepare", StringComparison.Ordinal))
                 throw new FaceClusterException(reason);
             var source = faceSets.Source;
-            return new Result(reason, left, engines.Max(e => e.ReplicaStep), source?.LocalReads ?? 0, source?.CacheHits ?? 0, source?.Downloads ?? 0);
+            return new Result(reason, left, engines.Max(e => e.ReplicaStep), checksum, source?.LocalReads ?? 0, source?.CacheHits ?? 0, source?.Downloads ?? 0);
         }
         finally
         {

@@ -33,6 +33,7 @@ public sealed class WorkerEngine : IDisposable
     private long _stopGeneration = -1;
     private long _abortGeneration = -1;
     private RingSession? _ring;
+    private (long Generation, CancellationTokenSource Cancel)? _segmentAbort;
     private readonly object _ringGate = new();
     private byte[]? _publishedState;
     private long _publishedStep = -1;
@@ -147,7 +148,10 @@ public sealed class WorkerEngine : IDisposable
     {
         Interlocked.Exchange(ref _abortGeneration, generation);
         lock (_ringGate)
+        {
             if (_ring != null && _ring.Generation == generation) _ring.Dispose();
+            if (_segmentAbort is { } pending && pending.Generation == generation) pending.Cancel.Cancel();
+        }
     }
 
     /// <summary>Runs a segment on the training thread; results go to <paramref name="events"/>.</summary>
@@ -169,10 +173,14 @@ public sealed class WorkerEngine : IDisposable
         }
         Busy = true;
         long step = plan.FromStep;
+        // Cancelled by Abort: a resync or ring join waiting on a peer that is gone must not outlive the coordinator's grace.
+        using var abort = new CancellationTokenSource();
+        lock (_ringGate) _segmentAbort = (plan.Generation, abort);
         try
         {
+            if (Interlocked.Read(ref _abortGeneration) == plan.Generation) throw new OperationCanceledException("aborted by the coordinator");
             if (plan.ResyncFromEndpoint.Length > 0)
-                Resync(trainer, plan);
+                Resync(trainer, plan, abort.Token);
             if (trainer.Step != plan.FromStep)
             {
                 events.StepFailed(new StepFailed(WorkerId, plan.Generation, plan.FromStep, trainer.Step,
@@ -181,7 +189,7 @@ public sealed class WorkerEngine : IDisposable
             }
 
             var idsPerStep = PlanSteps(plan, faceSet, run.Seed);
-            var ring = Endpoint.JoinRing(new RingSpec(plan.Generation, plan.RingEndpoints), plan.Rank, Options.EffectiveAllReduceTimeout);
+            var ring = Endpoint.JoinRing(new RingSpec(plan.Generation, plan.RingEndpoints), plan.Rank, Options.EffectiveAllReduceTimeout, abort.Token);
             lock (_ringGate) _ring = ring;
             using var batches = faceSet.CreateBatches(idsPerStep, unchecked(run.Seed ^ (ulong)plan.FromStep * 0x9E3779B97F4A7C15UL ^ (ulong)plan.Rank));
             double computeMs = 0, waitMs = 0, reduceMs = 0;
@@ -227,15 +235,16 @@ public sealed class WorkerEngine : IDisposable
             {
                 _ring?.Dispose();
                 _ring = null;
+                _segmentAbort = null;
             }
             Busy = false;
         }
     }
 
-    private void Resync(ReplicaTrainer trainer, SegmentPlan plan)
+    private void Resync(ReplicaTrainer trainer, SegmentPlan plan, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        var snapshot = DataPlaneEndpoint.FetchState(plan.ResyncFromEndpoint, _secret, TimeSpan.FromSeconds(60), logger: _log);
+        var snapshot = DataPlaneEndpoint.FetchState(plan.ResyncFromEndpoint, _secret, TimeSpan.FromSeconds(60), cancellationToken, _log);
         trainer.ImportState(snapshot.Payload.Span, $"the state of {plan.ResyncFromEndpoint}");
         _log.LogInformation("Worker {Worker}: adopted the state of {Peer} at step {Step} ({Bytes:N0} bytes in {Ms:F0} ms)",
             WorkerId, plan.ResyncFromEndpoint, trainer.Step, snapshot.Payload.Length, watch.Elapsed.TotalMilliseconds);

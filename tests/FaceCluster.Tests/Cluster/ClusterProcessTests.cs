@@ -1,0 +1,130 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using FaceCluster.Common.Models.Checkpoints;
+using FaceCluster.Tests.FaceSet;
+
+namespace FaceCluster.Tests.Cluster;
+
+/// <summary>
+/// `facecluster coordinator` and `facecluster worker` as separate processes on loopback: a worker without the face
+/// set fetches it over HTTP, a worker joins mid-run, a worker is SIGKILLed mid-run; replicas end identical.
+/// </summary>
+[Trait("Tier", "integration")]
+[Collection("cluster-processes")]
+public class ClusterProcessTests
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(150);
+    private static readonly Regex WorkerDone = new(@"Worker done: .*replica at step (\d+), checksum ([0-9A-Fa-f]+); images: (\d+) from the data folder, (\d+) from the cache, (\d+) downloaded");
+
+    [Fact]
+    public async Task WorkerWithoutTheDataJoinsAndASecondJoinsMidRun_ReplicasEndIdentical()
+    {
+        using var temp = new TempFolder("fc-cluster");
+        string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"));
+        string run = temp.Combine("run");
+        using var coordinator = new FaceClusterProcess("coordinator", temp.Path, "coordinator", "--data", faces, "--run", run,
+            "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0", "--cycles", "3", "--steps-per-cycle", "8", "--batch", "32", "--min-workers", "1");
+        var (join, url) = await Addresses(coordinator);
+        string secret = Path.Combine(run, "cluster.secret");
+        using var w1 = new FaceClusterProcess("w1", temp.Path, "worker", "--join", join, "--secret-file", secret, "--device", "cpu", "--threads", "1",
+            "--max-batch", "32", "--id", "w1", "--data", temp.Combine("not-here"), "--cache", temp.Combine("cache1"));
+        using var http = new HttpClient();
+        await WaitForStep(http, url, 1, coordinator);
+        using var w2 = new FaceClusterProcess("w2", temp.Path, "worker", "--join", join, "--secret-file", secret, "--device", "cpu", "--threads", "1",
+            "--max-batch", "32", "--id", "w2", "--cache", temp.Combine("cache2"));
+
+        Assert.Equal(0, await coordinator.WaitForExitAsync(RunTimeout));
+        Assert.Equal(0, await w1.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await w2.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Done: step 24", coordinator.Output);
+        Assert.Matches(@"w2 ready", coordinator.Output.Split("finished at step")[0]);
+
+        var d1 = WorkerDone.Match(w1.Output);
+        var d2 = WorkerDone.Match(w2.Output);
+        Assert.True(d1.Success, w1.Output);
+        Assert.True(d2.Success, w2.Output);
+        Assert.Equal("24", d1.Groups[1].Value);
+        Assert.Equal("24", d2.Groups[1].Value);
+        Assert.Equal(d1.Groups[2].Value, d2.Groups[2].Value);
+        Assert.Equal(d1.Groups[2].Value, CheckpointChecksum(run, 24));
+
+        // w1 had no face set: every image it read came over HTTP (or from its cache of those downloads), verified.
+        Assert.Equal("0", d1.Groups[3].Value);
+        Assert.True(long.Parse(d1.Groups[5].Value) > 0, w1.Output);
+        var cached = Directory.GetFiles(temp.Combine("cache1"), "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(Path.GetDirectoryName(f)!).Length == 2).ToList();
+        Assert.Equal(long.Parse(d1.Groups[5].Value), cached.Count);
+        foreach (var file in cached)
+            Assert.Equal(Path.GetFileName(file), Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file))));
+    }
+
+    [Fact]
+    public async Task WorkerKilledMidRun_SurvivorFinishesEveryPlannedStep()
+    {
+        using var temp = new TempFolder("fc-cluster");
+        string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"));
+        string run = temp.Combine("run");
+        using var coordinator = new FaceClusterProcess("coordinator", temp.Path, "coordinator", "--data", faces, "--run", run,
+            "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0", "--cycles", "3", "--steps-per-cycle", "6", "--batch", "16", "--min-workers", "2");
+        var (join, url) = await Addresses(coordinator);
+        string secret = Path.Combine(run, "cluster.secret");
+        using var w1 = new FaceClusterProcess("w1", temp.Path, "worker", "--join", join, "--secret-file", secret, "--device", "cpu", "--threads", "1", "--max-batch", "16", "--id", "w1");
+        using var w2 = new FaceClusterProcess("w2", temp.Path, "worker", "--join", join, "--secret-file", secret, "--device", "cpu", "--threads", "1", "--max-batch", "16", "--id", "w2");
+        using var http = new HttpClient();
+        var status = await WaitForStep(http, url, 3, coordinator);
+        Assert.Equal(2, status.GetProperty("workers").GetArrayLength());
+        w2.Kill(); // SIGKILL
+
+        Assert.Equal(0, await coordinator.WaitForExitAsync(RunTimeout));
+        Assert.Equal(0, await w1.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Done: step 18", coordinator.Output);
+        var d1 = WorkerDone.Match(w1.Output);
+        Assert.True(d1.Success, w1.Output);
+        Assert.Equal("18", d1.Groups[1].Value);
+        Assert.Equal(d1.Groups[2].Value, CheckpointChecksum(run, 18));
+    }
+
+    [Fact]
+    public async Task WorkerWithAnotherSecret_IsToldSo()
+    {
+        using var temp = new TempFolder("fc-cluster");
+        string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"), perIdentity: 4);
+        string run = temp.Combine("run");
+        using var coordinator = new FaceClusterProcess("coordinator", temp.Path, "coordinator", "--data", faces, "--run", run,
+            "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0", "--cycles", "1", "--steps-per-cycle", "2", "--batch", "4");
+        var (join, _) = await Addresses(coordinator);
+        string wrong = temp.Combine("wrong.secret");
+        File.WriteAllText(wrong, "0123456789abcdef0123456789abcdef\n");
+        using var worker = new FaceClusterProcess("w1", temp.Path, "worker", "--join", join, "--secret-file", wrong, "--device", "cpu", "--threads", "1", "--id", "w1");
+        Assert.NotEqual(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("cluster secret does not match the coordinator's", worker.Output);
+        coordinator.Terminate();
+        Assert.NotEqual(0, await coordinator.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Stopped at step 0", coordinator.Output);
+    }
+
+    internal static async Task<(string Join, string Url)> Addresses(FaceClusterProcess coordinator)
+    {
+        var join = await coordinator.WaitForAsync(@"--join (\S+)", TimeSpan.FromSeconds(60));
+        var url = await coordinator.WaitForAsync(@"HTTP API: (\S+)", TimeSpan.FromSeconds(10));
+        return (join.Groups[1].Value, url.Groups[1].Value);
+    }
+
+    /// <summary>Polls GET /api/status until the run has completed <paramref name="step"/> steps.</summary>
+    internal static async Task<JsonElement> WaitForStep(HttpClient http, string url, long step, FaceClusterProcess coordinator)
+    {
+        var deadline = DateTime.UtcNow + RunTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (coordinator.HasExited) throw new Xunit.Sdk.XunitException("the coordinator exited early:\n" + coordinator.Output);
+            var status = await http.GetFromJsonAsync<JsonElement>(url + "/api/status");
+            if (status.GetProperty("step").GetInt64() >= step) return status;
+            await Task.Delay(200);
+        }
+        throw new Xunit.Sdk.XunitException($"the run did not reach step {step}:\n{coordinator.Output}");
+    }
+
+    internal static string CheckpointChecksum(string runDir, long step) =>
+        CheckpointStore.Open(Path.Combine(runDir, "checkpoints", $"step-{step}")).Meta.Extra["parameterChecksum"];
+}
