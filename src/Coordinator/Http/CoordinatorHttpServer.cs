@@ -123,7 +123,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
                 var status = await actor.Ask<ClusterStatus>(GetClusterStatus.Instance, timeout).ConfigureAwait(false);
                 CoordinatorState? state = null;
                 try { state = await actor.Ask<CoordinatorState>(GetCoordinatorState.Instance, timeout).ConfigureAwait(false); }
-                catch (Exception e) when (e is AskTimeoutException or InvalidCastException) { }
+                catch (Exception e) when (e is not OperationCanceledException) { } // optional detail (replica checksums)
                 return Results.Json(ToResponse(status, state), Json);
             }
             catch (Exception e) when (e is AskTimeoutException or TimeoutException)

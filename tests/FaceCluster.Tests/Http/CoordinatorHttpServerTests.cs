@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Akka.Actor;
+using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.FaceSet;
+using FaceCluster.Common.Telemetry;
+using FaceCluster.Coordinator.Http;
+using FaceCluster.Coordinator.Ledger;
+using FaceCluster.Coordinator.Runs;
+using FaceCluster.Tests.Cluster;
+using FaceCluster.Tests.FaceSet;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FaceCluster.Tests.Http;
+
+/// <summary>The coordinator's HTTP API against a stand-in coordinator and a real ledger: tokens, what may be served, JSON shapes.</summary>
+[Trait("Tier", "integration")]
+public sealed class CoordinatorHttpServerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+{
+    private readonly TempFolder _temp = new("fc-http");
+    private readonly byte[] _secret = "0123456789abcdef0123456789abcdef"u8.ToArray();
+    private readonly HttpClient _http = new();
+    private FaceManifest _manifest = null!;
+    private CoordinatorHttpServer _server = null!;
+    private string _token = "";
+
+    public CoordinatorHttpServerTests() : base("akka.loglevel = WARNING") { }
+
+    public async Task InitializeAsync()
+    {
+        string faces = ClusterFixtures.TinyFaceSet(_temp.Combine("faces"), perIdentity: 4);
+        string run = _temp.Combine("run");
+        var scan = ManifestStore.LoadOrBuild(faces, run, ScanOptions.Default with { MinImages = 1 });
+        _manifest = scan.Manifest;
+        _token = ApiToken.Create(Path.Combine(run, "api.token"));
+        var ledger = LedgerWiring.PropsFor(run, _manifest, CurationPolicyOptions.Default, QuarantineAction.Exclude, NullLoggerFactory.Instance);
+        var coordinator = Sys.ActorOf(Props.Create(() => new FakeCoordinator(ledger())), "coordinator");
+        var options = new CoordinatorHttpOptions("127.0.0.1", 0, _manifest, File.ReadAllBytes(scan.ManifestPath), _token, _secret);
+        _server = await CoordinatorHttpServer.StartAsync(options, coordinator, NullLoggerFactory.Instance);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _http.Dispose();
+        _temp.Dispose();
+    }
+
+    private string Url(string path) => _server.Url + path;
+
+    [Fact]
+    public async Task Mutations_need_the_bearer_token()
+    {
+        int id = _manifest.TrainingSamples.First().Id;
+        var body = JsonContent.Create(new { ids = new[] { id } });
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _http.PostAsync(Url("/api/ledger/restore"), body)).StatusCode);
+
+        using var wrong = new HttpRequestMessage(HttpMethod.Post, Url("/api/ledger/restore")) { Content = JsonContent.Create(new { ids = new[] { id } }) };
+        wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", new string('0', _token.Length));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _http.SendAsync(wrong)).StatusCode);
+
+        var ok = await Send(HttpMethod.Post, "/api/ledger/restore", new { ids = new[] { id } });
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        var restored = await ok.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(id, restored.GetProperty("sampleIds")[0].GetInt32());
+
+        var unknown = await Send(HttpMethod.Post, "/api/ledger/restore", new { ids = new[] { 987654 } });
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("987654", await unknown.Content.ReadAsStringAsync());
+
+        var review = await Send(HttpMethod.Post, "/api/ledger/review", new { id, decision = "keep" });
+        Assert.Equal(HttpStatusCode.OK, review.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Post, "/api/ledger/review", new { id, decision = "maybe" })).StatusCode);
+
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_temp.Combine("run", "api.token")));
+    }
+
+    [Fact]
+    public async Task Queries_answer_with_the_replies_as_camel_case_json()
+    {
+        var status = await _http.GetFromJsonAsync<JsonElement>(Url("/api/status"));
+        Assert.Equal("run-x", status.GetProperty("runId").GetString());
+        Assert.Equal("running", status.GetProperty("phase").GetString());
+        Assert.Equal(7, status.GetProperty("step").GetInt64());
+        Assert.Equal("w1", status.GetProperty("workers")[0].GetProperty("id").GetString());
+
+        var stats = await _http.GetFromJsonAsync<JsonElement>(Url("/api/ledger/stats"));
+        Assert.Equal(_manifest.TrainingSamples.Count(), stats.GetProperty("samples").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url("/api/ledger/worst?n=5"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.GetAsync(Url("/api/ledger/worst?n=0"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url("/api/ledger/identities"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url("/api/ledger/quarantine"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url("/api/ledger/review"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url("/api/ledger/curves"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url($"/api/ledger/sample/{_manifest.TrainingSamples.First().Id}"))).StatusCode);
+        var missing = await _http.GetAsync(Url("/api/ledger/sample/987654"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("987654", (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+
+        var manifest = await _http.GetFromJsonAsync<JsonElement>(Url("/api/manifest"));
+        Assert.Equal(_manifest.ManifestHash, manifest.GetProperty("manifestHash").GetString());
+    }
+
+    [Fact]
+    public async Task Faces_are_served_by_manifest_id_only()
+    {
+        var sample = _manifest.Samples.First();
+        var answer = await _http.GetAsync(Url($"/api/faces/{sample.Id}"));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.StartsWith("image/", answer.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_manifest.DataRoot, sample.RelativePath)), await answer.Content.ReadAsByteArrayAsync());
+
+        foreach (string bad in new[] { "987654", "-1", "1.0", "%2E%2E%2Fmanifest.json", "..%2F..%2Fetc%2Fpasswd", sample.RelativePath.Replace("/", "%2F") })
+            Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync(Url("/api/faces/" + bad))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_manifest_file_replaced_by_a_link_out_of_the_face_set_is_refused()
+    {
+        var sample = _manifest.Samples.First();
+        string path = Path.Combine(_manifest.DataRoot, sample.RelativePath);
+        string outside = _temp.Combine("outside.bin");
+        File.Copy(path, outside); // the same bytes: only where the file lies refuses it
+        File.Delete(path);
+        File.CreateSymbolicLink(path, outside);
+        var answer = await _http.GetAsync(Url($"/api/faces/{sample.Id}"));
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("outside the face-set folder", await answer.Content.ReadAsStringAsync());
+
+        // A link that stays inside the face set is fine.
+        File.Delete(path);
+        string inside = Path.Combine(_manifest.DataRoot, "copy-" + Path.GetFileName(path));
+        File.Copy(outside, inside);
+        File.CreateSymbolicLink(path, inside);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url($"/api/faces/{sample.Id}"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Secret_check_and_metrics()
+    {
+        string nonce = SecretProof.NewNonce();
+        var good = await _http.PostAsJsonAsync(Url("/api/cluster/secret-check"), new { nonce, proof = SecretProof.Compute(_secret, nonce) });
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        var bad = await _http.PostAsJsonAsync(Url("/api/cluster/secret-check"), new { nonce, proof = SecretProof.Compute("another secret, 32 bytes long...."u8.ToArray(), nonce) });
+        Assert.Equal(HttpStatusCode.Forbidden, bad.StatusCode);
+
+        FaceClusterMetrics.StepCompleted("http-test-worker", 8, 10, 1, 2, countsStep: true);
+        string metrics = await _http.GetStringAsync(Url("/metrics"));
+        Assert.Contains("facecluster_steps_total", metrics);
+        Assert.Contains("facecluster_allreduce_seconds", metrics);
+        Assert.Contains("worker=\"http-test-worker\"", metrics);
+    }
+
+    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, object body)
+    {
+        using var request = new HttpRequestMessage(method, Url(path)) { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+        return await _http.SendAsync(request);
+    }
+}

@@ -1,0 +1,19 @@
+using Akka.Actor;
+using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Common.Protocol.Training;
+
+namespace FaceCluster.Tests.Http;
+
+/// <summary>Stands in for the coordinator behind the HTTP API: a fixed cluster status, and ledger requests forwarded to a real ledger.</summary>
+internal sealed class FakeCoordinator : ReceiveActor
+{
+    public static readonly ClusterStatus Status = new("run-x", "running", 7, 1, 20, 2, 8, 123.5,
+        [new WorkerStatus("w1", "host-a", "cpu", "active", 8, 123.5, 6, "")]);
+
+    public FakeCoordinator(Props ledgerProps)
+    {
+        var ledger = Context.ActorOf(ledgerProps, "ledger");
+        Receive<GetClusterStatus>(_ => Sender.Tell(Status));
+        Receive<ILedgerRequest>(m => ledger.Forward(m));
+    }
+}
