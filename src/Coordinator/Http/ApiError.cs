@@ -1,4 +1,4 @@
 namespace FaceCluster.Coordinator.Http;
 
 /// <summary>The JSON body of every error answer.</summary>
-public sealed record ApiError(string Error, int[]? UnknownSampleIds = null);
+public sealed record ApiError(string Message, int[]? UnknownSampleIds = null);

@@ -98,7 +98,7 @@ public sealed class CoordinatorHttpServerTests : Akka.TestKit.Xunit2.TestKit, IA
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url($"/api/ledger/sample/{_manifest.TrainingSamples.First().Id}"))).StatusCode);
         var missing = await _http.GetAsync(Url("/api/ledger/sample/987654"));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Contains("987654", (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        Assert.Contains("987654", (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString());
 
         var manifest = await _http.GetFromJsonAsync<JsonElement>(Url("/api/manifest"));
         Assert.Equal(_manifest.ManifestHash, manifest.GetProperty("manifestHash").GetString());
