@@ -74,7 +74,7 @@ public static class EmbeddedTrainingRun
             var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"));
             var settings = new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, MinWorkers: engines.Count,
                 TrainingIds: manifest.TrainingSamples.Select(s => s.Id).ToArray(), options.FailureGrace,
-                LedgerProps: null, checkpointer, resume, hub);
+                LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory), checkpointer, resume, hub);
 
             var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
             var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
