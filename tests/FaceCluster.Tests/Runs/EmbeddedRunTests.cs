@@ -29,6 +29,14 @@ public sealed class EmbeddedRunTests
         var (code, output, err) = Cli(["train", .. common, "--cycles", "2"]);
         Assert.True(code == 0, output + err);
         Assert.True(Directory.Exists(Path.Combine(run, "checkpoints", "step-8")), output);
+        // A preview at every save: 3 identities x 2 faces, each as original | reconstruction | swap, at 2x of 32 px.
+        using (var preview = OpenCvSharp.Cv2.ImRead(Path.Combine(run, "previews", "step-8.png")))
+        {
+            Assert.False(preview.Empty());
+            Assert.Equal(3 * 64, preview.Width);
+            Assert.Equal(6 * 64, preview.Height);
+        }
+        Assert.True(File.Exists(Path.Combine(run, "previews", "latest.png")));
         using (var ledger = LedgerEngine.OpenReadOnly(run))
         {
             var stats = ledger.Stats();
