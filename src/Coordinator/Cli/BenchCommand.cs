@@ -22,5 +22,6 @@ internal static class BenchCommand
         yield return Bench.BenchAllReduceCommand.Create();
         yield return Bench.BenchLedgerCommand.Create();
         yield return Bench.BenchCurationCommand.Create();
+        yield return Bench.BenchTrainCommand.Create();
     }
 }
