@@ -95,7 +95,12 @@ public static class EmbeddedTrainingRun
             {
                 var finished = await Task.WhenAny(hub.Completion, workersDone.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
                 if (finished == workersDone.Task && !hub.Completion.IsCompleted)
-                    throw new FaceClusterException("the workers stopped: " + await workersDone.Task.ConfigureAwait(false));
+                {
+                    // The coordinator tells the workers before it tells the observers: give it a moment to finish.
+                    await Task.WhenAny(hub.Completion, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken)).ConfigureAwait(false);
+                    if (!hub.Completion.IsCompleted)
+                        throw new FaceClusterException("the workers stopped: " + await workersDone.Task.ConfigureAwait(false));
+                }
                 cancellationToken.ThrowIfCancellationRequested();
                 var (step, reason) = await hub.Completion.ConfigureAwait(false);
                 return new Result(step, reason, folder.Root, hub.LastCheckpoint, warnings);
