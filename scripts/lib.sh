@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared set-up for ./facecluster and ./test.sh. Sourced, not run.
 # Installs what a fresh Debian/Ubuntu machine with only the .NET SDK lacks, and builds the tool.
 
