@@ -28,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 say "shellcheck"
-shellcheck deploy/*.sh scripts/lib.sh || fail "shellcheck deploy/*.sh scripts/lib.sh"
+shellcheck deploy/*.sh deploy/validate/*.sh scripts/lib.sh || fail "shellcheck deploy/*.sh deploy/validate/*.sh scripts/lib.sh"
 shellcheck -x test.sh facecluster || fail "shellcheck test.sh facecluster"
 
 say "yamllint"
