@@ -11,6 +11,7 @@ internal static class CliCommands
         yield return SynthCommand.Create();
         yield return ScanCommand.Create();
         yield return TrainCommand.Create();
+        yield return LedgerCommand.Create();
         yield return BenchCommand.Create();
     }
 }

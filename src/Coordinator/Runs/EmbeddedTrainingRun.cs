@@ -71,10 +71,11 @@ public static class EmbeddedTrainingRun
                 DataRoot: manifest.DataRoot, HttpBaseUrl: "", LearningRate: options.LearningRate ?? TrainerOptions.For(options.Preset).LearningRate,
                 SsimWeight: options.SsimWeight, Seed: options.Seed, StepsPerCycle: options.StepsPerCycle, Augment: options.Augment);
             var hub = new RunObserverHub(display);
-            var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"));
+            var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
+                previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.previews")));
             var settings = new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, MinWorkers: engines.Count,
                 TrainingIds: manifest.TrainingSamples.Select(s => s.Id).ToArray(), options.FailureGrace,
-                LedgerProps: null, checkpointer, resume, hub);
+                LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory), checkpointer, resume, hub);
 
             var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
             var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,0 +1,31 @@
+using Akka.Actor;
+using FaceCluster.Common.FaceSet;
+using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Coordinator.Runs;
+
+/// <summary>How a run creates its ledger: in the run folder, with the face set's training samples registered.</summary>
+public static class LedgerWiring
+{
+    /// <summary>The face set as the ledger sees it: the training samples (validation images are never trained on, so never judged).</summary>
+    public static RegisterFaceSet FaceSetOf(FaceManifest manifest)
+    {
+        var identities = manifest.Identities.ToArray();
+        var index = identities.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
+        var samples = manifest.TrainingSamples.OrderBy(s => s.Id).ToArray();
+        return new RegisterFaceSet(identities, samples.Select(s => s.Id).ToArray(), samples.Select(s => index[s.Identity]).ToArray(),
+            samples.Select(s => s.RelativePath).ToArray(), manifest.ManifestHash);
+    }
+
+    public static Func<Props> PropsFor(string runDir, FaceManifest manifest, CurationPolicyOptions policy, QuarantineAction pruneAction, ILoggerFactory loggerFactory)
+    {
+        var options = new LedgerOptions(runDir, manifest.DataRoot)
+        {
+            Policy = policy, PruneAction = pruneAction, LoggerFactory = loggerFactory, FaceSet = FaceSetOf(manifest),
+        };
+        options.Validate();
+        return () => LedgerActor.Props(options);
+    }
+}
