@@ -55,13 +55,14 @@ command -v python3 >/dev/null || die "python3 is required (it reads the JSON of 
 
 # Prints "READY TOTAL PHASE IDS" from GET /api/status (IDS: the ready workers' ids, sorted, comma-separated),
 # or fails when the coordinator does not answer.
-# A worker counts as ready unless its state says it is leaving, lost, failed or still joining.
+# A worker counts as ready unless its state says it is preparing (building and calibrating its replica), leaving,
+# lost or failed.
 status() {
   curl -fsS --max-time 5 "$url/api/status" | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 workers = s.get("workers") or []
-not_ready = {"joining", "leaving", "left", "lost", "unreachable", "failed", "down", "removed", "exited"}
+not_ready = {"preparing", "joining", "leaving", "left", "lost", "unreachable", "failed", "down", "removed", "exited"}
 ready = [w for w in workers if str(w.get("state", "")).lower() not in not_ready]
 ids = ",".join(sorted(str(w.get("id", "")) for w in ready)) or "-"
 print(len(ready), len(workers), s.get("phase", "?"), ids)'

@@ -47,11 +47,11 @@ public sealed class DashboardBrowserTests : TestKit, IDisposable
 
     private static readonly object Status = new
     {
-        runId = "run-dashboard-test", phase = "Training", step = 10, cycle = 1, totalSteps = 40, samplesPerSecond = 123.5,
+        runId = "run-dashboard-test", phase = "running", step = 10, cycle = 1, totalSteps = 40, samplesPerSecond = 123.5,
         workers = new object[]
         {
-            new { id = "w1", host = "gpu-a", device = "cuda:0", state = "Training", batch = 24, samplesPerSecond = 90.0, lastStep = 10, note = "" },
-            new { id = "w2", host = "cpu-b", device = "cpu", state = "Training", batch = 8, samplesPerSecond = 33.5, lastStep = 10, note = "slow" },
+            new { id = "w1", host = "gpu-a", device = "cuda:0", state = "active", batch = 24, samplesPerSecond = 90.0, lastStep = 10, note = "" },
+            new { id = "w2", host = "cpu-b", device = "cpu", state = "active", batch = 8, samplesPerSecond = 33.5, lastStep = 10, note = "slow" },
         },
     };
 

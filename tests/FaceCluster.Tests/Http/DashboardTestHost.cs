@@ -50,7 +50,7 @@ internal sealed class DashboardTestHost : IAsyncDisposable
         app.MapDashboard();
         app.MapGet("/api/status", () => Results.Json(status, Json));
         app.MapGet("/api/ledger/stats", () => Ask(ledger, GetLedgerStats.Instance));
-        app.MapGet("/api/ledger/worst", (int? n) => Ask(ledger, new GetWorstSamples(n ?? 50, IncludeQuarantined: true)));
+        app.MapGet("/api/ledger/worst", (int? n, bool? includeQuarantined) => Ask(ledger, new GetWorstSamples(n ?? 50, includeQuarantined ?? false)));
         app.MapGet("/api/ledger/sample/{id:int}", (int id) => Ask(ledger, new GetSampleHistory(id)));
         app.MapGet("/api/ledger/identities", () => Ask(ledger, GetLedgerIdentities.Instance));
         app.MapGet("/api/ledger/quarantine", () => Ask(ledger, new GetQuarantine(IncludeRestored: false)));
