@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared set-up for ./facecluster and ./test.sh. Sourced, not run.
 # Installs what a fresh Debian/Ubuntu machine with only the .NET SDK lacks, and builds the tool.
 
@@ -89,4 +90,9 @@ fc_build() {
 fc_ensure_test_deps() {
   # iproute2 for the multi-host tests in network namespaces (skipped, with a message, where not permitted).
   fc_ensure_apt_packages "network namespace tests" cmd:ip iproute2 || true
+  # Debian's chromium for the dashboard browser test (Playwright drives /usr/bin/chromium; that test fails, saying
+  # how to install it, where it is missing). shellcheck and yamllint for deploy/validate.sh (its test skips, saying
+  # why, where they cannot be installed).
+  fc_ensure_apt_packages "the dashboard browser test" cmd:chromium chromium || true
+  fc_ensure_apt_packages "deploy/validate.sh" cmd:shellcheck shellcheck cmd:yamllint yamllint || true
 }

@@ -21,5 +21,7 @@ internal static class BenchCommand
         yield return Bench.BenchLoaderCommand.Create();
         yield return Bench.BenchAllReduceCommand.Create();
         yield return Bench.BenchLedgerCommand.Create();
+        yield return Bench.BenchCurationCommand.Create();
+        yield return Bench.BenchTrainCommand.Create();
     }
 }

@@ -13,6 +13,7 @@ internal static class CliCommands
         yield return TrainCommand.Create();
         yield return CoordinatorCommand.Create();
         yield return WorkerCommand.Create();
+        yield return LedgerCommand.Create();
         yield return BenchCommand.Create();
     }
 }

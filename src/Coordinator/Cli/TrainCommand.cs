@@ -62,12 +62,16 @@ internal static class TrainOptionsBinding
     public static readonly Option<int> KeepCheckpoints = new("--keep-checkpoints") { Description = "Checkpoints kept (plus the best).", DefaultValueFactory = _ => 3 };
     public static readonly Option<string?> SecretFile = new("--secret-file") { Description = "The cluster's shared secret (default: generated into the run folder)." };
     public static readonly Option<int> MaxBatch = new("--max-batch") { Description = "Cap for the per-worker batch probe (0: device default).", DefaultValueFactory = _ => 0 };
+    public static readonly Option<string> Curation = new("--curation") { Description = "auto (prunes take effect), review (prunes wait for a person) or off (ledger only).", DefaultValueFactory = _ => "auto" };
+    public static readonly Option<string> PruneAction = new("--prune-action") { Description = "exclude (the file stays where it is) or move (to RUNDIR/quarantine/<identity>/). Nothing is ever deleted.", DefaultValueFactory = _ => "exclude" };
+    public static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {Ledger.CurationPolicyOptions.Default.WarmupSteps})." };
+    public static readonly Option<double?> MaxPrune = new("--max-prune") { Description = $"Most of the face set (and of each identity) quarantined in total, as a fraction (default {Ledger.CurationPolicyOptions.Default.MaxPruneFraction})." };
     public static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
 
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, LogLevel,
+        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, MaxPrune, LogLevel,
     ];
 
     public static TrainRunOptions Bind(ParseResult parse)
@@ -106,6 +110,31 @@ internal static class TrainOptionsBinding
             KeepCheckpoints = parse.GetValue(KeepCheckpoints),
             SecretFile = parse.GetValue(SecretFile),
             MaxBatch = parse.GetValue(MaxBatch),
+            Curation = BindCuration(parse),
+            PruneAction = parse.GetValue(PruneAction)!.Trim().ToLowerInvariant() switch
+            {
+                "exclude" => Ledger.QuarantineAction.Exclude,
+                "move" => Ledger.QuarantineAction.Move,
+                var other => throw new FaceClusterException($"--prune-action '{other}' is not an action: use exclude or move", ExitCodes.UsageError),
+            },
         };
+    }
+
+    private static Ledger.CurationPolicyOptions BindCuration(ParseResult parse)
+    {
+        var policy = Ledger.CurationPolicyOptions.Default with
+        {
+            Mode = parse.GetValue(Curation)!.Trim().ToLowerInvariant() switch
+            {
+                "auto" => Ledger.CurationMode.Auto,
+                "review" => Ledger.CurationMode.Review,
+                "off" => Ledger.CurationMode.Off,
+                var other => throw new FaceClusterException($"--curation '{other}' is not a mode: use auto, review or off", ExitCodes.UsageError),
+            },
+        };
+        if (parse.GetValue(WarmupSteps) is long warmup) policy = policy with { WarmupSteps = warmup };
+        if (parse.GetValue(MaxPrune) is double max) policy = policy with { MaxPruneFraction = max };
+        policy.Validate();
+        return policy;
     }
 }

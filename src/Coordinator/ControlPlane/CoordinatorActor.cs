@@ -323,7 +323,16 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             _state = _state with { Phase = CoordinatorPhase.Finishing };
             if (_state.CheckpointsInFlight == 0) Finish("all planned steps are done");
         }
+        else if (_state.CheckpointsInFlight > 0) _state = _state with { Phase = CoordinatorPhase.Checkpointing };
         else PlanNext();
+    }
+
+    /// <summary>After a save (or a failed one): the next cycle starts once the cycle's checkpoint is settled.</summary>
+    private void AfterCheckpoint()
+    {
+        if (_state.CheckpointsInFlight > 0) return;
+        if (_state.Phase == CoordinatorPhase.Finishing) Finish("all planned steps are done");
+        else if (_state.Phase == CoordinatorPhase.Checkpointing) PlanNext();
     }
 
     private void RequestCheckpoint()
@@ -357,7 +366,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         _state = _state with { CheckpointsInFlight = _state.CheckpointsInFlight - 1, LastCheckpointStep = c.Step };
         _settings.Observer?.CheckpointSaved(c.Step, c.Directory);
-        if (_state.Phase == CoordinatorPhase.Finishing && _state.CheckpointsInFlight == 0) Finish("all planned steps are done");
+        AfterCheckpoint();
     }
 
     private void OnCheckpointFailed(CheckpointFailed c)
@@ -366,6 +375,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _log.Error("Checkpoint of step {0} failed: {1}; the previous checkpoint is kept", c.Step, c.Reason);
         _settings.Observer?.Message($"checkpoint of step {c.Step} failed: {c.Reason}; the previous checkpoint is kept");
         if (_state.Phase == CoordinatorPhase.Finishing && _state.CheckpointsInFlight == 0) Finish("all planned steps are done (the last checkpoint failed)");
+        else AfterCheckpoint();
     }
 
     private void Finish(string reason)
@@ -495,6 +505,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         CoordinatorPhase.Running => "running",
         CoordinatorPhase.Replanning => "replanning",
         CoordinatorPhase.ClosingCycle => "closing-cycle",
+        CoordinatorPhase.Checkpointing => "checkpointing",
         CoordinatorPhase.Finishing => "finishing",
         _ => "finished",
     };

@@ -10,6 +10,8 @@ public enum CoordinatorPhase
     Replanning,
     /// <summary>Waiting for the ledger's directives at the end of a cycle.</summary>
     ClosingCycle,
+    /// <summary>The cycle's checkpoint is being written; the next cycle starts when it is on disk, so a crash loses at most one cycle.</summary>
+    Checkpointing,
     /// <summary>All steps done; writing the final checkpoint.</summary>
     Finishing,
     Finished,

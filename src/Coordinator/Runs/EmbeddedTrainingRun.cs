@@ -71,10 +71,11 @@ public static class EmbeddedTrainingRun
                 DataRoot: manifest.DataRoot, HttpBaseUrl: "", LearningRate: options.LearningRate ?? TrainerOptions.For(options.Preset).LearningRate,
                 SsimWeight: options.SsimWeight, Seed: options.Seed, StepsPerCycle: options.StepsPerCycle, Augment: options.Augment);
             var hub = new RunObserverHub(display);
-            var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"));
+            var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
+                previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.previews")));
             var settings = new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, MinWorkers: engines.Count,
                 TrainingIds: manifest.TrainingSamples.Select(s => s.Id).ToArray(), options.FailureGrace,
-                LedgerProps: null, checkpointer, resume, hub);
+                LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory), checkpointer, resume, hub);
 
             var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
             var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -94,7 +95,12 @@ public static class EmbeddedTrainingRun
             {
                 var finished = await Task.WhenAny(hub.Completion, workersDone.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
                 if (finished == workersDone.Task && !hub.Completion.IsCompleted)
-                    throw new FaceClusterException("the workers stopped: " + await workersDone.Task.ConfigureAwait(false));
+                {
+                    // The coordinator tells the workers before it tells the observers: give it a moment to finish.
+                    await Task.WhenAny(hub.Completion, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken)).ConfigureAwait(false);
+                    if (!hub.Completion.IsCompleted)
+                        throw new FaceClusterException("the workers stopped: " + await workersDone.Task.ConfigureAwait(false));
+                }
                 cancellationToken.ThrowIfCancellationRequested();
                 var (step, reason) = await hub.Completion.ConfigureAwait(false);
                 return new Result(step, reason, folder.Root, hub.LastCheckpoint, warnings);

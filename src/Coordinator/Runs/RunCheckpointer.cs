@@ -20,10 +20,12 @@ public sealed class RunCheckpointer : IRunCheckpointer
     private readonly Func<Task>? _beforeSave;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly RunPreviews? _previews;
 
     /// <param name="beforeSave">Runs before each save (e.g. the ledger flushes and checkpoints its SQLite file).</param>
-    public RunCheckpointer(CheckpointStore store, byte[] secret, string manifestHash, int imageSize, ILogger logger, Func<Task>? beforeSave = null)
+    public RunCheckpointer(CheckpointStore store, byte[] secret, string manifestHash, int imageSize, ILogger logger, Func<Task>? beforeSave = null, RunPreviews? previews = null)
     {
+        _previews = previews;
         _store = store;
         _secret = secret;
         _manifestHash = manifestHash;
@@ -61,6 +63,7 @@ public sealed class RunCheckpointer : IRunCheckpointer
                 },
             };
             var info = await Task.Run(() => _store.Save(bundle, meta), cancellationToken).ConfigureAwait(false);
+            if (_previews != null) await Task.Run(() => _previews.Write(bundle), cancellationToken).ConfigureAwait(false);
             _log.LogInformation("Checkpoint {Dir} written ({Bytes:N0} bytes of model state)", info.Directory, snapshot.Payload.Length);
             return info.Directory;
         }

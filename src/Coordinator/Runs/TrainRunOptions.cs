@@ -31,6 +31,10 @@ public sealed record TrainRunOptions
     public int MaxBatch { get; init; }
     public TimeSpan FailureGrace { get; init; } = TimeSpan.FromSeconds(3);
     public long DecodedCacheBytes { get; init; } = 512L << 20;
+    /// <summary>The ledger's curation policy (mode auto, review or off, and its thresholds).</summary>
+    public Ledger.CurationPolicyOptions Curation { get; init; } = Ledger.CurationPolicyOptions.Default;
+    /// <summary>What quarantining does to a file: exclude (untouched) or move into the run folder.</summary>
+    public Ledger.QuarantineAction PruneAction { get; init; } = Ledger.QuarantineAction.Exclude;
 
     public long TotalSteps => (long)Cycles * StepsPerCycle;
 
@@ -47,6 +51,7 @@ public sealed record TrainRunOptions
         if (GlobalBatch < Workers) throw new Common.Errors.FaceClusterException($"--batch {GlobalBatch} is smaller than --workers {Workers}: every worker needs at least one sample per step", Common.Errors.ExitCodes.UsageError);
         if (Resume && (InitEncoder != null || InitDecoders.Count > 0))
             throw new Common.Errors.FaceClusterException("--resume continues a run from its own checkpoint; --init-encoder/--init-decoder start a new one: use one or the other", Common.Errors.ExitCodes.UsageError);
+        Curation.Validate();
         Scan.Validate();
     }
 }

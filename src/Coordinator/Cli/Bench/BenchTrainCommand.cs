@@ -1,0 +1,197 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.FaceSet;
+using FaceCluster.Common.FaceSet.Synth;
+using FaceCluster.Common.Models;
+using FaceCluster.Common.Models.Previews;
+using FaceCluster.Common.Models.Training;
+using FaceCluster.Common.Torch;
+using FaceCluster.Coordinator.ControlPlane;
+using FaceCluster.Coordinator.Runs;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FaceCluster.Coordinator.Cli.Bench;
+
+/// <summary>
+/// `facecluster bench train`: samples/s of FaceCluster's training step — one worker of an embedded run, with
+/// loading, augmentation, the flat-gradient step, loss reports to the coordinator and the ledger — against a plain
+/// TorchSharp loop (forward, mean loss, backward, Adam) on the same model, batch size and threads, over images
+/// decoded beforehand, in the same run. With --memory-steps N it also runs N of FaceCluster's replica steps and
+/// prints the process's memory at the start and end: it must stay flat.
+/// </summary>
+internal static class BenchTrainCommand
+{
+    private static readonly Option<int> Steps = new("--steps") { Description = "Steps measured per side (after 20 warm-up steps).", DefaultValueFactory = _ => 200 };
+    private static readonly Option<int> Batch = new("--batch") { Description = "Batch per step.", DefaultValueFactory = _ => 32 };
+    private static readonly Option<string> Preset = new("--preset") { Description = "tiny, original or large.", DefaultValueFactory = _ => "tiny" };
+    private static readonly Option<int> Threads = new("--threads") { Description = "libtorch threads for both sides (0: every core).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string?> Data = new("--data") { Description = "Face-set folder (default: a generated one of 8 identities x 60)." };
+    private static readonly Option<int> MemorySteps = new("--memory-steps") { Description = "Also run this many replica steps and print memory at start and end (0: skip).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
+
+    private const int WarmupSteps = 20;
+
+    public static Command Create()
+    {
+        var command = new Command("train", "Samples/s of FaceCluster's training step (1 worker, loading and loss reporting included) against a plain TorchSharp loop on pre-decoded images, as a ratio; optionally memory over many steps.");
+        foreach (var o in new Option[] { Steps, Batch, Preset, Threads, Data, MemorySteps, LogLevel }) command.Options.Add(o);
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        var o = parse.InvocationConfiguration.Output;
+        var inv = CultureInfo.InvariantCulture;
+        int steps = parse.GetValue(Steps), batch = parse.GetValue(Batch), threads = parse.GetValue(Threads), memorySteps = parse.GetValue(MemorySteps);
+        if (steps < 1) throw new FaceClusterException($"--steps must be at least 1, got {steps}", ExitCodes.UsageError);
+        if (batch < 1) throw new FaceClusterException($"--batch must be at least 1, got {batch}", ExitCodes.UsageError);
+        if (threads < 0) throw new FaceClusterException($"--threads must be 0 (every core) or more, got {threads}", ExitCodes.UsageError);
+        if (memorySteps < 0) throw new FaceClusterException($"--memory-steps must be 0 or more, got {memorySteps}", ExitCodes.UsageError);
+        var preset = ModelPreset.Parse(parse.GetValue(Preset)!);
+        if (threads == 0) threads = Environment.ProcessorCount;
+
+        using var temp = new TempRunFolder();
+        string data = parse.GetValue(Data) ?? temp.Combine("faces");
+        if (parse.GetValue(Data) == null)
+            SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 8, PerIdentity = 60, Size = 64, Seed = 3 });
+        TorchRuntime.EnsureLoaded();
+        var manifest = ManifestStore.LoadOrBuild(data, temp.Combine("scan"), ScanOptions.Default).Manifest;
+        var labels = manifest.Identities.ToArray();
+        o.WriteLine(string.Create(inv, $"bench train: {preset} autoencoder, batch {batch}, {threads} libtorch thread(s), {steps} steps per side after {WarmupSteps} warm-up; {manifest.Samples.Count} images of {labels.Length} identities"));
+
+        // Baseline: plain TorchSharp on images decoded beforehand (no augmentation, no reports, no flat buffer).
+        var decoded = Decode(manifest, labels, preset.ImageSize);
+        double baseline = PlainLoop(decoded, labels, preset, batch, threads, steps);
+        o.WriteLine(string.Create(inv, $"  plain TorchSharp loop:      {baseline,8:F1} samples/s"));
+
+        // FaceCluster: an embedded run with one worker, timed from the end of warm-up to the last step.
+        using var loggerFactory = CliLogging.Create(parse);
+        var clock = new StepClock(WarmupSteps);
+        var options = new TrainRunOptions
+        {
+            DataDir = data, RunDir = temp.Combine("run"), Workers = 1, Threads = threads, Cycles = 1, StepsPerCycle = WarmupSteps + steps,
+            GlobalBatch = batch, Preset = preset, KeepCheckpoints = 1,
+        };
+        EmbeddedTrainingRun.RunAsync(options, clock, loggerFactory, CancellationToken.None).GetAwaiter().GetResult();
+        double faceCluster = clock.SamplesPerSecond(batch);
+        o.WriteLine(string.Create(inv, $"  FaceCluster step (1 worker): {faceCluster,8:F1} samples/s (loading, augmentation and loss reports included)"));
+        o.WriteLine(string.Create(inv, $"ratio FaceCluster / plain loop: {faceCluster / baseline:F3}"));
+
+        if (memorySteps > 0) Memory(o, decoded, labels, preset, batch, threads, memorySteps);
+        return ExitCodes.Ok;
+    }
+
+    private sealed record Decoded(float[][] Planes, long[] Labels);
+
+    private static Decoded Decode(FaceManifest manifest, string[] labels, int size)
+    {
+        var planes = new List<float[]>();
+        var ids = new List<long>();
+        foreach (var s in manifest.Samples)
+        {
+            var p = PreviewGrid.LoadPlanes(Path.Combine(manifest.DataRoot, s.RelativePath), size);
+            if (p == null) continue;
+            planes.Add(p);
+            ids.Add(Array.IndexOf(labels, s.Identity));
+        }
+        if (planes.Count == 0) throw new FaceClusterException($"no readable images in {manifest.DataRoot}");
+        return new Decoded(planes.ToArray(), ids.ToArray());
+    }
+
+    private static TrainBatch BatchAt(Decoded d, int step, int batch, int size)
+    {
+        int stride = 3 * size * size;
+        var inputs = new float[batch * stride];
+        var labels = new long[batch];
+        var ids = new int[batch];
+        for (int i = 0; i < batch; i++)
+        {
+            int k = (int)(((long)step * batch + i) % d.Planes.Length);
+            d.Planes[k].CopyTo(inputs, i * stride);
+            labels[i] = d.Labels[k];
+            ids[i] = k;
+        }
+        return new TrainBatch(batch, size, ids, labels, inputs, inputs);
+    }
+
+    private static double PlainLoop(Decoded d, string[] labels, ModelPreset preset, int batch, int threads, int steps)
+    {
+        TorchRuntime.SetThreads(threads);
+        using var model = FaceModelFactory.Create(ModelKind.Autoencoder, preset, labels, 1);
+        var o = TrainerOptions.For(preset);
+        using var optimizer = optim.Adam(model.Root.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon);
+        int size = preset.ImageSize;
+        var watch = new Stopwatch();
+        for (int step = 0; step < WarmupSteps + steps; step++)
+        {
+            if (step == WarmupSteps) watch.Start();
+            var b = BatchAt(d, step, batch, size);
+            using var scope = NewDisposeScope();
+            var x = tensor(b.Inputs, [batch, 3, size, size]);
+            var loss = model.PerSampleLoss(x, x, b.Labels).mean();
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+        }
+        watch.Stop();
+        return (double)steps * batch / watch.Elapsed.TotalSeconds;
+    }
+
+    private static void Memory(TextWriter o, Decoded d, string[] labels, ModelPreset preset, int batch, int threads, int steps)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        TorchRuntime.SetThreads(threads);
+        using var model = FaceModelFactory.Create(ModelKind.Autoencoder, preset, labels, 1);
+        using var trainer = new ReplicaTrainer(model, CPU, TrainerOptions.For(preset));
+        long Rss() { GC.Collect(); GC.WaitForPendingFinalizers(); using var p = Process.GetCurrentProcess(); return p.WorkingSet64; }
+        long start = 0, tenth = Math.Max(1, steps / 10);
+        var marks = new List<string>();
+        for (int step = 0; step < steps; step++)
+        {
+            trainer.ComputeGradients(BatchAt(d, step, batch, preset.ImageSize), batch);
+            trainer.ApplyUpdate();
+            if (step + 1 == Math.Min(100, steps)) start = Rss();
+            if ((step + 1) % tenth == 0) marks.Add(string.Create(inv, $"{step + 1}:{Rss() / 1048576.0:F0}"));
+        }
+        long end = Rss();
+        o.WriteLine(string.Create(inv, $"memory over {steps} replica steps (batch {batch}): {start / 1048576.0:F1} MiB after {Math.Min(100, steps)} steps, {end / 1048576.0:F1} MiB at the end ({(end - start) / 1048576.0:+0.0;-0.0} MiB)"));
+        o.WriteLine("  resident MiB by step: " + string.Join(" ", marks));
+    }
+
+    /// <summary>Times the steps after the warm-up, as the coordinator sees them complete.</summary>
+    private sealed class StepClock(int warmup) : ICoordinatorObserver
+    {
+        private readonly Stopwatch _watch = new();
+        private long _from = -1, _to = -1;
+
+        public void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond)
+        {
+            if (step == warmup) { _watch.Restart(); _from = step; }
+            if (_from >= 0 && step > _from) { _to = step; _elapsed = _watch.Elapsed; }
+        }
+
+        private TimeSpan _elapsed;
+
+        public double SamplesPerSecond(int batch) =>
+            _to > _from && _from >= 0 ? (_to - _from) * batch / _elapsed.TotalSeconds
+                : throw new FaceClusterException("the run finished before any timed step: raise --steps");
+
+        public void CycleClosed(long cycle, long step, int pruned, int refed, int quarantinedTotal) { }
+        public void CheckpointSaved(long step, string directory) { }
+        public void Message(string text) { }
+        public void Finished(long step, string reason) { }
+    }
+
+    /// <summary>A temporary folder removed at the end, even after a failure.</summary>
+    private sealed class TempRunFolder : IDisposable
+    {
+        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"facecluster-bench-train-{Guid.NewGuid():N}");
+        public TempRunFolder() => Directory.CreateDirectory(Path);
+        public string Combine(string name) => System.IO.Path.Combine(Path, name);
+        public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
+    }
+}

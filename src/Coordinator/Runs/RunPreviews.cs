@@ -1,0 +1,73 @@
+using FaceCluster.Common.FaceSet;
+using FaceCluster.Common.IO;
+using FaceCluster.Common.Models;
+using FaceCluster.Common.Models.Autoencoder;
+using FaceCluster.Common.Models.Checkpoints;
+using FaceCluster.Common.Models.Previews;
+using FaceCluster.Common.Models.Training;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Coordinator.Runs;
+
+/// <summary>
+/// Writes RUNDIR/previews/step-N.png (and latest.png) at every checkpoint of an autoencoder run: a few faces of up
+/// to four identities, each with its reconstruction and a swap. A preview that cannot be drawn is logged and
+/// skipped; it never fails the checkpoint.
+/// </summary>
+public sealed class RunPreviews
+{
+    private readonly string _directory;
+    private readonly ModelPreset _preset;
+    private readonly ulong _seed;
+    private readonly IReadOnlyList<PreviewFace> _faces;
+    private readonly ILogger _log;
+
+    private RunPreviews(string directory, ModelPreset preset, ulong seed, IReadOnlyList<PreviewFace> faces, ILogger log)
+    {
+        _directory = directory;
+        _preset = preset;
+        _seed = seed;
+        _faces = faces;
+        _log = log;
+    }
+
+    /// <summary>Null when the model has no previews (only the autoencoder has) or no face can be read.</summary>
+    public static RunPreviews? For(string runDir, FaceManifest manifest, ModelKind kind, ModelPreset preset, ulong seed, ILogger log, int identities = 4, int perIdentity = 2)
+    {
+        if (kind != ModelKind.Autoencoder) return null;
+        var labels = manifest.Identities.ToList();
+        var faces = new List<PreviewFace>();
+        foreach (var group in manifest.TrainingSamples.GroupBy(s => s.Identity).OrderBy(g => g.Key, StringComparer.Ordinal).Take(identities))
+        {
+            foreach (var sample in group.OrderBy(s => s.Id).Take(perIdentity * 3))
+            {
+                if (faces.Count(f => f.Identity == labels.IndexOf(group.Key)) >= perIdentity) break;
+                var planes = PreviewGrid.LoadPlanes(Path.Combine(manifest.DataRoot, sample.RelativePath), preset.ImageSize);
+                if (planes != null) faces.Add(new PreviewFace(planes, labels.IndexOf(group.Key)));
+            }
+        }
+        return faces.Count == 0 ? null : new RunPreviews(Path.Combine(runDir, "previews"), preset, seed, faces, log);
+    }
+
+    /// <summary>Draws the preview of <paramref name="bundle"/>; returns the file written, or null when it failed.</summary>
+    public string? Write(ModelBundle bundle)
+    {
+        try
+        {
+            using var model = (FaceSwapAutoencoder)FaceModelFactory.Create(ModelKind.Autoencoder, _preset, bundle.Labels, _seed);
+            using var trainer = new ReplicaTrainer(model, TorchSharp.torch.CPU, TrainerOptions.For(_preset));
+            trainer.ImportBundle(bundle, "checkpoint state");
+            byte[] png = PreviewGrid.RenderPng(model, _faces);
+            Directory.CreateDirectory(_directory);
+            string file = Path.Combine(_directory, $"step-{bundle.Step}.png");
+            DurableFiles.WriteAllBytes(file, png);
+            DurableFiles.WriteAllBytes(Path.Combine(_directory, "latest.png"), png);
+            return file;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.LogWarning("Preview of step {Step} not written: {Message}", bundle.Step, e.Message);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FaceCluster.Coordinator.Cli;
+using FaceCluster.Common.FaceSet.Synth;
+using FaceCluster.Tests.FaceSet;
+
+namespace FaceCluster.Tests.Runs;
+
+[Trait("Tier", "integration")]
+public sealed class BenchTrainCommandTests
+{
+    [Fact]
+    public void Prints_both_rates_their_ratio_and_memory_over_the_steps()
+    {
+        using var temp = new TempFolder("fc-bench-train");
+        string data = temp.Combine("faces");
+        SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 9 });
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliApp.Run(["bench", "train", "--data", data, "--steps", "6", "--batch", "4", "--threads", "1", "--memory-steps", "40"], stdout, stderr);
+        string output = stdout.ToString();
+        Assert.True(code == 0, output + stderr);
+        double plain = Rate(output, @"plain TorchSharp loop:\s+(\d+\.\d)");
+        double fc = Rate(output, @"FaceCluster step \(1 worker\):\s+(\d+\.\d)");
+        double ratio = Rate(output, @"ratio FaceCluster / plain loop: (\d+\.\d+)");
+        Assert.True(plain > 0 && fc > 0, output);
+        Assert.Equal(fc / plain, ratio, 1);
+        Assert.Matches(@"memory over 40 replica steps \(batch 4\): \d+\.\d MiB after 40 steps, \d+\.\d MiB at the end", output);
+    }
+
+    [Fact]
+    public void Bad_values_are_refused_by_name()
+    {
+        var stderr = new StringWriter();
+        Assert.Equal(2, CliApp.Run(["bench", "train", "--steps", "0"], new StringWriter(), stderr));
+        Assert.Contains("--steps", stderr.ToString());
+    }
+
+    private static double Rate(string output, string pattern)
+    {
+        var m = Regex.Match(output, pattern);
+        Assert.True(m.Success, $"no match for {pattern} in:\n{output}");
+        return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+}
