@@ -2,6 +2,7 @@ using System.CommandLine;
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Models;
+using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
 
 namespace FaceCluster.Coordinator.Cli;
@@ -26,7 +27,7 @@ internal static class CoordinatorCommand
             TrainOptionsBinding.Preset, TrainOptionsBinding.Model, TrainOptionsBinding.Seed, TrainOptionsBinding.LearningRate, TrainOptionsBinding.Ssim,
             TrainOptionsBinding.NoAugment, TrainOptionsBinding.Resume, TrainOptionsBinding.InitEncoder, TrainOptionsBinding.InitDecoder,
             TrainOptionsBinding.MinImages, TrainOptionsBinding.ValFraction, TrainOptionsBinding.KeepCheckpoints, TrainOptionsBinding.SecretFile,
-            TrainOptionsBinding.LogLevel,
+            TrainOptionsBinding.Curation, TrainOptionsBinding.PruneAction, TrainOptionsBinding.WarmupSteps, TrainOptionsBinding.MaxPrune, TrainOptionsBinding.LogLevel,
         ];
         foreach (var option in train) command.Options.Add(option);
         command.Options.Add(Bind);
@@ -87,6 +88,13 @@ internal static class CoordinatorCommand
             Scan = new ScanOptions(parse.GetValue(TrainOptionsBinding.MinImages), parse.GetValue(TrainOptionsBinding.ValFraction), ScanOptions.Default.MinSide),
             KeepCheckpoints = parse.GetValue(TrainOptionsBinding.KeepCheckpoints),
             SecretFile = parse.GetValue(TrainOptionsBinding.SecretFile),
+            Curation = TrainOptionsBinding.BindCuration(parse),
+            PruneAction = parse.GetValue(TrainOptionsBinding.PruneAction)!.Trim().ToLowerInvariant() switch
+            {
+                "exclude" => QuarantineAction.Exclude,
+                "move" => QuarantineAction.Move,
+                var other => throw new FaceClusterException($"--prune-action '{other}' is not an action: use exclude or move", ExitCodes.UsageError),
+            },
         };
     }
 }

@@ -66,12 +66,13 @@ internal static class TrainOptionsBinding
     public static readonly Option<string> PruneAction = new("--prune-action") { Description = "exclude (the file stays where it is) or move (to RUNDIR/quarantine/<identity>/). Nothing is ever deleted.", DefaultValueFactory = _ => "exclude" };
     public static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {Ledger.CurationPolicyOptions.Default.WarmupSteps})." };
     public static readonly Option<double?> MaxPrune = new("--max-prune") { Description = $"Most of the face set (and of each identity) quarantined in total, as a fraction (default {Ledger.CurationPolicyOptions.Default.MaxPruneFraction})." };
+    public static readonly Option<string?> Http = new("--http") { Description = "Also serve the coordinator's HTTP API (status, ledger, /metrics) on HOST:PORT, e.g. 127.0.0.1:5080." };
     public static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
 
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, MaxPrune, LogLevel,
+        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, MaxPrune, Http, LogLevel,
     ];
 
     public static TrainRunOptions Bind(ParseResult parse)
@@ -110,6 +111,7 @@ internal static class TrainOptionsBinding
             KeepCheckpoints = parse.GetValue(KeepCheckpoints),
             SecretFile = parse.GetValue(SecretFile),
             MaxBatch = parse.GetValue(MaxBatch),
+            Http = parse.GetValue(Http),
             Curation = BindCuration(parse),
             PruneAction = parse.GetValue(PruneAction)!.Trim().ToLowerInvariant() switch
             {
@@ -120,7 +122,7 @@ internal static class TrainOptionsBinding
         };
     }
 
-    private static Ledger.CurationPolicyOptions BindCuration(ParseResult parse)
+    internal static Ledger.CurationPolicyOptions BindCuration(ParseResult parse)
     {
         var policy = Ledger.CurationPolicyOptions.Default with
         {

@@ -13,7 +13,6 @@ using FaceCluster.Common.Torch;
 using FaceCluster.Coordinator.ControlPlane;
 using FaceCluster.Coordinator.Hosting;
 using FaceCluster.Coordinator.Http;
-using FaceCluster.Coordinator.Ledger;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -72,8 +71,9 @@ public static class ClusterCoordinatorRun
             DataRoot: manifest.DataRoot, HttpBaseUrl: http.Url, LearningRate: train.LearningRate ?? TrainerOptions.For(train.Preset).LearningRate,
             SsimWeight: train.SsimWeight, Seed: train.Seed, StepsPerCycle: train.StepsPerCycle, Augment: train.Augment);
         var hub = new RunObserverHub(display);
-        var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, train.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"));
-        var ledger = LedgerWiring.PropsFor(folder.Root, manifest, CurationPolicyOptions.Default, QuarantineAction.Exclude, loggerFactory);
+        var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, train.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
+            previews: RunPreviews.For(folder.Root, manifest, train.Model, train.Preset, train.Seed, loggerFactory.CreateLogger("facecluster.previews")));
+        var ledger = LedgerWiring.PropsFor(folder.Root, manifest, train.Curation, train.PruneAction, loggerFactory);
         var settings = new CoordinatorSettings(run, train.GlobalBatch, train.TotalSteps, options.MinWorkers,
             manifest.TrainingSamples.Select(s => s.Id).ToArray(), train.FailureGrace, ledger, checkpointer, resume, hub);
 

@@ -91,6 +91,7 @@ public static class EmbeddedTrainingRun
                 .WithWorkers(engines, faceSets, workersDone, createProxy: false));
             using var host = builder.Build();
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            await using var http = await EmbeddedHttp.StartAsync(options.Http, folder, scan, secret, host.Services, loggerFactory, hub, cancellationToken).ConfigureAwait(false);
             try
             {
                 var finished = await Task.WhenAny(hub.Completion, workersDone.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);

@@ -29,6 +29,8 @@ public sealed record TrainRunOptions
     public int KeepCheckpoints { get; init; } = 3;
     public string? SecretFile { get; init; }
     public int MaxBatch { get; init; }
+    /// <summary>HOST:PORT of the coordinator's HTTP API beside the run; null: no HTTP server.</summary>
+    public string? Http { get; init; }
     public TimeSpan FailureGrace { get; init; } = TimeSpan.FromSeconds(3);
     public long DecodedCacheBytes { get; init; } = 512L << 20;
     /// <summary>The ledger's curation policy (mode auto, review or off, and its thresholds).</summary>
