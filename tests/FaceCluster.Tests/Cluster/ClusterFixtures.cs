@@ -1,9 +1,8 @@
-using System.Net.Sockets;
 using FaceCluster.Common.FaceSet.Synth;
 
 namespace FaceCluster.Tests.Cluster;
 
-/// <summary>Small helpers of the cluster tests: a tiny synthetic face set and free ports.</summary>
+/// <summary>A tiny synthetic face set for the cluster tests.</summary>
 internal static class ClusterFixtures
 {
     /// <summary>Writes a tiny face set (2 identities, 32 px) into <paramref name="dir"/>.</summary>
@@ -11,14 +10,5 @@ internal static class ClusterFixtures
     {
         SynthGenerator.Generate(new SynthOptions { OutDir = dir, Identities = 2, PerIdentity = perIdentity, Size = 32, BadFraction = 0, HardFraction = 0, JpegFraction = 0.5, MaxParallelism = 1 });
         return dir;
-    }
-
-    public static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -11,10 +11,15 @@ internal sealed class FaceClusterProcess : IDisposable
     private readonly StringBuilder _output = new();
     private readonly object _gate = new();
 
-    public FaceClusterProcess(string name, string workDir, params string[] args)
+    public FaceClusterProcess(string name, string workDir, params string[] args) : this(name, workDir, [], args) { }
+
+    /// <param name="prefix">A command that runs the tool, e.g. ["ip", "netns", "exec", NAME] (it must exec it, keeping the process id).</param>
+    public FaceClusterProcess(string name, string workDir, string[] prefix, string[] args)
     {
         Name = name;
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(prefix.Length > 0 ? prefix[0] : "dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var p in prefix.Skip(1)) start.ArgumentList.Add(p);
+        if (prefix.Length > 0) start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(ToolPath());
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
