@@ -9,6 +9,7 @@ using FaceCluster.Common.Telemetry;
 using FaceCluster.Coordinator.Http;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
+using FaceCluster.GpuWorker.Training;
 using FaceCluster.Tests.Cluster;
 using FaceCluster.Tests.FaceSet;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -136,6 +137,29 @@ public sealed class CoordinatorHttpServerTests : Akka.TestKit.Xunit2.TestKit, IA
         File.Copy(outside, inside);
         File.CreateSymbolicLink(path, inside);
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url($"/api/faces/{sample.Id}"))).StatusCode);
+    }
+
+    [Fact]
+    public void A_worker_keeps_only_downloads_with_the_manifest_hash_and_reads_them_back_from_its_cache()
+    {
+        var sample = _manifest.Samples.First();
+        string cache = _temp.Combine("worker-cache");
+        var source = new VerifiedFaceImageSource(_temp.Combine("no-such-folder"), cache, _server.Url, _http, NullLogger.Instance);
+
+        var forged = sample with { ContentHash = new string('a', 64) };
+        var refused = Assert.Throws<IOException>(() => source.ReadBytes(forged));
+        Assert.Contains("content hash", refused.Message);
+        Assert.False(File.Exists(source.CachePathOf(forged)));
+
+        byte[] bytes = source.ReadBytes(sample);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_manifest.DataRoot, sample.RelativePath)), bytes);
+        Assert.Equal(bytes, File.ReadAllBytes(source.CachePathOf(sample)));
+        Assert.Equal(bytes, source.ReadBytes(sample));
+        Assert.Equal((1L, 1L, 0L), (source.Downloads, source.CacheHits, source.LocalReads));
+
+        File.WriteAllBytes(source.CachePathOf(sample), [1, 2, 3]); // a damaged cache entry is fetched again
+        Assert.Equal(bytes, source.ReadBytes(sample));
+        Assert.Equal(2, source.Downloads);
     }
 
     [Fact]
