@@ -172,6 +172,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
                 : AskLedger(coordinator, new ReviewDecision(id, body.Decision == "quarantine"), timeout));
 
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapDashboard();
     }
 
     private static async Task<IResult> AskLedger(Task<IActorRef> coordinator, ILedgerRequest request, TimeSpan timeout)

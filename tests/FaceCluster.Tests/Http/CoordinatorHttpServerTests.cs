@@ -101,6 +101,10 @@ public sealed class CoordinatorHttpServerTests : Akka.TestKit.Xunit2.TestKit, IA
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Contains("987654", (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString());
 
+        var page = await _http.GetAsync(Url("/"));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+
         var manifest = await _http.GetFromJsonAsync<JsonElement>(Url("/api/manifest"));
         Assert.Equal(_manifest.ManifestHash, manifest.GetProperty("manifestHash").GetString());
     }
