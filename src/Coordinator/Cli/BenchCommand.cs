@@ -23,5 +23,6 @@ internal static class BenchCommand
         yield return Bench.BenchLedgerCommand.Create();
         yield return Bench.BenchCurationCommand.Create();
         yield return Bench.BenchTrainCommand.Create();
+        yield return Bench.BenchScalingCommand.Create();
     }
 }
