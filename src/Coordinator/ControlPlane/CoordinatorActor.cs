@@ -466,7 +466,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         try
         {
             batches = BatchBalancer.Balance(_settings.GlobalBatch,
-                members.Select(m => new BatchBalancer.Capacity(m.Id, m.SamplesPerSecond, m.Device.MaxBatch > 0 ? m.Device.MaxBatch : _settings.GlobalBatch)).ToList());
+                members.Select(m => new BatchBalancer.Capacity(m.Id, _settings.EqualBatches ? 1.0 : m.SamplesPerSecond, m.Device.MaxBatch > 0 ? m.Device.MaxBatch : _settings.GlobalBatch)).ToList());
         }
         catch (FaceClusterException e)
         {

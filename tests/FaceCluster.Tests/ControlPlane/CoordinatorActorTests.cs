@@ -56,6 +56,21 @@ public sealed class CoordinatorActorTests : TestKit
     }
 
     [Fact]
+    public void With_equal_batches_the_split_ignores_speed()
+    {
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(Settings(2) with { EqualBatches = true }));
+        var fast = CreateTestProbe();
+        var slow = CreateTestProbe();
+        coordinator.Tell(Register("fast"), fast.Ref);
+        coordinator.Tell(Register("slow"), slow.Ref);
+        fast.ExpectMsg<RegistrationAccepted>();
+        slow.ExpectMsg<RegistrationAccepted>();
+        coordinator.Tell(new WorkerReady("fast", Cpu(300), 0, "c"), fast.Ref);
+        coordinator.Tell(new WorkerReady("slow", Cpu(100), 0, "c"), slow.Ref);
+        Assert.Equal([4, 4], fast.ExpectMsg<SegmentPlan>().LocalBatches);
+    }
+
+    [Fact]
     public void A_restarted_coordinator_continues_from_live_replicas_newer_than_its_checkpoint()
     {
         // The checkpoint is of step 10; the workers kept their replicas, which reached step 14 before the old coordinator died.
