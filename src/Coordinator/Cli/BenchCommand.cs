@@ -24,5 +24,6 @@ internal static class BenchCommand
         yield return Bench.BenchCurationCommand.Create();
         yield return Bench.BenchTrainCommand.Create();
         yield return Bench.BenchScalingCommand.Create();
+        yield return Bench.BenchHeteroCommand.Create();
     }
 }
