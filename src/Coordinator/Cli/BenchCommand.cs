@@ -23,5 +23,7 @@ internal static class BenchCommand
         yield return Bench.BenchLedgerCommand.Create();
         yield return Bench.BenchCurationCommand.Create();
         yield return Bench.BenchTrainCommand.Create();
+        yield return Bench.BenchScalingCommand.Create();
+        yield return Bench.BenchHeteroCommand.Create();
     }
 }

@@ -27,7 +27,8 @@ internal static class CoordinatorCommand
             TrainOptionsBinding.Preset, TrainOptionsBinding.Model, TrainOptionsBinding.Seed, TrainOptionsBinding.LearningRate, TrainOptionsBinding.Ssim,
             TrainOptionsBinding.NoAugment, TrainOptionsBinding.Resume, TrainOptionsBinding.InitEncoder, TrainOptionsBinding.InitDecoder,
             TrainOptionsBinding.MinImages, TrainOptionsBinding.ValFraction, TrainOptionsBinding.KeepCheckpoints, TrainOptionsBinding.SecretFile,
-            TrainOptionsBinding.Curation, TrainOptionsBinding.PruneAction, TrainOptionsBinding.WarmupSteps, TrainOptionsBinding.MaxPrune, TrainOptionsBinding.LogLevel,
+            TrainOptionsBinding.Curation, TrainOptionsBinding.PruneAction, TrainOptionsBinding.WarmupSteps, TrainOptionsBinding.MaxPrune, TrainOptionsBinding.Balance,
+            TrainOptionsBinding.LogLevel,
         ];
         foreach (var option in train) command.Options.Add(option);
         command.Options.Add(Bind);
@@ -89,6 +90,12 @@ internal static class CoordinatorCommand
             KeepCheckpoints = parse.GetValue(TrainOptionsBinding.KeepCheckpoints),
             SecretFile = parse.GetValue(TrainOptionsBinding.SecretFile),
             Curation = TrainOptionsBinding.BindCuration(parse),
+            EqualBatches = parse.GetValue(TrainOptionsBinding.Balance)!.Trim().ToLowerInvariant() switch
+            {
+                "speed" => false,
+                "equal" => true,
+                var other => throw new FaceClusterException($"--balance '{other}' is not a split: use speed or equal", ExitCodes.UsageError),
+            },
             PruneAction = parse.GetValue(TrainOptionsBinding.PruneAction)!.Trim().ToLowerInvariant() switch
             {
                 "exclude" => QuarantineAction.Exclude,

@@ -66,13 +66,14 @@ internal static class TrainOptionsBinding
     public static readonly Option<string> PruneAction = new("--prune-action") { Description = "exclude (the file stays where it is) or move (to RUNDIR/quarantine/<identity>/). Nothing is ever deleted.", DefaultValueFactory = _ => "exclude" };
     public static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {Ledger.CurationPolicyOptions.Default.WarmupSteps})." };
     public static readonly Option<double?> MaxPrune = new("--max-prune") { Description = $"Most of the face set (and of each identity) quarantined in total, as a fraction (default {Ledger.CurationPolicyOptions.Default.MaxPruneFraction})." };
+    public static readonly Option<string> Balance = new("--balance") { Description = "How each global batch is split: speed (in proportion to each worker's measured samples/s) or equal.", DefaultValueFactory = _ => "speed" };
     public static readonly Option<string?> Http = new("--http") { Description = "Also serve the coordinator's HTTP API (status, ledger, /metrics) on HOST:PORT, e.g. 127.0.0.1:5080." };
     public static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
 
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, MaxPrune, Http, LogLevel,
+        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, MaxPrune, Balance, Http, LogLevel,
     ];
 
     public static TrainRunOptions Bind(ParseResult parse)
@@ -113,6 +114,12 @@ internal static class TrainOptionsBinding
             MaxBatch = parse.GetValue(MaxBatch),
             Http = parse.GetValue(Http),
             Curation = BindCuration(parse),
+            EqualBatches = parse.GetValue(Balance)!.Trim().ToLowerInvariant() switch
+            {
+                "speed" => false,
+                "equal" => true,
+                var other => throw new FaceClusterException($"--balance '{other}' is not a split: use speed or equal", ExitCodes.UsageError),
+            },
             PruneAction = parse.GetValue(PruneAction)!.Trim().ToLowerInvariant() switch
             {
                 "exclude" => Ledger.QuarantineAction.Exclude,

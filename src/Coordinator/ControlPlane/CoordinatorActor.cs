@@ -418,6 +418,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             return;
         }
 
+        AdoptNewerLiveReplicas(candidates);
         var inSync = InSyncWorkers().ToList();
         bool allInSync = candidates.All(c => inSync.Contains(c));
         if (allInSync) { SendPlans("", ""); return; }
@@ -447,6 +448,21 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         source.Ref.Tell(new PublishState(_state.Step));
     }
 
+    /// <summary>
+    /// A restarted coordinator (nothing planned yet) whose workers kept training past its checkpoint: the replicas are
+    /// newer than the checkpoint, so the run continues from them and no steps are lost. (Workers keep their replica
+    /// only when they rejoin the same run: same run id, model, preset, labels and seed.)
+    /// </summary>
+    private void AdoptNewerLiveReplicas(IReadOnlyList<WorkerEntry> candidates)
+    {
+        if (_state.Generation != 0 || candidates.Count == 0) return;
+        long newest = candidates.Max(c => c.ReplicaStep);
+        if (newest <= _state.Step || newest > _settings.TotalSteps) return;
+        _log.Warning("Live replicas are at step {0}, newer than the checkpoint's step {1}: continuing from them", newest, _state.Step);
+        _settings.Observer?.Message($"live replicas are at step {newest}, newer than the checkpoint's {_state.Step}: continuing from them, no steps lost");
+        _state = _state with { Step = newest, Cycle = newest / _settings.StepsPerCycle };
+    }
+
     private void SendPlans(string resyncEndpoint, string referenceChecksum)
     {
         _awaitingStateFrom = null;
@@ -455,7 +471,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         try
         {
             batches = BatchBalancer.Balance(_settings.GlobalBatch,
-                members.Select(m => new BatchBalancer.Capacity(m.Id, m.SamplesPerSecond, m.Device.MaxBatch > 0 ? m.Device.MaxBatch : _settings.GlobalBatch)).ToList());
+                members.Select(m => new BatchBalancer.Capacity(m.Id, _settings.EqualBatches ? 1.0 : m.SamplesPerSecond, m.Device.MaxBatch > 0 ? m.Device.MaxBatch : _settings.GlobalBatch)).ToList());
         }
         catch (FaceClusterException e)
         {

@@ -23,6 +23,9 @@ public sealed record CoordinatorSettings(
     ICoordinatorObserver? Observer)
 {
     public int StepsPerCycle => Run.StepsPerCycle;
+
+    /// <summary>Split every global batch equally instead of by measured speed (the baseline of `bench hetero`).</summary>
+    public bool EqualBatches { get; init; }
 }
 
 /// <summary>Where a resumed run picks up: its counters, its curation state, and who serves its weights.</summary>

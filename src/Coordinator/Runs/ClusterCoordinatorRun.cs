@@ -75,7 +75,7 @@ public static class ClusterCoordinatorRun
             previews: RunPreviews.For(folder.Root, manifest, train.Model, train.Preset, train.Seed, loggerFactory.CreateLogger("facecluster.previews")));
         var ledger = LedgerWiring.PropsFor(folder.Root, manifest, train.Curation, train.PruneAction, loggerFactory);
         var settings = new CoordinatorSettings(run, train.GlobalBatch, train.TotalSteps, options.MinWorkers,
-            manifest.TrainingSamples.Select(s => s.Id).ToArray(), train.FailureGrace, ledger, checkpointer, resume, hub);
+            manifest.TrainingSamples.Select(s => s.Id).ToArray(), train.FailureGrace, ledger, checkpointer, resume, hub) { EqualBatches = train.EqualBatches };
 
         var node = new ClusterNodeOptions { Hostname = bindHost, Port = bindPort, PublicHostname = publicHost, Roles = [ClusterNodeOptions.CoordinatorRole] };
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -75,7 +75,7 @@ public static class EmbeddedTrainingRun
                 previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.previews")));
             var settings = new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, MinWorkers: engines.Count,
                 TrainingIds: manifest.TrainingSamples.Select(s => s.Id).ToArray(), options.FailureGrace,
-                LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory), checkpointer, resume, hub);
+                LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory), checkpointer, resume, hub) { EqualBatches = options.EqualBatches };
 
             var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
             var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

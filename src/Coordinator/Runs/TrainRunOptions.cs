@@ -37,6 +37,8 @@ public sealed record TrainRunOptions
     public Ledger.CurationPolicyOptions Curation { get; init; } = Ledger.CurationPolicyOptions.Default;
     /// <summary>What quarantining does to a file: exclude (untouched) or move into the run folder.</summary>
     public Ledger.QuarantineAction PruneAction { get; init; } = Ledger.QuarantineAction.Exclude;
+    /// <summary>Split each global batch equally among the workers instead of by their measured speed.</summary>
+    public bool EqualBatches { get; init; }
 
     public long TotalSteps => (long)Cycles * StepsPerCycle;
 

@@ -54,7 +54,7 @@ internal static class BenchTrainCommand
         var preset = ModelPreset.Parse(parse.GetValue(Preset)!);
         if (threads == 0) threads = Environment.ProcessorCount;
 
-        using var temp = new TempRunFolder();
+        using var temp = new BenchTempFolder("train");
         string data = parse.GetValue(Data) ?? temp.Combine("faces");
         if (parse.GetValue(Data) == null)
             SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 8, PerIdentity = 60, Size = 64, Seed = 3 });
@@ -160,38 +160,5 @@ internal static class BenchTrainCommand
         long end = Rss();
         o.WriteLine(string.Create(inv, $"memory over {steps} replica steps (batch {batch}): {start / 1048576.0:F1} MiB after {Math.Min(100, steps)} steps, {end / 1048576.0:F1} MiB at the end ({(end - start) / 1048576.0:+0.0;-0.0} MiB)"));
         o.WriteLine("  resident MiB by step: " + string.Join(" ", marks));
-    }
-
-    /// <summary>Times the steps after the warm-up, as the coordinator sees them complete.</summary>
-    private sealed class StepClock(int warmup) : ICoordinatorObserver
-    {
-        private readonly Stopwatch _watch = new();
-        private long _from = -1, _to = -1;
-
-        public void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond)
-        {
-            if (step == warmup) { _watch.Restart(); _from = step; }
-            if (_from >= 0 && step > _from) { _to = step; _elapsed = _watch.Elapsed; }
-        }
-
-        private TimeSpan _elapsed;
-
-        public double SamplesPerSecond(int batch) =>
-            _to > _from && _from >= 0 ? (_to - _from) * batch / _elapsed.TotalSeconds
-                : throw new FaceClusterException("the run finished before any timed step: raise --steps");
-
-        public void CycleClosed(long cycle, long step, int pruned, int refed, int quarantinedTotal) { }
-        public void CheckpointSaved(long step, string directory) { }
-        public void Message(string text) { }
-        public void Finished(long step, string reason) { }
-    }
-
-    /// <summary>A temporary folder removed at the end, even after a failure.</summary>
-    private sealed class TempRunFolder : IDisposable
-    {
-        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"facecluster-bench-train-{Guid.NewGuid():N}");
-        public TempRunFolder() => Directory.CreateDirectory(Path);
-        public string Combine(string name) => System.IO.Path.Combine(Path, name);
-        public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
     }
 }

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.FaceSet.Synth;
+
+namespace FaceCluster.Coordinator.Cli.Bench;
+
+/// <summary>
+/// `facecluster bench hetero`: two worker processes of one libtorch thread each, one of them slowed to a fraction
+/// of a core by a cgroup CPU quota (a stand-in for a smaller GPU). It measures, each in its own short run with a
+/// coordinator process: each worker alone, both with batches split by measured speed, and both with an equal
+/// split. Reported: balanced / (sum of the standalone rates) — the target is ≥ 0.9 — and balanced / equal.
+/// </summary>
+internal static class BenchHeteroCommand
+{
+    private static readonly Option<double> SlowCores = new("--slow-cores") { Description = "CPU time the slow worker may use, in cores.", DefaultValueFactory = _ => 1.0 / 3 };
+    private static readonly Option<int> Steps = new("--steps") { Description = "Steps timed per phase (after 20 warm-up steps).", DefaultValueFactory = _ => 60 };
+    private static readonly Option<int> Batch = new("--batch") { Description = "Global batch per step.", DefaultValueFactory = _ => 32 };
+    private static readonly Option<string?> Data = new("--data") { Description = "Face-set folder (default: a generated one of 8 identities x 60)." };
+
+    private const int WarmupSteps = 20;
+
+    public static Command Create()
+    {
+        var command = new Command("hetero", "Two one-thread worker processes, one slowed by a cgroup CPU quota: throughput with speed-balanced batches against an equal split and against the sum of each worker alone.");
+        foreach (var o in new Option[] { SlowCores, Steps, Batch, Data }) command.Options.Add(o);
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        var o = parse.InvocationConfiguration.Output;
+        var inv = CultureInfo.InvariantCulture;
+        double slowCores = parse.GetValue(SlowCores);
+        int steps = parse.GetValue(Steps), batch = parse.GetValue(Batch);
+        if (!(slowCores is > 0.01 and <= 64)) throw new FaceClusterException($"--slow-cores must be in (0.01, 64], got {slowCores}", ExitCodes.UsageError);
+        if (steps < 1) throw new FaceClusterException($"--steps must be at least 1, got {steps}", ExitCodes.UsageError);
+        if (batch < 2) throw new FaceClusterException($"--batch must be at least 2, got {batch}", ExitCodes.UsageError);
+
+        using var temp = new BenchTempFolder("hetero");
+        string data = parse.GetValue(Data) ?? temp.Combine("faces");
+        if (parse.GetValue(Data) == null)
+            SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 8, PerIdentity = 60, Size = 64, Seed = 3 });
+        string secret = temp.Combine("cluster.secret");
+        File.WriteAllText(secret, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
+        using var group = CpuQuotaGroup.Create($"facecluster-bench-{Environment.ProcessId}", slowCores);
+        o.WriteLine(string.Create(inv, $"bench hetero: tiny autoencoder, global batch {batch}, {steps} steps timed per phase; workers of 1 thread, 'slow' limited to {slowCores:F2} cores by {group}"));
+
+        int phase = 0;
+        double Measure(string name, bool fast, bool slow, string balance)
+        {
+            double rate = Phase(temp.Combine($"run-{phase++}"), data, secret, group, fast, slow, balance, batch, steps);
+            o.WriteLine(string.Create(inv, $"  {name,-26} {rate,8:F1} samples/s"));
+            return rate;
+        }
+
+        double fastAlone = Measure("fast worker alone", true, false, "speed");
+        double slowAlone = Measure("slow worker alone", false, true, "speed");
+        double balanced = Measure("both, split by speed", true, true, "speed");
+        double equal = Measure("both, split equally", true, true, "equal");
+        o.WriteLine(string.Create(inv, $"balanced / (fast alone + slow alone): {balanced / (fastAlone + slowAlone):F2} (target >= 0.9)"));
+        o.WriteLine(string.Create(inv, $"balanced / equal split: {balanced / equal:F2}x"));
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>One short run: a coordinator process and the chosen workers; samples/s over the timed steps.</summary>
+    private static double Phase(string runDir, string data, string secret, CpuQuotaGroup group, bool fast, bool slow, string balance, int batch, int steps)
+    {
+        int bind = FreePort(), http = FreePort();
+        int workers = (fast ? 1 : 0) + (slow ? 1 : 0);
+        var processes = new List<Process>();
+        try
+        {
+            processes.Add(Start("coordinator", "--data", data, "--run", runDir, "--bind", $"127.0.0.1:{bind}", "--http", $"127.0.0.1:{http}",
+                "--min-workers", workers.ToString(CultureInfo.InvariantCulture), "--cycles", "1", "--steps-per-cycle", "1000000",
+                "--batch", batch.ToString(CultureInfo.InvariantCulture), "--secret-file", secret, "--curation", "off", "--balance", balance));
+            foreach (var (id, slowed) in new[] { ("fast", false), ("slow", true) })
+            {
+                if (slowed ? !slow : !fast) continue;
+                var p = Start("worker", "--join", $"127.0.0.1:{bind}", "--secret-file", secret, "--threads", "1", "--data", data, "--id", id, "--bind", "127.0.0.1");
+                if (slowed) group.Add(p.Id);
+                processes.Add(p);
+            }
+            using var http1 = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/"), Timeout = TimeSpan.FromSeconds(5) };
+            long from = WaitForStep(http1, WarmupSteps, processes, TimeSpan.FromMinutes(5));
+            var watch = Stopwatch.StartNew();
+            long to = WaitForStep(http1, from + steps, processes, TimeSpan.FromMinutes(10));
+            return (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            foreach (var p in processes)
+            {
+                try { if (!p.HasExited) p.Kill(entireProcessTree: true); p.WaitForExit(10_000); }
+                catch (InvalidOperationException) { }
+                p.Dispose();
+            }
+        }
+    }
+
+    private static long WaitForStep(HttpClient http, long step, List<Process> processes, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (processes.FirstOrDefault(p => p.HasExited) is { } gone)
+                throw new FaceClusterException($"a benchmark process ({gone.StartInfo.ArgumentList.Skip(1).FirstOrDefault()}) exited with code {gone.ExitCode} before step {step}");
+            try
+            {
+                using var doc = JsonDocument.Parse(http.GetStringAsync("api/status").GetAwaiter().GetResult());
+                long now = doc.RootElement.GetProperty("step").GetInt64();
+                if (now >= step) return now;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException) { }
+            Thread.Sleep(50);
+        }
+        throw new FaceClusterException($"the run did not reach step {step} within {timeout.TotalMinutes} minutes");
+    }
+
+    private static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(info.FileName) == "dotnet") info.ArgumentList.Add(typeof(BenchHeteroCommand).Assembly.Location);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        var p = Process.Start(info) ?? throw new FaceClusterException("cannot start " + info.FileName);
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

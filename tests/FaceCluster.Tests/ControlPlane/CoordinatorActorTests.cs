@@ -1,0 +1,103 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using FaceCluster.Common.Protocol;
+using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Coordinator.ControlPlane;
+
+namespace FaceCluster.Tests.ControlPlane;
+
+/// <summary>The coordinator actor alone, with test probes as its workers.</summary>
+[Trait("Tier", "unit")]
+public sealed class CoordinatorActorTests : TestKit
+{
+    private static readonly RunSpec Run = new("run-1", "Autoencoder", "tiny", ["a", "b"], "hash", "/data", "", 5e-4, 0, 1, 10, true);
+
+    private static CoordinatorSettings Settings(int minWorkers, ResumePoint? resume = null) =>
+        new(Run, GlobalBatch: 8, TotalSteps: 40, MinWorkers: minWorkers, TrainingIds: Enumerable.Range(0, 20).ToArray(),
+            FailureGrace: TimeSpan.FromSeconds(1), LedgerProps: null, Checkpoints: null, Resume: resume, Observer: null);
+
+    private static DeviceReport Cpu(double samplesPerSecond = 100) => new("cpu", 0, "AMD", "EPYC", 0, samplesPerSecond, 64, "");
+
+    private static RegisterWorker Register(string id, long step = -1, int protocol = -1, string? build = null) =>
+        new(id, "host", protocol < 0 ? ProtocolInfo.Version : protocol, build ?? ProtocolInfo.Build, "127.0.0.1:1", Cpu(), step, "", true);
+
+    [Fact]
+    public void A_worker_of_another_protocol_or_build_is_refused_naming_both_versions()
+    {
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(Settings(1)));
+        var worker = CreateTestProbe();
+        coordinator.Tell(Register("w1", protocol: ProtocolInfo.Version + 1, build: "9.9.9-other"), worker.Ref);
+        var refused = worker.ExpectMsg<RegistrationRefused>();
+        Assert.Contains($"protocol v{ProtocolInfo.Version + 1}", refused.Reason);
+        Assert.Contains("9.9.9-other", refused.Reason);
+        Assert.Contains($"protocol v{ProtocolInfo.Version}", refused.Reason);
+        Assert.Contains(ProtocolInfo.Build, refused.Reason);
+    }
+
+    [Fact]
+    public void Local_batches_follow_measured_speed_and_sum_to_the_global_batch()
+    {
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(Settings(2)));
+        var fast = CreateTestProbe();
+        var slow = CreateTestProbe();
+        coordinator.Tell(Register("fast"), fast.Ref);
+        coordinator.Tell(Register("slow"), slow.Ref);
+        fast.ExpectMsg<RegistrationAccepted>();
+        slow.ExpectMsg<RegistrationAccepted>();
+        coordinator.Tell(new WorkerReady("fast", Cpu(300), 0, "c"), fast.Ref);
+        coordinator.Tell(new WorkerReady("slow", Cpu(100), 0, "c"), slow.Ref);
+        var a = fast.ExpectMsg<SegmentPlan>();
+        var b = slow.ExpectMsg<SegmentPlan>();
+        Assert.Equal(a.LocalBatches, b.LocalBatches);
+        Assert.Equal(8, a.LocalBatches.Sum());
+        Assert.Equal(6, a.LocalBatches[Array.IndexOf(a.RingWorkerIds, "fast")]);
+        Assert.Equal(2, a.LocalBatches[Array.IndexOf(a.RingWorkerIds, "slow")]);
+        Assert.Equal((0L, 10L), (a.FromStep, a.ToStep));
+    }
+
+    [Fact]
+    public void With_equal_batches_the_split_ignores_speed()
+    {
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(Settings(2) with { EqualBatches = true }));
+        var fast = CreateTestProbe();
+        var slow = CreateTestProbe();
+        coordinator.Tell(Register("fast"), fast.Ref);
+        coordinator.Tell(Register("slow"), slow.Ref);
+        fast.ExpectMsg<RegistrationAccepted>();
+        slow.ExpectMsg<RegistrationAccepted>();
+        coordinator.Tell(new WorkerReady("fast", Cpu(300), 0, "c"), fast.Ref);
+        coordinator.Tell(new WorkerReady("slow", Cpu(100), 0, "c"), slow.Ref);
+        Assert.Equal([4, 4], fast.ExpectMsg<SegmentPlan>().LocalBatches);
+    }
+
+    [Fact]
+    public void A_restarted_coordinator_continues_from_live_replicas_newer_than_its_checkpoint()
+    {
+        // The checkpoint is of step 10; the workers kept their replicas, which reached step 14 before the old coordinator died.
+        var resume = new ResumePoint(10, 1, [], [], [], "127.0.0.1:9", "old");
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(Settings(1, resume)));
+        var worker = CreateTestProbe();
+        coordinator.Tell(Register("w1", step: 14), worker.Ref);
+        worker.ExpectMsg<RegistrationAccepted>();
+        coordinator.Tell(new WorkerReady("w1", Cpu(), 14, "live"), worker.Ref);
+        var plan = worker.ExpectMsg<SegmentPlan>();
+        Assert.Equal(14, plan.FromStep);
+        Assert.Equal(20, plan.ToStep); // the rest of cycle 1
+        Assert.Equal("", plan.ResyncFromEndpoint); // its own replica is the state: no resync from the checkpoint
+    }
+
+    [Fact]
+    public void A_restarted_coordinator_with_fresh_workers_resumes_from_its_checkpoint()
+    {
+        var resume = new ResumePoint(10, 1, [3], [], [], "127.0.0.1:9", "ckpt");
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(Settings(1, resume)));
+        var worker = CreateTestProbe();
+        coordinator.Tell(Register("w1"), worker.Ref);
+        worker.ExpectMsg<RegistrationAccepted>();
+        coordinator.Tell(new WorkerReady("w1", Cpu(), 0, "fresh"), worker.Ref);
+        var plan = worker.ExpectMsg<SegmentPlan>();
+        Assert.Equal(10, plan.FromStep);
+        Assert.Equal("127.0.0.1:9", plan.ResyncFromEndpoint);
+        Assert.Equal([3], plan.Excluded);
+    }
+}
