@@ -210,7 +210,9 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
                 entry?.ReplicaStep ?? -1, entry?.Checksum ?? "");
         }).ToArray();
         double? loss = state != null && double.IsFinite(state.MeanLoss) ? state.MeanLoss : null;
-        return new StatusResponse(s.RunId, s.State, s.Step, s.Cycle, s.TotalSteps, s.Generation, s.GlobalBatch, s.SamplesPerSecond, loss,
+        // Within a segment the coordinator's step moves only at its end; the members' reports say how far it has got.
+        long step = Math.Max(s.Step, s.Workers.Where(w => w.State == "active").Select(w => w.LastStep + 1).DefaultIfEmpty(0).Max());
+        return new StatusResponse(s.RunId, s.State, step, s.Cycle, s.TotalSteps, s.Generation, s.GlobalBatch, s.SamplesPerSecond, loss,
             state?.Excluded.Count ?? 0, state?.LastCheckpointStep ?? -1, workers);
     }
 
