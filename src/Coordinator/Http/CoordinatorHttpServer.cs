@@ -122,7 +122,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
                 var actor = await coordinator.WaitAsync(timeout).ConfigureAwait(false);
                 var status = await actor.Ask<ClusterStatus>(GetClusterStatus.Instance, timeout).ConfigureAwait(false);
                 CoordinatorState? state = null;
-                try { state = await actor.Ask<CoordinatorState>(GetCoordinatorState.Instance, timeout).ConfigureAwait(false); }
+                try { state = await actor.Ask<CoordinatorState>(GetCoordinatorState.Instance, TimeSpan.FromSeconds(Math.Min(2, timeout.TotalSeconds))).ConfigureAwait(false); }
                 catch (Exception e) when (e is not OperationCanceledException) { } // optional detail (replica checksums)
                 return Results.Json(ToResponse(status, state), Json);
             }

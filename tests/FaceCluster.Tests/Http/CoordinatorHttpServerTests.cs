@@ -17,7 +17,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FaceCluster.Tests.Http;
 
 /// <summary>The coordinator's HTTP API against a stand-in coordinator and a real ledger: tokens, what may be served, JSON shapes.</summary>
-[Trait("Tier", "integration")]
+[Trait("Tier", "unit")]
 public sealed class CoordinatorHttpServerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
     private readonly TempFolder _temp = new("fc-http");

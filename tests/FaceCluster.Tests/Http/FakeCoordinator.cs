@@ -14,6 +14,7 @@ internal sealed class FakeCoordinator : ReceiveActor
     {
         var ledger = Context.ActorOf(ledgerProps, "ledger");
         Receive<GetClusterStatus>(_ => Sender.Tell(Status));
+        Receive<FaceCluster.Coordinator.ControlPlane.GetCoordinatorState>(_ => Sender.Tell(new Akka.Actor.Status.Failure(new InvalidOperationException("not kept by this stand-in"))));
         Receive<ILedgerRequest>(m => ledger.Forward(m));
     }
 }
