@@ -25,17 +25,4 @@ internal static class CliLogging
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
     }
-
-    /// <summary>A token cancelled by the first Ctrl+C (a second one kills the process as usual).</summary>
-    public static CancellationTokenSource CancelOnCtrlC()
-    {
-        var cts = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            if (cts.IsCancellationRequested) return;
-            e.Cancel = true;
-            cts.Cancel();
-        };
-        return cts;
-    }
 }

@@ -73,10 +73,15 @@ internal static class DemoCommand
 
         // 2. Training with curation in auto mode.
         using var loggerFactory = CliLogging.Create(parse);
-        using var cancel = CliLogging.CancelOnCtrlC();
+        using var signals = new CliSignals();
         output.WriteLine(string.Create(inv, $"training: {options.Workers} workers, {options.TotalSteps} steps ({options.Cycles} cycles of {options.StepsPerCycle}), global batch {options.GlobalBatch}, curation auto after {policy.WarmupSteps} steps; run folder {Path.GetFullPath(options.RunDir)}"));
-        var result = EmbeddedTrainingRun.RunAsync(options, TrainProgress.ForConsole(output), loggerFactory, cancel.Token).GetAwaiter().GetResult();
+        var result = EmbeddedTrainingRun.RunAsync(options, TrainProgress.ForConsole(output), loggerFactory, signals.Token).GetAwaiter().GetResult();
         foreach (var w in result.Warnings) output.WriteLine("warning: " + w);
+        if (result.Stopped)
+        {
+            output.WriteLine($"demo stopped at step {result.Step}; its run folder is {result.RunDir}");
+            return ExitCodes.Interrupted;
+        }
 
         // 3. What the ledger found, measured against the planted truth.
         using var ledger = LedgerEngine.OpenReadOnly(result.RunDir, loggerFactory);

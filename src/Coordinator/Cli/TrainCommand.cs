@@ -27,11 +27,16 @@ internal static class TrainCommand
         var output = parse.InvocationConfiguration.Output;
         var options = TrainOptionsBinding.Bind(parse);
         using var loggerFactory = CliLogging.Create(parse);
-        using var cancel = CliLogging.CancelOnCtrlC();
+        using var signals = new CliSignals();
         var progress = TrainProgress.ForConsole(output);
         output.WriteLine($"Training {options.Model} ({options.Preset}) on {options.DataDir} with {options.Workers} worker(s); run folder {Path.GetFullPath(options.RunDir)}");
-        var result = EmbeddedTrainingRun.RunAsync(options, progress, loggerFactory, cancel.Token).GetAwaiter().GetResult();
+        var result = EmbeddedTrainingRun.RunAsync(options, progress, loggerFactory, signals.Token).GetAwaiter().GetResult();
         foreach (var w in result.Warnings) output.WriteLine("warning: " + w);
+        if (result.Stopped)
+        {
+            output.WriteLine($"Stopped at step {result.Step}. Last checkpoint: {result.LastCheckpoint ?? "none"} (continue with --resume)");
+            return ExitCodes.Interrupted;
+        }
         output.WriteLine($"Done: step {result.Step}. Last checkpoint: {result.LastCheckpoint ?? "none"}");
         return ExitCodes.Ok;
     }

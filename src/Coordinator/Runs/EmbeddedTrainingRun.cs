@@ -26,7 +26,7 @@ namespace FaceCluster.Coordinator.Runs;
 /// </summary>
 public static class EmbeddedTrainingRun
 {
-    public sealed record Result(long Step, string Reason, string RunDir, string? LastCheckpoint, IReadOnlyList<string> Warnings);
+    public sealed record Result(long Step, string Reason, string RunDir, string? LastCheckpoint, IReadOnlyList<string> Warnings, bool Stopped = false);
 
     public static async Task<Result> RunAsync(TrainRunOptions options, ICoordinatorObserver display, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
@@ -46,8 +46,8 @@ public static class EmbeddedTrainingRun
         using var coordinatorPlane = new DataPlaneEndpoint(IPAddress.Loopback, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane.coordinator"));
         var store = new CheckpointStore(folder.Root, options.KeepCheckpoints, loggerFactory.CreateLogger("facecluster.checkpoints"));
         ResumePoint? resume = options.Resume
-            ? PrepareResume(store, manifest, labels, options, coordinatorPlane, warnings)
-            : PrepareWarmStart(options, labels, coordinatorPlane);
+            ? RunStartPoint.PrepareResume(store, manifest, labels, options, coordinatorPlane, warnings)
+            : RunStartPoint.PrepareWarmStart(options, labels, coordinatorPlane);
         if (resume != null && resume.Step >= options.TotalSteps)
             throw new FaceClusterException($"the run in {folder.Root} is already at step {resume.Step} of {options.TotalSteps}: raise --cycles to train further");
 
@@ -81,6 +81,7 @@ public static class EmbeddedTrainingRun
             var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddSingleton(loggerFactory);
+            builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>(); // the command handles SIGINT/SIGTERM itself
             builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
                 .ConfigureLogging()
                 .ConfigureNetwork(node)
@@ -102,13 +103,14 @@ public static class EmbeddedTrainingRun
                     if (!hub.Completion.IsCompleted)
                         throw new FaceClusterException("the workers stopped: " + await workersDone.Task.ConfigureAwait(false));
                 }
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested && !hub.Completion.IsCompleted)
+                    return new Result(hub.LastStep, "stopped by a signal", folder.Root, hub.LastCheckpoint, warnings, Stopped: true);
                 var (step, reason) = await hub.Completion.ConfigureAwait(false);
                 return new Result(step, reason, folder.Root, hub.LastCheckpoint, warnings);
             }
             finally
             {
-                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
                 await host.StopAsync(stopTimeout.Token).ConfigureAwait(false);
             }
         }
@@ -126,60 +128,5 @@ public static class EmbeddedTrainingRun
         if (options.Workers > 1 && options.Workers != devices.Count)
             throw new FaceClusterException($"--workers {options.Workers} does not match --device {options.Device}, which means {devices.Count} device(s) here; leave --workers out to use one worker per device", ExitCodes.UsageError);
         return devices;
-    }
-
-    /// <summary>The coordinator serves the latest valid checkpoint's state; every worker adopts it before the first step.</summary>
-    private static ResumePoint PrepareResume(CheckpointStore store, FaceManifest manifest, string[] labels, TrainRunOptions options, DataPlaneEndpoint plane, List<string> warnings)
-    {
-        var latest = store.FindLatestValid(out var skipped);
-        warnings.AddRange(skipped);
-        if (latest == null)
-            throw new FaceClusterException($"--resume: no usable checkpoint in {store.Root}" + (skipped.Count > 0 ? " (" + string.Join("; ", skipped) + ")" : ""));
-        var meta = latest.Meta;
-        if (meta.Preset != options.Preset.Name)
-            throw new FaceClusterException($"--resume: checkpoint {Path.GetFileName(latest.Directory)} was saved with preset '{meta.Preset}'; this run asks for '{options.Preset.Name}'");
-        if (!meta.Labels.SequenceEqual(labels))
-            throw new FaceClusterException($"--resume: checkpoint {Path.GetFileName(latest.Directory)} was trained on identities [{string.Join(", ", meta.Labels)}]; the face set now has [{string.Join(", ", labels)}]");
-        if (meta.ManifestHash != manifest.ManifestHash)
-            warnings.Add("the face set changed since the checkpoint (manifest hash differs); sample ids of unchanged files are kept");
-        var bundle = CheckpointStore.ReadBundle(latest);
-        var state = bundle.Serialize();
-        plane.SetStateProvider(() => new StateSnapshot(bundle.Step, state));
-        var run = RunCheckpointer.ReadRunState(latest);
-        string checksum = meta.Extra.TryGetValue("parameterChecksum", out var c) ? c : "";
-        return new ResumePoint(meta.Step, meta.Cycle, run?.Excluded ?? [], run?.RefeedIds ?? [], run?.RefeedWeights ?? [], plane.AdvertisedEndpoint, checksum);
-    }
-
-    /// <summary>--init-encoder / --init-decoder: start every replica from the given components (same weights everywhere).</summary>
-    private static ResumePoint? PrepareWarmStart(TrainRunOptions options, string[] labels, DataPlaneEndpoint plane)
-    {
-        if (options.InitEncoder == null && options.InitDecoders.Count == 0) return null;
-        if (options.Model != ModelKind.Autoencoder)
-            throw new FaceClusterException("--init-encoder and --init-decoder apply to the autoencoder model", ExitCodes.UsageError);
-        using var model = (Common.Models.Autoencoder.FaceSwapAutoencoder)FaceModelFactory.Create(options.Model, options.Preset, labels, options.Seed, options.SsimWeight);
-        using var trainer = new ReplicaTrainer(model, TorchSharp.torch.CPU, new TrainerOptions(options.LearningRate ?? TrainerOptions.For(options.Preset).LearningRate));
-        if (options.InitEncoder != null)
-            CheckpointStore.LoadComponent(model.Encoder, "encoder", options.Preset, options.InitEncoder, "encoder");
-        foreach (var (identity, path) in options.InitDecoders)
-        {
-            int index = Array.IndexOf(labels, identity);
-            if (index < 0) throw new FaceClusterException($"--init-decoder {identity}={path}: '{identity}' is not an identity of this face set ({string.Join(", ", labels)})", ExitCodes.UsageError);
-            string source = Directory.Exists(path) ? InferDecoderComponent(path, identity) : Common.Models.Autoencoder.FaceSwapAutoencoder.DecoderName(identity);
-            CheckpointStore.LoadComponent(model.Decoder(index), Common.Models.Autoencoder.FaceSwapAutoencoder.DecoderName(identity), options.Preset, path, source);
-        }
-        var state = trainer.ExportState();
-        plane.SetStateProvider(() => new StateSnapshot(0, state));
-        return new ResumePoint(0, 0, [], [], [], plane.AdvertisedEndpoint, trainer.ParameterChecksum());
-    }
-
-    /// <summary>A checkpoint folder's decoder for <paramref name="identity"/>, or its only decoder.</summary>
-    private static string InferDecoderComponent(string checkpointDir, string identity)
-    {
-        var info = CheckpointStore.Open(checkpointDir);
-        string own = Common.Models.Autoencoder.FaceSwapAutoencoder.DecoderName(identity);
-        if (info.Meta.Files.ContainsKey(CheckpointStore.ComponentFile(own))) return own;
-        var decoders = info.Meta.Files.Keys.Where(k => k.StartsWith("decoder-", StringComparison.Ordinal)).ToList();
-        if (decoders.Count == 1) return Path.GetFileNameWithoutExtension(decoders[0]);
-        throw new FaceClusterException($"--init-decoder {identity}={checkpointDir}: that checkpoint has no decoder for '{identity}' and several others ({string.Join(", ", decoders)}); name the file, e.g. {Path.Combine(checkpointDir, decoders.FirstOrDefault() ?? "decoder-x.pt")}", ExitCodes.UsageError);
     }
 }

@@ -15,8 +15,14 @@ namespace FaceCluster.Coordinator.Runs;
 public static class RunStartPoint
 {
     /// <summary>The coordinator serves the latest valid checkpoint's state; every worker adopts it before the first step.</summary>
-    public static ResumePoint PrepareResume(CheckpointStore store, FaceManifest manifest, string[] labels, TrainRunOptions options, DataPlaneEndpoint plane, List<string> warnings)
+    /// <remarks>A run folder that has never had a checkpoint starts a new run (with a warning), so a service can always pass --resume.</remarks>
+    public static ResumePoint? PrepareResume(CheckpointStore store, FaceManifest manifest, string[] labels, TrainRunOptions options, DataPlaneEndpoint plane, List<string> warnings)
     {
+        if (!Directory.Exists(store.Root) || Directory.GetDirectories(store.Root, "step-*").Length == 0)
+        {
+            warnings.Add($"--resume: {store.Root} has no checkpoint yet: starting a new run");
+            return PrepareWarmStart(options with { Resume = false }, labels, plane);
+        }
         var latest = store.FindLatestValid(out var skipped);
         warnings.AddRange(skipped);
         if (latest == null)

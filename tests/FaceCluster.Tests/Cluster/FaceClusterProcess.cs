@@ -65,6 +65,19 @@ internal sealed class FaceClusterProcess : IDisposable
         }
     }
 
+    /// <summary>Waits until <paramref name="condition"/> holds (e.g. a file appeared); false on timeout or when the process exited first.</summary>
+    public bool WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition()) return true;
+            if (_process.HasExited) return condition();
+            Thread.Sleep(100);
+        }
+        return false;
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

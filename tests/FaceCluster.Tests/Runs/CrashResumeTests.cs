@@ -4,6 +4,7 @@ using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Coordinator.Cli;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
+using FaceCluster.Tests.Cluster;
 using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Runs;
@@ -33,7 +34,7 @@ public sealed class CrashResumeTests
         string checkpoints = Path.Combine(run, "checkpoints");
         int Saved() => Directory.Exists(checkpoints) ? Directory.GetDirectories(checkpoints, "step-*").Length : 0;
 
-        using (var crashing = new ToolProcess(["train", .. common, "--cycles", "1000"]))
+        using (var crashing = new FaceClusterProcess("train", temp.Path, ["train", .. common, "--cycles", "1000"]))
         {
             // Checkpoints are written every step: a kill now lands during or between saves.
             Assert.True(crashing.WaitUntil(() => new CheckpointStore(run).ListValid().Count >= 2 && Saved() >= 2, TimeSpan.FromSeconds(120)), crashing.Output);
@@ -59,6 +60,39 @@ public sealed class CrashResumeTests
         Assert.True(code == 0, output + err);
         Assert.Contains($"Done: step {target}", output);
         Assert.NotNull(new CheckpointStore(run).ListValid().FirstOrDefault(c => c.Meta.Step == target));
+    }
+
+    [Fact]
+    public async Task Sigterm_stops_a_run_gracefully_and_it_resumes()
+    {
+        using var temp = new TempFolder("fc-sigterm");
+        string data = temp.Combine("faces"), run = temp.Combine("run");
+        SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 4 });
+        string[] common = ["--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "2", "--batch", "4"];
+        using (var stopping = new FaceClusterProcess("train", temp.Path, ["train", .. common, "--cycles", "1000"]))
+        {
+            Assert.True(stopping.WaitUntil(() => new CheckpointStore(run).ListValid().Count >= 1, TimeSpan.FromSeconds(120)), stopping.Output);
+            stopping.Terminate();
+            Assert.Equal(ExitCodes.Interrupted, await stopping.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+            Assert.Contains("Stopped at step", stopping.Output);
+            Assert.Contains("continue with --resume", stopping.Output);
+        }
+        long saved = new CheckpointStore(run).FindLatestValid(out _)!.Meta.Step;
+        var (code, output, err) = Cli(["train", .. common, "--cycles", (saved / 2 + 1).ToString(), "--resume"]);
+        Assert.True(code == 0, output + err);
+        Assert.Contains($"Done: step {saved + 2}", output);
+    }
+
+    [Fact]
+    public void Resume_on_a_run_folder_without_checkpoints_starts_a_new_run()
+    {
+        using var temp = new TempFolder("fc-resume-new");
+        string data = temp.Combine("faces"), run = temp.Combine("run");
+        SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 4 });
+        var (code, output, err) = Cli("train", "--data", data, "--run", run, "--cycles", "1", "--steps-per-cycle", "2", "--batch", "4", "--resume");
+        Assert.True(code == 0, output + err);
+        Assert.Contains("has no checkpoint yet: starting a new run", output);
+        Assert.Contains("Done: step 2", output);
     }
 
     [Fact]

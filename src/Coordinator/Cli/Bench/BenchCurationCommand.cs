@@ -72,13 +72,14 @@ internal static class BenchCurationCommand
         string holdoutDir = generated.HoldoutDir ?? SynthTruth.HoldoutDirFor(synth.OutDir);
 
         using var loggerFactory = CliLogging.Create(parse);
-        using var cancel = CliLogging.CancelOnCtrlC();
+        using var signals = new CliSignals();
         var results = new List<(string Name, HoldoutResult Result, int Quarantined)>();
         foreach (var options in new[] { off, auto })
         {
             string name = options.Curation.Mode.ToString().ToLowerInvariant();
             output.WriteLine(string.Create(inv, $"training with curation {name}: {options.TotalSteps} steps, {options.Workers} workers, global batch {options.GlobalBatch}, seed {options.Seed}"));
-            var run = EmbeddedTrainingRun.RunAsync(options, TrainProgress.ForConsole(output), loggerFactory, cancel.Token).GetAwaiter().GetResult();
+            var run = EmbeddedTrainingRun.RunAsync(options, TrainProgress.ForConsole(output), loggerFactory, signals.Token).GetAwaiter().GetResult();
+            if (run.Stopped) { output.WriteLine($"stopped at step {run.Step}"); return ExitCodes.Interrupted; }
             int quarantined;
             using (var ledger = LedgerEngine.OpenReadOnly(run.RunDir)) quarantined = ledger.Stats().Quarantined;
             results.Add((name, EvaluateLatest(run.RunDir, holdoutDir, truth, options), quarantined));
