@@ -51,6 +51,9 @@ public static class AkkaHostingExtensions
               singleton-proxy.log-singleton-identification-failure = off
             }
             akka.coordinated-shutdown.exit-clr = off
+            # Every facecluster command handles SIGINT/SIGTERM itself (a worker finishes its step, the coordinator
+            # checkpoints); Akka's own hook would stop the actor system under them first.
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             akka.remote.dot-netty.tcp.connection-timeout = 5s
             """, HoconAddMode.Prepend);
     }

@@ -49,6 +49,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<CheckpointFailed>(OnCheckpointFailed);
         Receive<GetClusterStatus>(_ => Sender.Tell(Status()));
         Receive<GetCoordinatorState>(_ => Sender.Tell(_state));
+        Receive<StopRun>(OnStopRun);
         Receive<ILedgerRequest>(m => { if (_ledger != null) _ledger.Forward(m); else Sender.Tell(new Status.Failure(new InvalidOperationException("no ledger in this run"))); });
     }
 
@@ -331,7 +332,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void AfterCheckpoint()
     {
         if (_state.CheckpointsInFlight > 0) return;
-        if (_state.Phase == CoordinatorPhase.Finishing) Finish("all planned steps are done");
+        if (_state.Phase == CoordinatorPhase.Finishing) Finish(_stopReason ?? "all planned steps are done");
         else if (_state.Phase == CoordinatorPhase.Checkpointing) PlanNext();
     }
 
@@ -374,7 +375,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _state = _state with { CheckpointsInFlight = _state.CheckpointsInFlight - 1 };
         _log.Error("Checkpoint of step {0} failed: {1}; the previous checkpoint is kept", c.Step, c.Reason);
         _settings.Observer?.Message($"checkpoint of step {c.Step} failed: {c.Reason}; the previous checkpoint is kept");
-        if (_state.Phase == CoordinatorPhase.Finishing && _state.CheckpointsInFlight == 0) Finish("all planned steps are done (the last checkpoint failed)");
+        if (_state.Phase == CoordinatorPhase.Finishing && _state.CheckpointsInFlight == 0) Finish((_stopReason ?? "all planned steps are done") + " (the last checkpoint failed)");
         else AfterCheckpoint();
     }
 
@@ -399,10 +400,39 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         return atStep.Where(w => w.Checksum == majority).OrderBy(w => w.Id, StringComparer.Ordinal);
     }
 
+    private string? _stopReason;
+
+    private void OnStopRun(StopRun m)
+    {
+        if (_state.Phase is CoordinatorPhase.Finishing or CoordinatorPhase.Finished || _stopReason != null) return;
+        _stopReason = m.Reason;
+        _log.Info("Stop requested ({0}) at step {1}", m.Reason, _state.Step);
+        _settings.Observer?.Message($"stopping ({m.Reason}): the replicas finish their step, then a checkpoint is written");
+        switch (_state.Phase)
+        {
+            case CoordinatorPhase.Running:
+                RequestBoundary("stop requested");
+                break;
+            case CoordinatorPhase.WaitingForWorkers:
+                PlanNext();
+                break;
+            // Closing a cycle, checkpointing, awaiting a state or replanning all end in PlanNext, which stops.
+        }
+    }
+
+    /// <summary>A requested stop, once no segment runs: checkpoint the step reached (unless it is already saved), then finish.</summary>
+    private void StopNow()
+    {
+        _state = _state with { Phase = CoordinatorPhase.Finishing };
+        if (_settings.Checkpoints != null && _state.LastCheckpointStep != _state.Step && _state.CheckpointsInFlight == 0) RequestCheckpoint();
+        if (_state.CheckpointsInFlight == 0) Finish(_stopReason!);
+    }
+
     private void PlanNext()
     {
         _awaitingStateFrom = null;
         if (_state.Phase is CoordinatorPhase.Finishing or CoordinatorPhase.Finished) return;
+        if (_stopReason != null) { StopNow(); return; }
         if (_state.Step >= _settings.TotalSteps)
         {
             _state = _state with { Phase = CoordinatorPhase.Finishing };
@@ -466,6 +496,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void SendPlans(string resyncEndpoint, string referenceChecksum)
     {
         _awaitingStateFrom = null;
+        if (_stopReason != null) { StopNow(); return; }
         var members = _state.Workers.Values.Where(w => w.Alive).OrderBy(w => w.Id, StringComparer.Ordinal).ToList();
         int[] batches;
         try

@@ -86,7 +86,6 @@ public static class ClusterCoordinatorRun
             .ConfigureNetwork(node)
             .ConfigureCluster(node)
             .ConfigureSerialization()
-            .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
             .JoinSelfWhenNoSeeds(node)
             .WithCoordinator(settings));
         using var host = builder.Build();
@@ -107,6 +106,14 @@ public static class ClusterCoordinatorRun
         try
         {
             var finished = await Task.WhenAny(hub.Completion, system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested && !hub.Completion.IsCompleted && !system.WhenTerminated.IsCompleted)
+            {
+                // A graceful stop: the replicas finish their step and the coordinator checkpoints it before this node leaves.
+                coordinatorRef.Task.Result.Tell(new StopRun("stopped by a signal"));
+                await Task.WhenAny(hub.Completion, system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(120), CancellationToken.None)).ConfigureAwait(false);
+                if (hub.Completion.IsCompleted) await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+                return new Result(hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep, "stopped", true, folder.Root, hub.LastCheckpoint, warnings);
+            }
             if (finished == system.WhenTerminated && !hub.Completion.IsCompleted && !cancellationToken.IsCancellationRequested)
                 throw new FaceClusterException("the coordinator's cluster node stopped before the run finished (it was downed or could not keep its address)");
             // Workers hear TrainingFinished and leave; give them a moment before this node leaves the cluster.

@@ -67,7 +67,6 @@ public static class ClusterWorkerRun
                 .ConfigureNetwork(node)
                 .ConfigureCluster(node)
                 .ConfigureSerialization()
-            .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
                 .WithWorkers(engines, faceSets, workersDone, createProxy: true));
             using var host = builder.Build();
             await host.StartAsync(cancellationToken).ConfigureAwait(false);

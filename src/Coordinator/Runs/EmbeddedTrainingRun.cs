@@ -1,4 +1,5 @@
 using System.Net;
+using Akka.Actor;
 using Akka.Hosting;
 using FaceCluster.Common.DataPlane;
 using FaceCluster.Common.Errors;
@@ -104,7 +105,13 @@ public static class EmbeddedTrainingRun
                         throw new FaceClusterException("the workers stopped: " + await workersDone.Task.ConfigureAwait(false));
                 }
                 if (cancellationToken.IsCancellationRequested && !hub.Completion.IsCompleted)
-                    return new Result(hub.LastStep, "stopped by a signal", folder.Root, hub.LastCheckpoint, warnings, Stopped: true);
+                {
+                    // A graceful stop: the replicas finish their step and the coordinator checkpoints it.
+                    host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>().Tell(new StopRun("stopped by a signal"));
+                    await Task.WhenAny(hub.Completion, Task.Delay(TimeSpan.FromSeconds(120), CancellationToken.None)).ConfigureAwait(false);
+                    long at = hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep;
+                    return new Result(at, "stopped by a signal", folder.Root, hub.LastCheckpoint, warnings, Stopped: true);
+                }
                 var (step, reason) = await hub.Completion.ConfigureAwait(false);
                 return new Result(step, reason, folder.Root, hub.LastCheckpoint, warnings);
             }

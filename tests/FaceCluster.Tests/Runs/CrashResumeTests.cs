@@ -63,24 +63,29 @@ public sealed class CrashResumeTests
     }
 
     [Fact]
-    public async Task Sigterm_stops_a_run_gracefully_and_it_resumes()
+    public async Task Sigterm_mid_cycle_checkpoints_the_step_reached_and_the_run_resumes_from_it()
     {
         using var temp = new TempFolder("fc-sigterm");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 4 });
-        string[] common = ["--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "2", "--batch", "4"];
-        using (var stopping = new FaceClusterProcess("train", temp.Path, ["train", .. common, "--cycles", "1000"]))
+        string[] common = ["--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "200", "--batch", "4"];
+        long stoppedAt;
+        using (var stopping = new FaceClusterProcess("train", temp.Path, ["train", .. common, "--cycles", "1"]))
         {
-            Assert.True(stopping.WaitUntil(() => new CheckpointStore(run).ListValid().Count >= 1, TimeSpan.FromSeconds(120)), stopping.Output);
+            await stopping.WaitForAsync(@"step\s+\d+/200", TimeSpan.FromSeconds(120));
+            Thread.Sleep(1500);
             stopping.Terminate();
-            Assert.Equal(ExitCodes.Interrupted, await stopping.WaitForExitAsync(TimeSpan.FromSeconds(90)));
-            Assert.Contains("Stopped at step", stopping.Output);
-            Assert.Contains("continue with --resume", stopping.Output);
+            Assert.Equal(ExitCodes.Interrupted, await stopping.WaitForExitAsync(TimeSpan.FromSeconds(120)));
+            var m = System.Text.RegularExpressions.Regex.Match(stopping.Output, @"Stopped at step (\d+)\. Last checkpoint: (\S+) \(continue with --resume\)");
+            Assert.True(m.Success, stopping.Output);
+            stoppedAt = long.Parse(m.Groups[1].Value);
+            Assert.InRange(stoppedAt, 1, 199); // mid-cycle: no cycle-end checkpoint exists
+            Assert.Equal(Path.Combine(run, "checkpoints", $"step-{stoppedAt}"), m.Groups[2].Value);
         }
-        long saved = new CheckpointStore(run).FindLatestValid(out _)!.Meta.Step;
-        var (code, output, err) = Cli(["train", .. common, "--cycles", (saved / 2 + 1).ToString(), "--resume"]);
+        Assert.Equal(stoppedAt, new CheckpointStore(run).FindLatestValid(out _)!.Meta.Step);
+        var (code, output, err) = Cli(["train", .. common, "--cycles", "1", "--resume"]);
         Assert.True(code == 0, output + err);
-        Assert.Contains($"Done: step {saved + 2}", output);
+        Assert.Contains("Done: step 200", output);
     }
 
     [Fact]
