@@ -1,5 +1,7 @@
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models.Autoencoder;
+using FaceCluster.Common.Models.Quality;
+using FaceCluster.Common.Models.Triplet;
 using TorchSharp;
 
 namespace FaceCluster.Common.Models;
@@ -24,6 +26,8 @@ public static class FaceModelFactory
         return kind switch
         {
             ModelKind.Autoencoder => new FaceSwapAutoencoder(preset, labels, ssimWeight),
+            ModelKind.Triplet => new TripletFaceModel(preset, labels, seed),
+            ModelKind.Quality => new QualityFaceModel(preset, labels),
             _ => throw new FaceClusterException($"the {kind} model is not available in this build"),
         };
     }
