@@ -11,6 +11,8 @@ internal static class CliCommands
         yield return SynthCommand.Create();
         yield return ScanCommand.Create();
         yield return TrainCommand.Create();
+        yield return EvalCommand.Create();
+        yield return CurateCommand.Create();
         yield return BenchCommand.Create();
     }
 }
