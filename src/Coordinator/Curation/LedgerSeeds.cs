@@ -7,14 +7,14 @@ namespace FaceCluster.Coordinator.Curation;
 /// <summary>
 /// Labels seeded from a run's ledger (`curate --labels-from RUNDIR`), read through <see cref="LedgerEngine.OpenReadOnly"/>:
 /// quarantined faces are bad (<see cref="GetQuarantine"/>, restored ones left out); faces with consistently low loss
-/// are good: status active, seen at least <paramref name="MinObservations"/> times, a smoothed relative loss (loss ÷
-/// median loss of its step) at most <paramref name="MaxGoodRelative"/>, and never an outlier in its recent cycles
+/// are good: status active, seen at least <see cref="MinObservations"/> times, a smoothed relative loss (loss ÷
+/// median loss of its step) at most <see cref="MaxGoodRelative"/> (at or below its batch-mates' median), and never an outlier in its recent cycles
 /// (<see cref="GetWorstSamples"/> over every ranked sample).
 /// </summary>
 public sealed record LedgerSeeds(string[] Bad, string[] Good, int Ranked, int Missing)
 {
     public const int MinObservations = 5;
-    public const double MaxGoodRelative = 0.9;
+    public const double MaxGoodRelative = 1.0;
 
     /// <param name="dataDir">The data root the ledger's relative paths are resolved against.</param>
     public static LedgerSeeds Read(string runDir, string dataDir)

@@ -50,11 +50,14 @@ public sealed class TripletFaceModel : nn.Module<Tensor, Tensor>, IFaceModel
         Margin = margin;
         _identities = identities.ToArray();
         BatchComposition = BatchComposition.IdentityGroups(imagesPerIdentity);
-        _miningRng = DeterministicRng.Derive(seed, 0x7419_1E7);
+        _miningRng = MiningStream(seed);
         _embedding = new EmbeddingNetwork(preset);
         RegisterComponents();
         Components = [new ModelComponent("embedding", _embedding)];
     }
+
+    /// <summary>The random stream that picks among semi-hard negatives, derived from the model's seed; advanced by every batch.</summary>
+    public static DeterministicRng MiningStream(ulong seed) => DeterministicRng.Derive(seed, 0x7419_1E7);
 
     public ModelKind Kind => ModelKind.Triplet;
     public ModelPreset Preset { get; }
