@@ -7,6 +7,7 @@ using FaceCluster.Tests.FaceSet;
 namespace FaceCluster.Tests.Models;
 
 [Trait("Tier", "integration")]
+[Collection(TorchRngCollection.Name)]
 public class CurateTests
 {
     /// <summary>data/ holds 6 bright (good) and 6 dark (bad) images in two identity folders; G and B 3 labelled each.</summary>

@@ -7,6 +7,7 @@ using TorchSharp;
 namespace FaceCluster.Tests.Models;
 
 [Trait("Tier", "unit")]
+[Collection(TorchRngCollection.Name)]
 public class QualityModelTests
 {
     [Fact]

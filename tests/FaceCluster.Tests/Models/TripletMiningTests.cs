@@ -8,6 +8,7 @@ using TorchSharp;
 namespace FaceCluster.Tests.Models;
 
 [Trait("Tier", "unit")]
+[Collection(TorchRngCollection.Name)]
 public class TripletMiningTests
 {
     /// <summary>Symmetric distance matrix from a list of (i, j, d) entries; unlisted pairs are far apart (3.9).</summary>
