@@ -80,14 +80,18 @@ public sealed class QualityClassifier : IDisposable
     }
 
     /// <summary>
-    /// Light augmentation against overfitting a handful of seed labels: a random horizontal flip, a shift of up to
-    /// ±<see cref="MaxShift"/> pixels (edges repeated), and brightness × [0.8, 1.2] + [-0.08, 0.08], clamped to [0, 1].
+    /// Augmentation against overfitting a handful of seed labels: a random horizontal flip, a shift of up to
+    /// ±<see cref="MaxShift"/> pixels (edges repeated), a per-channel gain in [0.75, 1.25] (so that an identity's
+    /// colouring is not a shortcut to its label), one in five images made grey, then brightness × [0.8, 1.2] +
+    /// [-0.08, 0.08], clamped to [0, 1].
     /// </summary>
     public static void Augment(ReadOnlySpan<float> source, Span<float> target, int size, DeterministicRng rng)
     {
         bool flip = rng.NextDouble() < 0.5;
         int dx = rng.NextInt(2 * MaxShift + 1) - MaxShift, dy = rng.NextInt(2 * MaxShift + 1) - MaxShift;
         float gain = (float)(0.8 + 0.4 * rng.NextDouble()), bias = (float)(0.16 * rng.NextDouble() - 0.08);
+        bool grey = rng.NextDouble() < 0.2;
+        int plane = size * size;
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < size; y++)
             {
@@ -99,7 +103,22 @@ public sealed class QualityClassifier : IDisposable
                     to[x] = from[flip ? size - 1 - sx : sx];
                 }
             }
-        var all = target[..(3 * size * size)];
+        var all = target[..(3 * plane)];
+        if (grey)
+        {
+            var b = all[..plane]; var g = all.Slice(plane, plane); var r = all.Slice(2 * plane, plane);
+            System.Numerics.Tensors.TensorPrimitives.Add(b, g, b);
+            System.Numerics.Tensors.TensorPrimitives.Add(b, r, b);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(b, 1f / 3, b);
+            b.CopyTo(g);
+            b.CopyTo(r);
+        }
+        else
+            for (int c = 0; c < 3; c++)
+            {
+                var channel = all.Slice(c * plane, plane);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(channel, (float)(0.75 + 0.5 * rng.NextDouble()), channel);
+            }
         System.Numerics.Tensors.TensorPrimitives.Multiply(all, gain, all);
         System.Numerics.Tensors.TensorPrimitives.Add(all, bias, all);
         System.Numerics.Tensors.TensorPrimitives.Clamp(all, 0f, 1f, all);
