@@ -118,4 +118,19 @@ public class CurateTests
         Assert.Contains("--low", thresholds.Message);
         Assert.False(Directory.Exists(layout.Out) && Directory.GetFiles(layout.Out).Length > 0);
     }
+
+    [Fact]
+    public void The_command_reports_bad_input_in_one_line_with_a_usage_exit_code()
+    {
+        using var layout = new Layout();
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = FaceCluster.Coordinator.Cli.CliApp.Run(["curate", "--data", layout.Data, "--good", layout.Root.Combine("missing"), "--bad", layout.Bad], stdout, stderr);
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Contains("--good", stderr.ToString());
+        Assert.Single(stderr.ToString().Trim().Split('\n'));
+        code = FaceCluster.Coordinator.Cli.CliApp.Run(["curate", "--data", layout.Data, "--good", layout.Good, "--bad", layout.Bad, "--move", "--record-only"], stdout, stderr);
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Equal(layout.AllFiles().Length, Directory.GetFiles(layout.Root.Path, "*", SearchOption.AllDirectories).Length);
+    }
 }
