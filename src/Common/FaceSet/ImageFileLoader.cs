@@ -9,11 +9,14 @@ namespace FaceCluster.Common.FaceSet;
 /// </summary>
 public static class ImageFileLoader
 {
-    /// <summary>Image files (supported extensions, not hidden) under <paramref name="folder"/>, recursively, in ordinal order.</summary>
+    /// <summary>
+    /// Image files (supported extensions, not hidden) under <paramref name="folder"/>, recursively, in ordinal order.
+    /// Symbolic links are not followed (a link loop cannot trap the walk; a linked file is left out).
+    /// </summary>
     public static IReadOnlyList<string> ListImages(string folder)
     {
         if (!Directory.Exists(folder)) throw new FaceClusterException($"the folder {folder} does not exist", ExitCodes.UsageError);
-        return Directory.EnumerateFiles(Path.GetFullPath(folder), "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+        return Directory.EnumerateFiles(Path.GetFullPath(folder), "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
             .Where(p => FaceImageFiles.HasImageExtension(Path.GetFileName(p)) && !FaceImageFiles.IsHidden(Path.GetFileName(p)))
             .Order(StringComparer.Ordinal).ToList();
     }

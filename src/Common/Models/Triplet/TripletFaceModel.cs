@@ -15,7 +15,9 @@ namespace FaceCluster.Common.Models.Triplet;
 /// <para><b>Triplet selection</b> happens inside each worker's LOCAL batch only (no embeddings cross the network):
 /// every anchor-positive pair of the local batch is used; its negative is a random semi-hard one from the same local
 /// batch, d(a,p) &lt; d(a,n) &lt; d(a,p) + margin (squared distances, margin 0.2), chosen by
-/// <see cref="SemiHardTripletMiner"/> from a stream seeded with the run's seed; a pair without one is dropped.</para>
+/// <see cref="SemiHardTripletMiner"/> from a stream seeded with the run's seed (<see cref="MiningStream"/>; it
+/// advances with every loss computed, the worker's calibration steps included, and a resumed replica starts it
+/// afresh); a pair without one is dropped.</para>
 /// <para><b>Per-sample loss</b> = the mean of max(0, d(a,p) − d(a,n) + margin) over the triplets in which the sample is
 /// the anchor, and 0 for a sample that anchors no triplet (no positive in its local batch, or no semi-hard negative
 /// for any of its pairs). That 0 is a real value of the per-sample loss: it counts in the mean like any other, so
