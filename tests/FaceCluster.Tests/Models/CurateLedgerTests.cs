@@ -5,7 +5,7 @@ using FaceCluster.Tests.Ledger;
 
 namespace FaceCluster.Tests.Models;
 
-[Trait("Tier", "integration")]
+[Trait("Tier", "unit")]
 public class CurateLedgerTests
 {
     [Fact]

@@ -6,7 +6,7 @@ using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Models;
 
-[Trait("Tier", "integration")]
+[Trait("Tier", "unit")]
 [Collection(TorchRngCollection.Name)]
 public class CurateTests
 {

@@ -129,4 +129,39 @@ public class TripletMiningTests
         for (int i = 0; i < 3; i++)
             Assert.Equal(1.0, Math.Sqrt(e.AsSpan(i * 128, 128).ToArray().Sum(v => (double)v * v)), 4);
     }
+
+    [Fact]
+    public void Summed_worker_gradients_are_the_gradient_of_the_mean_per_sample_loss_over_the_global_batch()
+    {
+        // Two "workers" with local batches of 8 and 4 (the second has an identity with one image: loss 0, still counted).
+        var a = ModelTestData.RandomBatch(8, 32, 2, seed: 21, withTargets: false);
+        var b = ModelTestData.RandomBatch(4, 32, 3, seed: 22, withTargets: false);
+        const int global = 12;
+        float[] summed;
+        using (var model = FaceModelFactory.Create(ModelKind.Triplet, ModelPreset.Tiny, ["a", "b", "c"], 9))
+        using (var trainer = new ReplicaTrainer(model, torch.CPU, TrainerOptions.For(ModelPreset.Tiny)))
+        {
+            trainer.ComputeGradients(a, global);
+            summed = (float[])trainer.Gradients.Clone();
+            trainer.AbandonStep();
+            trainer.ComputeGradients(b, global);
+            for (int i = 0; i < summed.Length; i++) summed[i] += trainer.Gradients[i];
+        }
+
+        // By hand: the same model (same seed, same mining stream), mean of every per-sample loss over the 12 samples.
+        using var reference = FaceModelFactory.Create(ModelKind.Triplet, ModelPreset.Tiny, ["a", "b", "c"], 9);
+        using var scope = torch.NewDisposeScope();
+        var la = reference.PerSampleLoss(torch.tensor(a.Inputs, [8, 3, 32, 32]), null, a.Labels);
+        var lb = reference.PerSampleLoss(torch.tensor(b.Inputs, [4, 3, 32, 32]), null, b.Labels);
+        var lbHost = lb.detach().data<float>().ToArray(); // b's labels are 0, 1, 2, 0: rows 1 and 2 have no positive
+        Assert.Equal(0f, lbHost[1]);
+        Assert.Equal(0f, lbHost[2]);
+        (torch.cat([la, lb]).sum() / global).backward();
+        var expected = reference.Root.parameters().SelectMany(p => p.grad!.data<float>().ToArray()).ToArray();
+        Assert.Equal(expected.Length, summed.Length);
+        double scale = expected.Max(Math.Abs);
+        Assert.True(scale > 0, "some triplets should have been mined");
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - summed[i]) <= 1e-4 * scale, $"element {i}: {summed[i]} vs {expected[i]}");
+    }
 }
