@@ -1,5 +1,7 @@
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models.Autoencoder;
+using FaceCluster.Common.Models.Quality;
+using FaceCluster.Common.Models.Triplet;
 using TorchSharp;
 
 namespace FaceCluster.Common.Models;
@@ -18,12 +20,22 @@ public static class FaceModelFactory
         _ => throw new FaceClusterException($"--model '{text}' is not a model: use autoencoder, triplet or quality", ExitCodes.UsageError),
     };
 
+    /// <summary>libtorch's generator is global: two workers of one process building at once must not interleave.</summary>
+    private static readonly object SeedGate = new();
+
     public static IFaceModel Create(ModelKind kind, ModelPreset preset, IReadOnlyList<string> labels, ulong seed, double ssimWeight = 0)
+    {
+        lock (SeedGate) return CreateSeeded(kind, preset, labels, seed, ssimWeight);
+    }
+
+    private static IFaceModel CreateSeeded(ModelKind kind, ModelPreset preset, IReadOnlyList<string> labels, ulong seed, double ssimWeight)
     {
         torch.manual_seed(unchecked((long)seed));
         return kind switch
         {
             ModelKind.Autoencoder => new FaceSwapAutoencoder(preset, labels, ssimWeight),
+            ModelKind.Triplet => new TripletFaceModel(preset, labels, seed),
+            ModelKind.Quality => new QualityFaceModel(preset, labels),
             _ => throw new FaceClusterException($"the {kind} model is not available in this build"),
         };
     }

@@ -24,6 +24,9 @@ public interface IFaceModel : IDisposable
 
     BatchKind BatchKind { get; }
 
+    /// <summary>How the worker composes this model's local batches (shuffled, or P identities × K images).</summary>
+    BatchComposition BatchComposition { get; }
+
     /// <summary>
     /// Forward pass and loss with reduction none: one loss per sample, graph attached.
     /// <paramref name="targets"/> is null for <see cref="BatchKind.Plain"/> models.

@@ -14,6 +14,8 @@ internal static class CliCommands
         yield return CoordinatorCommand.Create();
         yield return WorkerCommand.Create();
         yield return LedgerCommand.Create();
+        yield return EvalCommand.Create();
+        yield return CurateCommand.Create();
         yield return BenchCommand.Create();
     }
 }

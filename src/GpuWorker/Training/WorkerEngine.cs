@@ -188,7 +188,7 @@ public sealed class WorkerEngine : IDisposable
                 return;
             }
 
-            var idsPerStep = PlanSteps(plan, faceSet, run.Seed);
+            var idsPerStep = PlanSteps(plan, faceSet, run.Seed, trainer.Model.BatchComposition);
             var ring = Endpoint.JoinRing(new RingSpec(plan.Generation, plan.RingEndpoints), plan.Rank, Options.EffectiveAllReduceTimeout, abort.Token);
             lock (_ringGate) _ring = ring;
             using var batches = faceSet.CreateBatches(idsPerStep, unchecked(run.Seed ^ (ulong)plan.FromStep * 0x9E3779B97F4A7C15UL ^ (ulong)plan.Rank));
@@ -250,14 +250,19 @@ public sealed class WorkerEngine : IDisposable
             WorkerId, plan.ResyncFromEndpoint, trainer.Step, snapshot.Payload.Length, watch.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>The ids of every step of the segment, from this rank's shard (deterministic on every worker).</summary>
-    internal static int[][] PlanSteps(SegmentPlan plan, IFaceSetView faceSet, ulong seed)
+    /// <summary>
+    /// The ids of every step of the segment, from this rank's shard (deterministic on every worker), composed the way
+    /// the model declares (<see cref="BatchComposition"/>: shuffled, or P identities × K images).
+    /// </summary>
+    internal static int[][] PlanSteps(SegmentPlan plan, IFaceSetView faceSet, ulong seed, BatchComposition? composition = null)
     {
         var shards = ShardAssignment.Split(faceSet.TrainingIds, plan.Excluded, plan.ShardSeed, plan.Cycle, plan.LocalBatches);
         var weights = new Dictionary<int, float>();
         for (int i = 0; i < plan.RefeedIds.Length; i++) weights[plan.RefeedIds[i]] = plan.RefeedWeights[i];
-        var sampler = new LocalBatchSampler(shards[plan.Rank], weights,
-            DeterministicRng.Derive(seed, plan.Cycle, plan.FromStep, plan.Rank, plan.LocalBatches.Length));
+        var rng = DeterministicRng.Derive(seed, plan.Cycle, plan.FromStep, plan.Rank, plan.LocalBatches.Length);
+        var sampler = composition is { GroupsByIdentity: true }
+            ? new LocalBatchSampler(shards[plan.Rank], weights, rng, faceSet.LabelOf, composition.ImagesPerIdentity)
+            : new LocalBatchSampler(shards[plan.Rank], weights, rng);
         int steps = (int)(plan.ToStep - plan.FromStep);
         var result = new int[steps][];
         for (int s = 0; s < steps; s++) result[s] = sampler.Next(plan.LocalBatches[plan.Rank]);

@@ -8,6 +8,7 @@ using TorchSharp;
 namespace FaceCluster.Tests.Models;
 
 [Trait("Tier", "unit")]
+[Collection(TorchRngCollection.Name)]
 public sealed class CheckpointStoreTests : IDisposable
 {
     private readonly string _run = Path.Combine(Path.GetTempPath(), "fc-ckpt-" + Guid.NewGuid().ToString("N"));

@@ -10,7 +10,7 @@ namespace FaceCluster.Tests.Models;
 
 /// <summary>A checkpoint written to a disk that fills up: the previous one is kept, the error says so.</summary>
 [Trait("Tier", "integration")]
-[Collection("libtorch global generator")]
+[Collection(TorchRngCollection.Name)]
 public sealed class DiskFullCheckpointTests
 {
     private static void Run(string file, params string[] args)

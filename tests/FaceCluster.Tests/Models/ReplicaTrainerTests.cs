@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace FaceCluster.Tests.Models;
 
 [Trait("Tier", "unit")]
+[Collection(TorchRngCollection.Name)]
 public class ReplicaTrainerTests
 {
     private static readonly string[] Identities = ["alice", "bob", "carol"];

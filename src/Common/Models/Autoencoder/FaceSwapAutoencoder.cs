@@ -41,6 +41,7 @@ public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel
     public nn.Module Root => this;
     public IReadOnlyList<ModelComponent> Components { get; }
     public BatchKind BatchKind => BatchKind.Reconstruction;
+    public BatchComposition BatchComposition => BatchComposition.Shuffled;
     public FaceEncoder Encoder => _encoder;
     public FaceDecoder Decoder(int identity) => _decoders[identity];
 
