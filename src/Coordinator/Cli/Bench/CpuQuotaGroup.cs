@@ -22,8 +22,8 @@ internal sealed class CpuQuotaGroup : IDisposable
     /// <summary>A group allowed <paramref name="cores"/> cores' worth of CPU time (e.g. 0.333).</summary>
     public static CpuQuotaGroup Create(string name, double cores)
     {
-        const int period = 100_000;
-        int quota = Math.Max(1000, (int)Math.Round(cores * period));
+        const int period = 10_000; // 10 ms periods: a throttled worker is paused for short spells, not for most of every 100 ms
+        int quota = Math.Max(1000, (int)Math.Round(cores * period)); // the kernel minimum is 1 ms
         string v1 = "/sys/fs/cgroup/cpu";
         bool v2 = !Directory.Exists(v1) && File.Exists("/sys/fs/cgroup/cgroup.controllers");
         string root = v2 ? "/sys/fs/cgroup" : v1;
