@@ -342,40 +342,5 @@ public static class CurationPolicy
         return (median, Median(a));
     }
 
-    /// <summary>Median by selection (reorders the span).</summary>
-    internal static double Median(Span<double> a)
-    {
-        int n = a.Length;
-        if (n == 0) return double.NaN;
-        int k = n / 2;
-        double upper = Select(a, k);
-        if ((n & 1) == 1) return upper;
-        double lower = double.NegativeInfinity;
-        foreach (double v in a[..k]) if (v > lower) lower = v;
-        return 0.5 * (lower + upper);
-    }
-
-    private static double Select(Span<double> a, int k)
-    {
-        int lo = 0, hi = a.Length - 1;
-        while (hi > lo)
-        {
-            int mid = lo + ((hi - lo) >> 1);
-            if (a[mid] < a[lo]) (a[mid], a[lo]) = (a[lo], a[mid]);
-            if (a[hi] < a[lo]) (a[hi], a[lo]) = (a[lo], a[hi]);
-            if (a[hi] < a[mid]) (a[hi], a[mid]) = (a[mid], a[hi]);
-            double pivot = a[mid];
-            int i = lo, j = hi;
-            while (i <= j)
-            {
-                while (a[i] < pivot) i++;
-                while (a[j] > pivot) j--;
-                if (i <= j) { (a[i], a[j]) = (a[j], a[i]); i++; j--; }
-            }
-            if (k <= j) hi = j;
-            else if (k >= i) lo = i;
-            else return a[k];
-        }
-        return a[k];
-    }
+    internal static double Median(Span<double> a) => Medians.Of(a);
 }

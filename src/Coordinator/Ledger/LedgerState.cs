@@ -520,44 +520,7 @@ internal sealed class LedgerState
         if (_free.Count < 256) _free.Push(p);
     }
 
-    /// <summary>Median of the span (reordered in place): the middle element, or the mean of the two middle ones.</summary>
-    internal static float Median(Span<float> a)
-    {
-        int n = a.Length;
-        if (n == 0) return float.NaN;
-        int k = n / 2;
-        float upper = Select(a, k);
-        if ((n & 1) == 1) return upper;
-        float lower = float.NegativeInfinity;
-        foreach (float v in a[..k]) if (v > lower) lower = v;
-        return 0.5f * (lower + upper);
-    }
-
-    /// <summary>Reorders <paramref name="a"/> so that a[k] is the k-th smallest, smaller ones before it (Hoare's selection).</summary>
-    private static float Select(Span<float> a, int k)
-    {
-        int lo = 0, hi = a.Length - 1;
-        while (hi > lo)
-        {
-            int mid = lo + ((hi - lo) >> 1);
-            // Median of three as the pivot.
-            if (a[mid] < a[lo]) (a[mid], a[lo]) = (a[lo], a[mid]);
-            if (a[hi] < a[lo]) (a[hi], a[lo]) = (a[lo], a[hi]);
-            if (a[hi] < a[mid]) (a[hi], a[mid]) = (a[mid], a[hi]);
-            float pivot = a[mid];
-            int i = lo, j = hi;
-            while (i <= j)
-            {
-                while (a[i] < pivot) i++;
-                while (a[j] > pivot) j--;
-                if (i <= j) { (a[i], a[j]) = (a[j], a[i]); i++; j--; }
-            }
-            if (k <= j) hi = j;
-            else if (k >= i) lo = i;
-            else return a[k];
-        }
-        return a[k];
-    }
+    internal static float Median(Span<float> a) => Medians.Of(a);
 
     private sealed class PendingStep
     {

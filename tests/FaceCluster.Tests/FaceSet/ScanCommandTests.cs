@@ -1,20 +1,13 @@
 using System.Text.Json;
 using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Cli;
+using static FaceCluster.Tests.CliRunner;
 
 namespace FaceCluster.Tests.FaceSet;
 
 [Trait("Tier", "unit")]
 public class ScanCommandTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private static void BuildSet(TempFolder d)
     {
         for (int i = 0; i < 3; i++) d.Write($"alice/{i}.jpg", TestImages.FaceBytes(".jpg", i));

@@ -5,6 +5,7 @@ using FaceCluster.Coordinator.Cli;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
 using FaceCluster.Tests.FaceSet;
+using static FaceCluster.Tests.CliRunner;
 
 namespace FaceCluster.Tests.Ledger;
 
@@ -31,14 +32,6 @@ public sealed class LedgerCommandTests : IClassFixture<LedgerCommandTests.Stoppe
 
     private readonly StoppedRun _run;
     public LedgerCommandTests(StoppedRun run) => _run = run;
-
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
 
     [Fact]
     public void Stats_and_worst_read_the_ledger_as_tables_and_as_json()

@@ -5,6 +5,7 @@ using FaceCluster.Common.Models.Training;
 using FaceCluster.Coordinator.Cli;
 using FaceCluster.Tests.FaceSet;
 using TorchSharp;
+using static FaceCluster.Tests.CliRunner;
 
 namespace FaceCluster.Tests.Models;
 
@@ -12,14 +13,6 @@ namespace FaceCluster.Tests.Models;
 [Collection(TorchRngCollection.Name)]
 public class TripletEvalCommandTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private static void SaveCheckpoint(string run, ModelKind kind, string[] labels)
     {
         using var model = FaceModelFactory.Create(kind, ModelPreset.Tiny, labels, 1);

@@ -6,6 +6,7 @@ using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
 using FaceCluster.Tests.Cluster;
 using FaceCluster.Tests.FaceSet;
+using static FaceCluster.Tests.CliRunner;
 
 namespace FaceCluster.Tests.Runs;
 
@@ -16,14 +17,6 @@ namespace FaceCluster.Tests.Runs;
 [Trait("Tier", "integration")]
 public sealed class CrashResumeTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void A_run_killed_while_checkpointing_resumes_from_a_valid_checkpoint_losing_at_most_one_cycle()
     {

@@ -3,6 +3,7 @@ using FaceCluster.Common.FaceSet.Synth;
 using FaceCluster.Coordinator.Cli;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Tests.FaceSet;
+using static FaceCluster.Tests.CliRunner;
 
 namespace FaceCluster.Tests.Runs;
 
@@ -10,14 +11,6 @@ namespace FaceCluster.Tests.Runs;
 [Trait("Tier", "integration")]
 public sealed class EmbeddedRunTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void Every_trained_sample_loss_reaches_the_ledger_and_a_resumed_run_carries_on()
     {

@@ -1,20 +1,13 @@
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.FaceSet.Synth;
 using FaceCluster.Coordinator.Cli;
+using static FaceCluster.Tests.CliRunner;
 
 namespace FaceCluster.Tests.Synth;
 
 [Trait("Tier", "unit")]
 public class SynthCommandTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private static string[] SmallArgs(string dir, params string[] extra) =>
         ["synth", "--out", dir, "--identities", "3", "--per-identity", "8", "--bad-fraction", "0.25", "--seed", "4", "--size", "16", .. extra];
 

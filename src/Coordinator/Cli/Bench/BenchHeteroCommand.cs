@@ -14,7 +14,8 @@ namespace FaceCluster.Coordinator.Cli.Bench;
 /// `facecluster bench hetero`: two worker processes of one libtorch thread each, one of them slowed to a fraction
 /// of a core by a cgroup CPU quota (a stand-in for a smaller GPU). It measures, each in its own short run with a
 /// coordinator process: each worker alone, both with batches split by measured speed, and both with an equal
-/// split. Reported: balanced / (sum of the standalone rates) — the target is ≥ 0.9 — and balanced / equal.
+/// split. Reported: balanced / (sum of the standalone rates) — the target is ≥ 0.9 — and balanced / equal. Without
+/// augmentation, as `bench scaling`: the work is each worker's compute, the all-reduce and the coordination.
 /// </summary>
 internal static class BenchHeteroCommand
 {
@@ -55,8 +56,8 @@ internal static class BenchHeteroCommand
         int phase = 0;
         double Measure(string name, bool fast, bool slow, string balance)
         {
-            double rate = Phase(temp.Combine($"run-{phase++}"), data, secret, group, fast, slow, balance, batch, steps);
-            o.WriteLine(string.Create(inv, $"  {name,-26} {rate,8:F1} samples/s"));
+            var (rate, split) = Phase(temp.Combine($"run-{phase++}"), data, secret, group, fast, slow, balance, batch, steps);
+            o.WriteLine(string.Create(inv, $"  {name,-26} {rate,8:F1} samples/s   {split}"));
             return rate;
         }
 
@@ -70,7 +71,7 @@ internal static class BenchHeteroCommand
     }
 
     /// <summary>One short run: a coordinator process and the chosen workers; samples/s over the timed steps.</summary>
-    private static double Phase(string runDir, string data, string secret, CpuQuotaGroup group, bool fast, bool slow, string balance, int batch, int steps)
+    private static (double Rate, string Split) Phase(string runDir, string data, string secret, CpuQuotaGroup group, bool fast, bool slow, string balance, int batch, int steps)
     {
         int bind = FreePort(), http = FreePort();
         int workers = (fast ? 1 : 0) + (slow ? 1 : 0);
@@ -79,7 +80,7 @@ internal static class BenchHeteroCommand
         {
             processes.Add(Start("coordinator", "--data", data, "--run", runDir, "--bind", $"127.0.0.1:{bind}", "--http", $"127.0.0.1:{http}",
                 "--min-workers", workers.ToString(CultureInfo.InvariantCulture), "--cycles", "1", "--steps-per-cycle", "1000000",
-                "--batch", batch.ToString(CultureInfo.InvariantCulture), "--secret-file", secret, "--curation", "off", "--balance", balance));
+                "--batch", batch.ToString(CultureInfo.InvariantCulture), "--secret-file", secret, "--curation", "off", "--balance", balance, "--no-augment"));
             foreach (var (id, slowed) in new[] { ("fast", false), ("slow", true) })
             {
                 if (slowed ? !slow : !fast) continue;
@@ -91,7 +92,8 @@ internal static class BenchHeteroCommand
             long from = WaitForStep(http1, WarmupSteps, processes, TimeSpan.FromMinutes(5));
             var watch = Stopwatch.StartNew();
             long to = WaitForStep(http1, from + steps, processes, TimeSpan.FromMinutes(10));
-            return (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
+            double rate = (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
+            return (rate, Split(http1));
         }
         finally
         {
@@ -121,6 +123,21 @@ internal static class BenchHeteroCommand
             Thread.Sleep(50);
         }
         throw new FaceClusterException($"the run did not reach step {step} within {timeout.TotalMinutes} minutes");
+    }
+
+    /// <summary>Each worker's local batch and calibrated samples/s, as the coordinator planned them.</summary>
+    private static string Split(HttpClient http)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(http.GetStringAsync("api/status").GetAwaiter().GetResult());
+            return "batches " + string.Join(", ", doc.RootElement.GetProperty("workers").EnumerateArray().Select(w => string.Create(CultureInfo.InvariantCulture,
+                $"{w.GetProperty("id").GetString()} {w.GetProperty("batch").GetInt32()} ({w.GetProperty("samplesPerSecond").GetDouble():F0}/s)")));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return "";
+        }
     }
 
     private static Process Start(params string[] args)
