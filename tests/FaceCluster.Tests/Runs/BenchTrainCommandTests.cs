@@ -24,7 +24,8 @@ public sealed class BenchTrainCommandTests
         double fc = Rate(output, @"FaceCluster step \(1 worker\):\s+(\d+\.\d)");
         double ratio = Rate(output, @"ratio FaceCluster / plain loop: (\d+\.\d+)");
         Assert.True(plain > 0 && fc > 0, output);
-        Assert.Equal(fc / plain, ratio, 1);
+        // The printed ratio is of the unrounded rates: within 1% of the ratio of the printed (rounded) ones.
+        Assert.InRange(ratio / (fc / plain), 0.99, 1.01);
         Assert.Matches(@"memory over 40 replica steps \(batch 4\): \d+\.\d MiB after 40 steps, \d+\.\d MiB at the end", output);
     }
 
