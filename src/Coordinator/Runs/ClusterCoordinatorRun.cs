@@ -38,11 +38,9 @@ public static class ClusterCoordinatorRun
         using var folder = RunFolder.OpenExclusive(train.RunDir);
         var warnings = new List<string>();
 
-        var scan = ManifestStore.LoadOrBuild(train.DataDir, folder.Root, train.Scan);
+        var scan = RunSetup.ScanFaceSet(train, folder);
         var manifest = scan.Manifest;
         var labels = manifest.Identities.ToArray();
-        if (!manifest.TrainingSamples.Any())
-            throw new FaceClusterException($"the face set {manifest.DataRoot} has no training images (see `facecluster scan --data {train.DataDir}`)");
         byte[] secret = folder.LoadOrCreateSecret(train.SecretFile);
         string token = ApiToken.Create(folder.TokenPath);
 
@@ -54,28 +52,15 @@ public static class ClusterCoordinatorRun
         using var coordinatorPlane = new DataPlaneEndpoint(bindAddress, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane.coordinator"),
             advertisedHost: publicHost);
         var store = new CheckpointStore(folder.Root, train.KeepCheckpoints, loggerFactory.CreateLogger("facecluster.checkpoints"));
-        ResumePoint? resume = train.Resume
-            ? RunStartPoint.PrepareResume(store, manifest, labels, train, coordinatorPlane, warnings)
-            : RunStartPoint.PrepareWarmStart(train, labels, coordinatorPlane);
-        if (resume != null && resume.Step >= train.TotalSteps)
-            throw new FaceClusterException($"the run in {folder.Root} is already at step {resume.Step} of {train.TotalSteps}: raise --cycles to train further");
+        var resume = RunSetup.StartPoint(train, folder, store, manifest, labels, coordinatorPlane, warnings);
 
         var coordinatorRef = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
         var httpOptions = new CoordinatorHttpOptions(httpHost, httpPort, manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false),
             token, secret, publicHost);
         await using var http = await CoordinatorHttpServer.StartAsync(httpOptions, coordinatorRef.Task, loggerFactory, cancellationToken).ConfigureAwait(false);
 
-        var run = new RunSpec(
-            RunId: $"{Path.GetFileName(folder.Root)}-{manifest.ManifestHash[..8]}",
-            ModelKind: train.Model.ToString(), Preset: train.Preset.Name, Labels: labels, ManifestHash: manifest.ManifestHash,
-            DataRoot: manifest.DataRoot, HttpBaseUrl: http.Url, LearningRate: train.LearningRate ?? TrainerOptions.For(train.Preset).LearningRate,
-            SsimWeight: train.SsimWeight, Seed: train.Seed, StepsPerCycle: train.StepsPerCycle, Augment: train.Augment);
         var hub = new RunObserverHub(display);
-        var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, train.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
-            previews: RunPreviews.For(folder.Root, manifest, train.Model, train.Preset, train.Seed, loggerFactory.CreateLogger("facecluster.previews")));
-        var ledger = LedgerWiring.PropsFor(folder.Root, manifest, train.Curation, train.PruneAction, loggerFactory);
-        var settings = new CoordinatorSettings(run, train.GlobalBatch, train.TotalSteps, options.MinWorkers,
-            manifest.TrainingSamples.Select(s => s.Id).ToArray(), train.FailureGrace, ledger, checkpointer, resume, hub) { EqualBatches = train.EqualBatches };
+        var settings = RunSetup.Settings(train, folder, manifest, secret, store, resume, options.MinWorkers, http.Url, hub, loggerFactory);
 
         var node = new ClusterNodeOptions { Hostname = bindHost, Port = bindPort, PublicHostname = publicHost, Roles = [ClusterNodeOptions.CoordinatorRole] };
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -37,20 +37,14 @@ public static class EmbeddedTrainingRun
         using var folder = RunFolder.OpenExclusive(options.RunDir);
         var warnings = new List<string>();
 
-        var scan = ManifestStore.LoadOrBuild(options.DataDir, folder.Root, options.Scan);
+        var scan = RunSetup.ScanFaceSet(options, folder);
         var manifest = scan.Manifest;
         var labels = manifest.Identities.ToArray();
-        if (!manifest.TrainingSamples.Any())
-            throw new FaceClusterException($"the face set {manifest.DataRoot} has no training images (see `facecluster scan --data {options.DataDir}`)");
         byte[] secret = folder.LoadOrCreateSecret(options.SecretFile);
 
         using var coordinatorPlane = new DataPlaneEndpoint(IPAddress.Loopback, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane.coordinator"));
         var store = new CheckpointStore(folder.Root, options.KeepCheckpoints, loggerFactory.CreateLogger("facecluster.checkpoints"));
-        ResumePoint? resume = options.Resume
-            ? RunStartPoint.PrepareResume(store, manifest, labels, options, coordinatorPlane, warnings)
-            : RunStartPoint.PrepareWarmStart(options, labels, coordinatorPlane);
-        if (resume != null && resume.Step >= options.TotalSteps)
-            throw new FaceClusterException($"the run in {folder.Root} is already at step {resume.Step} of {options.TotalSteps}: raise --cycles to train further");
+        var resume = RunSetup.StartPoint(options, folder, store, manifest, labels, coordinatorPlane, warnings);
 
         var devices = ResolveDevices(options);
         int threads = options.Threads > 0 ? options.Threads : Math.Max(1, Environment.ProcessorCount / devices.Count);
@@ -66,17 +60,8 @@ public static class EmbeddedTrainingRun
             }
             var faceSets = new LocalFaceSetProvider(manifest, new LocalFaceImageSource(manifest.DataRoot), cache, 1, loggerFactory.CreateLogger("facecluster.loader"));
 
-            var run = new RunSpec(
-                RunId: $"{Path.GetFileName(folder.Root)}-{manifest.ManifestHash[..8]}",
-                ModelKind: options.Model.ToString(), Preset: options.Preset.Name, Labels: labels, ManifestHash: manifest.ManifestHash,
-                DataRoot: manifest.DataRoot, HttpBaseUrl: "", LearningRate: options.LearningRate ?? TrainerOptions.For(options.Preset).LearningRate,
-                SsimWeight: options.SsimWeight, Seed: options.Seed, StepsPerCycle: options.StepsPerCycle, Augment: options.Augment);
             var hub = new RunObserverHub(display);
-            var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
-                previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.previews")));
-            var settings = new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, MinWorkers: engines.Count,
-                TrainingIds: manifest.TrainingSamples.Select(s => s.Id).ToArray(), options.FailureGrace,
-                LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory), checkpointer, resume, hub) { EqualBatches = options.EqualBatches };
+            var settings = RunSetup.Settings(options, folder, manifest, secret, store, resume, minWorkers: engines.Count, httpBaseUrl: "", hub, loggerFactory);
 
             var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
             var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,0 +1,51 @@
+using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.FaceSet;
+using FaceCluster.Common.Models.Checkpoints;
+using FaceCluster.Common.Models.Training;
+using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Coordinator.ControlPlane;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Coordinator.Runs;
+
+/// <summary>What every coordinator-side run prepares the same way: the embedded `train` and the multi-host `coordinator`.</summary>
+public static class RunSetup
+{
+    /// <summary>The face set's manifest in the run folder (reused or rebuilt); a face set with nothing to train on is an error.</summary>
+    public static ManifestLoadResult ScanFaceSet(TrainRunOptions options, RunFolder folder)
+    {
+        var scan = ManifestStore.LoadOrBuild(options.DataDir, folder.Root, options.Scan);
+        if (!scan.Manifest.TrainingSamples.Any())
+            throw new FaceClusterException($"the face set {scan.Manifest.DataRoot} has no training images (see `facecluster scan --data {options.DataDir}`)");
+        return scan;
+    }
+
+    /// <summary>Where the run starts: a checkpoint (--resume), warm-started components, or nothing (a fresh run); served by <paramref name="plane"/>.</summary>
+    public static ResumePoint? StartPoint(TrainRunOptions options, RunFolder folder, CheckpointStore store, FaceManifest manifest, string[] labels,
+        DataPlaneEndpoint plane, List<string> warnings)
+    {
+        var resume = options.Resume
+            ? RunStartPoint.PrepareResume(store, manifest, labels, options, plane, warnings)
+            : RunStartPoint.PrepareWarmStart(options, labels, plane);
+        if (resume != null && resume.Step >= options.TotalSteps)
+            throw new FaceClusterException($"the run in {folder.Root} is already at step {resume.Step} of {options.TotalSteps}: raise --cycles to train further");
+        return resume;
+    }
+
+    /// <summary>The coordinator's settings: the run spec, the ledger, checkpoints with previews, and the start point.</summary>
+    public static CoordinatorSettings Settings(TrainRunOptions options, RunFolder folder, FaceManifest manifest, byte[] secret, CheckpointStore store,
+        ResumePoint? resume, int minWorkers, string httpBaseUrl, ICoordinatorObserver observer, ILoggerFactory loggerFactory)
+    {
+        var run = new RunSpec(
+            RunId: $"{Path.GetFileName(folder.Root)}-{manifest.ManifestHash[..8]}",
+            ModelKind: options.Model.ToString(), Preset: options.Preset.Name, Labels: manifest.Identities.ToArray(), ManifestHash: manifest.ManifestHash,
+            DataRoot: manifest.DataRoot, HttpBaseUrl: httpBaseUrl, LearningRate: options.LearningRate ?? TrainerOptions.For(options.Preset).LearningRate,
+            SsimWeight: options.SsimWeight, Seed: options.Seed, StepsPerCycle: options.StepsPerCycle, Augment: options.Augment);
+        var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
+            previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.previews")));
+        var ledger = LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory);
+        return new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, minWorkers, manifest.TrainingSamples.Select(s => s.Id).ToArray(),
+            options.FailureGrace, ledger, checkpointer, resume, observer) { EqualBatches = options.EqualBatches };
+    }
+}
