@@ -28,7 +28,7 @@ public sealed class TrainProgress : ICoordinatorObserver
     public static TrainProgress ForConsole(TextWriter output) =>
         new(output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && Spectre.Console.AnsiConsole.Profile.Capabilities.Ansi);
 
-    public void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond)
+    public void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond, double stepMilliseconds)
     {
         lock (_gate)
         {

@@ -171,7 +171,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             double stepMs = s.ComputeMs + s.DataWaitMs + s.AllReduceMs;
             double sps = stepMs > 0 ? _settings.GlobalBatch / (stepMs / 1000.0) : 0;
             _state = _state with { SamplesPerSecond = _state.SamplesPerSecond == 0 ? sps : _state.SamplesPerSecond * 0.9 + sps * 0.1 };
-            _settings.Observer?.StepCompleted(s.Step + 1, _settings.TotalSteps, _state.MeanLoss, _state.SamplesPerSecond);
+            _settings.Observer?.StepCompleted(s.Step + 1, _settings.TotalSteps, _state.MeanLoss, _state.SamplesPerSecond, stepMs);
         }
     }
 

@@ -5,7 +5,8 @@ namespace FaceCluster.Coordinator.ControlPlane;
 /// <summary>What the coordinator tells its host (progress display, metrics). Called on the actor's thread: return quickly.</summary>
 public interface ICoordinatorObserver
 {
-    void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond);
+    /// <param name="stepMilliseconds">The step's own duration on the worker that reports it (data wait, compute, all-reduce, update).</param>
+    void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond, double stepMilliseconds);
     void CycleClosed(long cycle, long step, int pruned, int refed, int quarantinedTotal);
     void CheckpointSaved(long step, string directory);
     void Message(string text);

@@ -14,10 +14,10 @@ public sealed class RunObserverHub : ICoordinatorObserver
     public string? LastCheckpoint { get; private set; }
     public long LastStep { get; private set; }
 
-    public void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond)
+    public void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond, double stepMilliseconds)
     {
         LastStep = step;
-        Each(o => o.StepCompleted(step, totalSteps, meanLoss, samplesPerSecond));
+        Each(o => o.StepCompleted(step, totalSteps, meanLoss, samplesPerSecond, stepMilliseconds));
     }
 
     public void CycleClosed(long cycle, long step, int pruned, int refed, int quarantinedTotal)

@@ -1,25 +1,26 @@
-using System.Diagnostics;
 using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.ControlPlane;
 
 namespace FaceCluster.Coordinator.Cli.Bench;
 
-/// <summary>Times the steps after the warm-up, as the coordinator sees them complete.</summary>
+/// <summary>
+/// Adds up the durations of the steps after the warm-up, as the reporting worker measured them. (The times at which
+/// the reports reach the coordinator would do on an idle machine, but under load a few of them can arrive together.)
+/// </summary>
 internal sealed class StepClock(int warmup) : ICoordinatorObserver
 {
-    private readonly Stopwatch _watch = new();
-    private long _from = -1, _to = -1;
+    private double _milliseconds;
+    private int _steps;
 
-    public void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond)
+    public void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond, double stepMilliseconds)
     {
-        if (step == warmup) { _watch.Restart(); _from = step; }
-        if (_from >= 0 && step > _from) { _to = step; _elapsed = _watch.Elapsed; }
+        if (step <= warmup) return;
+        _milliseconds += stepMilliseconds;
+        _steps++;
     }
 
-    private TimeSpan _elapsed;
-
     public double SamplesPerSecond(int batch) =>
-        _to > _from && _from >= 0 ? (_to - _from) * batch / _elapsed.TotalSeconds
+        _steps > 0 && _milliseconds > 0 ? _steps * (double)batch / (_milliseconds / 1000.0)
             : throw new FaceClusterException("the run finished before any timed step: raise --steps");
 
     public void CycleClosed(long cycle, long step, int pruned, int refed, int quarantinedTotal) { }
