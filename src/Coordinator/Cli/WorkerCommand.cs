@@ -17,11 +17,16 @@ internal static class WorkerCommand
     private static readonly Option<string?> PublicHost = new("--public-host") { Description = "The name other nodes use to reach this one (default: the bind address)." };
     private static readonly Option<string?> Data = new("--data") { Description = "This machine's copy of the face set; images missing or different here are fetched from the coordinator." };
     private static readonly Option<string?> Id = new("--id") { Description = "Worker id (default: host name and process id)." };
+    private static readonly Option<int> CoordinatorWait = new("--coordinator-wait")
+    {
+        Description = "Seconds to wait, keeping the replica, for a coordinator that stopped or was lost to come back (a restart); 0: exit at once.",
+        DefaultValueFactory = _ => (int)ClusterWorkerOptions.DefaultCoordinatorWait.TotalSeconds,
+    };
 
     public static Command Create()
     {
         var command = new Command("worker", "Join a coordinator (`facecluster coordinator`) and train with this machine's devices.");
-        Option[] options = [Join, Device, Workers, TrainOptionsBinding.Threads, Cache, SecretFile, Bind, PublicHost, Data, Id, TrainOptionsBinding.MaxBatch, TrainOptionsBinding.LogLevel];
+        Option[] options = [Join, Device, Workers, TrainOptionsBinding.Threads, Cache, SecretFile, Bind, PublicHost, Data, Id, CoordinatorWait, TrainOptionsBinding.MaxBatch, TrainOptionsBinding.LogLevel];
         foreach (var option in options) command.Options.Add(option);
         command.SetAction(Run);
         return command;
@@ -34,7 +39,7 @@ internal static class WorkerCommand
             ?? throw new FaceClusterException("--secret-file is required: copy the coordinator's RUNDIR/cluster.secret to this machine and name it", ExitCodes.UsageError);
         var options = new ClusterWorkerOptions(parse.GetRequiredValue(Join), DeviceSpec.Parse(parse.GetValue(Device)!), parse.GetValue(Workers),
             parse.GetValue(TrainOptionsBinding.Threads), parse.GetValue(Cache), secretFile, parse.GetValue(Bind), parse.GetValue(PublicHost),
-            parse.GetValue(Data), parse.GetValue(Id), parse.GetValue(TrainOptionsBinding.MaxBatch));
+            parse.GetValue(Data), parse.GetValue(Id), parse.GetValue(TrainOptionsBinding.MaxBatch), TimeSpan.FromSeconds(parse.GetValue(CoordinatorWait)));
         using var loggerFactory = CliLogging.Create(parse);
         using var signals = new CliSignals();
         var result = ClusterWorkerRun.RunAsync(options, line => { output.WriteLine(line); output.Flush(); }, loggerFactory, signals.Token).GetAwaiter().GetResult();

@@ -47,6 +47,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         });
         Receive<CheckpointSaved>(OnCheckpointSaved);
         Receive<CheckpointFailed>(OnCheckpointFailed);
+        Receive<LedgerReach>(OnLedgerReach);
         Receive<GetClusterStatus>(_ => Sender.Tell(Status()));
         Receive<GetCoordinatorState>(_ => Sender.Tell(_state));
         Receive<StopRun>(OnStopRun);
@@ -382,8 +383,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void Finish(string reason)
     {
         _state = _state with { Phase = CoordinatorPhase.Finished };
+        // A run stopped before its planned steps is to be resumed: the workers keep their replicas and wait for it.
+        IProtocolMessage farewell = _state.Step >= _settings.TotalSteps ? new TrainingFinished(_state.Step, reason) : new CoordinatorStopping(_state.Step, reason);
         foreach (var w in _state.Workers.Values.Where(w => w.Life != WorkerLife.Lost))
-            w.Ref.Tell(new TrainingFinished(_state.Step, reason));
+            w.Ref.Tell(farewell);
         _log.Info("Run {0} finished at step {1}: {2}", _settings.Run.RunId, _state.Step, reason);
         _settings.Observer?.Finished(_state.Step, reason);
     }
@@ -449,6 +452,15 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
 
         AdoptNewerLiveReplicas(candidates);
+        if (_state.Generation == 0 && _settings.Resume is { Checksum.Length: > 0 } start && start.Step == _state.Step
+            && candidates.Any(c => c.ReplicaStep == start.Step && c.Checksum != start.Checksum))
+        {
+            // Replicas kept by workers across a coordinator restart are at the checkpoint's step but are not its state
+            // (another run, or a checkpoint restored by hand): the checkpoint is the authority.
+            _log.Warning("Live replicas at step {0} differ from the checkpoint; they adopt the checkpoint's state", start.Step);
+            SendPlans(start.StateEndpoint, start.Checksum);
+            return;
+        }
         var inSync = InSyncWorkers().ToList();
         bool allInSync = candidates.All(c => inSync.Contains(c));
         if (allInSync) { SendPlans("", ""); return; }
@@ -536,6 +548,22 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         };
         _log.Info("Generation {0}: steps {1}..{2} of cycle {3} on {4} worker(s), batches [{5}]",
             generation, _state.Step, to - 1, cycle, members.Count, string.Join(", ", batches));
+        if (generation == 1 && _state.Step > 0 && _ledger != null)
+        {
+            // A resumed run: count the steps trained before the restart whose loss reports never reached ledger.db.
+            long from = _state.Step;
+            _ledger.Ask<LedgerStats>(GetLedgerStats.Instance, TimeSpan.FromSeconds(30))
+                .PipeTo(Self, success: stats => new LedgerReach(from, stats.LastStep), failure: _ => new LedgerReach(from, long.MaxValue));
+        }
+    }
+
+    private void OnLedgerReach(LedgerReach reach)
+    {
+        if (reach.LastStep == long.MaxValue || reach.LastStep + 1 >= reach.ResumedAt) return;
+        long first = reach.LastStep + 1, steps = reach.ResumedAt - first;
+        _log.Warning("The ledger holds loss reports up to step {0}; steps {1}..{2} were trained before the restart but their reports were lost", reach.LastStep, first, reach.ResumedAt - 1);
+        _settings.Observer?.Message($"ledger: the loss reports of steps {first}..{reach.ResumedAt - 1} ({steps} step(s), {steps * _settings.GlobalBatch} records) " +
+                                    "were lost with the previous coordinator (not yet flushed to ledger.db); the weights kept those steps");
     }
 
     private ClusterStatus Status() => new(
@@ -558,6 +586,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     };
 
     private sealed record GraceExpired(long Generation);
+    private sealed record LedgerReach(long ResumedAt, long LastStep);
     private sealed record DirectivesFailed(string Reason);
     private sealed record CheckpointSaved(long Step, string Directory);
     private sealed record CheckpointFailed(long Step, string Reason);

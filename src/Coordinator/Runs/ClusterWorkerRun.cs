@@ -8,6 +8,7 @@ using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Hosting;
 using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Torch;
+using FaceCluster.GpuWorker.Actors;
 using FaceCluster.GpuWorker.Devices;
 using FaceCluster.GpuWorker.Hosting;
 using FaceCluster.GpuWorker.Training;
@@ -57,53 +58,52 @@ public static class ClusterWorkerRun
             {
                 Hostname = bindHost, Port = 0, PublicHostname = publicHost, SeedNodes = [options.Join], Roles = [ClusterNodeOptions.WorkerRole],
             };
-            var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Services.AddSingleton(loggerFactory);
-            builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
-        builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
-            builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
-                .ConfigureLogging()
-                .ConfigureNetwork(node)
-                .ConfigureCluster(node)
-                .ConfigureSerialization()
-                .WithWorkers(engines, faceSets, workersDone, createProxy: true));
-            using var host = builder.Build();
-            await host.StartAsync(cancellationToken).ConfigureAwait(false);
-            var system = host.Services.GetRequiredService<ActorSystem>();
-            var coordinator = host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>();
             announce($"Worker {string.Join(", ", engines.Select(e => $"{e.WorkerId} ({e.Device.Kind} {e.Device.Name})"))} joining {options.Join} from {publicHost}");
-            bool left = false;
-            string reason;
-            string checksum = "";
-            try
+            // One cluster session per coordinator: when the coordinator stops or is lost, the replicas are kept and
+            // a new session joins whichever coordinator comes back at --join (a restarted one resumes the run).
+            DateTime? waitingSince = null;
+            Session session;
+            while (true)
             {
-                var finished = await Task.WhenAny(workersDone.Task, system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-                if (workersDone.Task.IsCompleted)
+                try
                 {
-                    reason = await workersDone.Task.ConfigureAwait(false);
-                    checksum = await engines[0].Checksum().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                    session = await RunSessionAsync(node, engines, faceSets, loggerFactory, log, cancellationToken).ConfigureAwait(false);
                 }
-                else if (finished == system.WhenTerminated)
-                    throw new FaceClusterException($"this worker's cluster node stopped: the coordinator at {options.Join} is gone or removed this node");
-                else
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
-                    left = true;
-                    reason = await LeaveAsync(engines, coordinator, log).ConfigureAwait(false);
-                    checksum = await engines[0].Checksum().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                    session = new Session(null, true, false, $"stopped on request while joining, replica at step {engines.Max(e => e.ReplicaStep)}");
+                }
+                if (session.Accepted) waitingSince = null;
+                if (session.Outcome is { Kind: not WorkerOutcomeKind.CoordinatorStopped } || session.Left) break;
+                foreach (var e in engines) e.AbortRunning();
+                await WaitIdleAsync(engines, log).ConfigureAwait(false);
+                long replicaStep = engines.Max(e => e.ReplicaStep);
+                if (options.CoordinatorWait <= TimeSpan.Zero)
+                    throw new FaceClusterException($"{session.Why}; this worker exits (--coordinator-wait 0)");
+                if (waitingSince == null)
+                {
+                    waitingSince = DateTime.UtcNow;
+                    announce($"{session.Why}; keeping the replica at step {replicaStep} and rejoining {options.Join} (waiting up to {options.CoordinatorWait.TotalSeconds:F0} s, --coordinator-wait)");
+                }
+                else if (DateTime.UtcNow - waitingSince.Value >= options.CoordinatorWait)
+                    throw new FaceClusterException($"no coordinator came back at {options.Join} within {options.CoordinatorWait.TotalSeconds:F0} s ({session.Why}); " +
+                                                   $"the replica was at step {replicaStep} (raise --coordinator-wait to wait longer)");
+                try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false); }
+                catch (OperationCanceledException)
+                {
+                    session = new Session(null, true, false, $"stopped on request while waiting for a coordinator, replica at step {replicaStep}");
+                    break;
                 }
             }
-            finally
+            string checksum = await engines[0].Checksum().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            switch (session.Outcome?.Kind)
             {
-                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await host.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+                case WorkerOutcomeKind.Refused: throw new FaceClusterException("the coordinator refused this worker: " + session.Outcome.Reason, ExitCodes.VersionMismatch);
+                case WorkerOutcomeKind.PreparationFailed: throw new FaceClusterException(session.Outcome.Reason);
             }
-            if (reason.StartsWith("refused", StringComparison.Ordinal))
-                throw new FaceClusterException("the coordinator " + reason, ExitCodes.VersionMismatch);
-            if (reason.StartsWith("could not prepare", StringComparison.Ordinal))
-                throw new FaceClusterException(reason);
+            string reason = session.Outcome?.Reason ?? session.Why;
             var source = faceSets.Source;
-            return new Result(reason, left, engines.Max(e => e.ReplicaStep), checksum, source?.LocalReads ?? 0, source?.CacheHits ?? 0, source?.Downloads ?? 0);
+            return new Result(reason, session.Left, engines.Max(e => e.ReplicaStep), checksum, source?.LocalReads ?? 0, source?.CacheHits ?? 0, source?.Downloads ?? 0);
         }
         finally
         {
@@ -111,10 +111,71 @@ public static class ClusterWorkerRun
         }
     }
 
+    /// <summary>How one cluster session ended: an outcome from the coordinator, a leave on request, or the coordinator gone (<paramref name="Why"/>).</summary>
+    private sealed record Session(WorkerOutcome? Outcome, bool Left, bool Accepted, string Why);
+
+    /// <summary>
+    /// One actor system joined to the coordinator at --join, with a worker actor per engine, until the run ends for
+    /// the workers, this process is asked to stop (the workers leave at a step boundary), or the coordinator is gone.
+    /// </summary>
+    private static async Task<Session> RunSessionAsync(ClusterNodeOptions node, IReadOnlyList<WorkerEngine> engines, IFaceSetProvider faceSets,
+        ILoggerFactory loggerFactory, ILogger log, CancellationToken cancellationToken)
+    {
+        var lifecycle = new WorkerLifecycle();
+        var coordinatorGone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
+        builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
+            .ConfigureLogging()
+            .ConfigureNetwork(node)
+            .ConfigureCluster(node)
+            .ConfigureSerialization()
+            .WithWorkers(engines, faceSets, lifecycle, createProxy: true)
+            .WithActors((system, _) => system.ActorOf(CoordinatorWatcher.Props(coordinatorGone), "coordinator-watcher")));
+        using var host = builder.Build();
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var coordinator = host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>();
+        try
+        {
+            await Task.WhenAny(lifecycle.Outcome, coordinatorGone.Task, system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            if (lifecycle.Outcome.IsCompleted)
+            {
+                var outcome = await lifecycle.Outcome.ConfigureAwait(false);
+                if (outcome.Kind == WorkerOutcomeKind.CoordinatorStopped)
+                {
+                    // Let the stopping coordinator leave before rejoining, so the next session finds its successor.
+                    await Task.WhenAny(coordinatorGone.Task, system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(15), CancellationToken.None)).ConfigureAwait(false);
+                    return new Session(outcome, false, true, $"the coordinator stopped at step {outcome.Step} ({outcome.Reason})");
+                }
+                return new Session(outcome, false, lifecycle.Acceptances > 0, outcome.Reason);
+            }
+            if (cancellationToken.IsCancellationRequested)
+                return new Session(null, true, lifecycle.Acceptances > 0, await LeaveAsync(engines, coordinator, log).ConfigureAwait(false));
+            string why = coordinatorGone.Task.IsCompleted
+                ? await coordinatorGone.Task.ConfigureAwait(false)
+                : $"this worker's cluster node stopped (no coordinator answered at {node.SeedNodes[0]}, or it removed this node)";
+            return new Session(null, false, lifecycle.Acceptances > 0, why);
+        }
+        finally
+        {
+            using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await host.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Tells the coordinator every local worker is leaving, then waits (at most a minute) until none is inside a segment.</summary>
     private static async Task<string> LeaveAsync(IReadOnlyList<WorkerEngine> engines, IActorRef coordinator, ILogger log)
     {
         foreach (var e in engines) coordinator.Tell(new WorkerLeaving(e.WorkerId, e.ReplicaStep));
+        await WaitIdleAsync(engines, log).ConfigureAwait(false);
+        return $"left at step {engines.Max(e => e.ReplicaStep)} on request";
+    }
+
+    /// <summary>Waits (at most a minute) until no engine is inside a segment.</summary>
+    private static async Task WaitIdleAsync(IReadOnlyList<WorkerEngine> engines, ILogger log)
+    {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         int quiet = 0;
         while (DateTime.UtcNow < deadline && quiet < 3)
@@ -122,8 +183,7 @@ public static class ClusterWorkerRun
             await Task.Delay(250, CancellationToken.None).ConfigureAwait(false);
             quiet = engines.Any(e => e.Busy) ? 0 : quiet + 1;
         }
-        if (engines.Any(e => e.Busy)) log.LogWarning("A worker was still inside a step after 60 s; leaving anyway");
-        return $"left at step {engines.Max(e => e.ReplicaStep)} on request";
+        if (engines.Any(e => e.Busy)) log.LogWarning("A worker was still inside a step after 60 s; going on anyway");
     }
 
     private static IReadOnlyList<WorkerDevice> ResolveDevices(ClusterWorkerOptions options)

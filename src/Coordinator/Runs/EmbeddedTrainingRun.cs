@@ -12,6 +12,7 @@ using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Torch;
 using FaceCluster.Coordinator.ControlPlane;
 using FaceCluster.Coordinator.Hosting;
+using FaceCluster.GpuWorker.Actors;
 using FaceCluster.GpuWorker.Devices;
 using FaceCluster.GpuWorker.Hosting;
 using FaceCluster.GpuWorker.Training;
@@ -64,7 +65,7 @@ public static class EmbeddedTrainingRun
             var settings = RunSetup.Settings(options, folder, manifest, secret, store, resume, minWorkers: engines.Count, httpBaseUrl: "", hub, loggerFactory);
 
             var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
-            var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var workers = new WorkerLifecycle();
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddSingleton(loggerFactory);
             builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>(); // the command handles SIGINT/SIGTERM itself
@@ -75,19 +76,19 @@ public static class EmbeddedTrainingRun
                 .ConfigureSerialization()
                 .JoinSelfWhenNoSeeds(node)
                 .WithCoordinator(settings)
-                .WithWorkers(engines, faceSets, workersDone, createProxy: false));
+                .WithWorkers(engines, faceSets, workers, createProxy: false));
             using var host = builder.Build();
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             await using var http = await EmbeddedHttp.StartAsync(options.Http, folder, scan, secret, host.Services, loggerFactory, hub, cancellationToken).ConfigureAwait(false);
             try
             {
-                var finished = await Task.WhenAny(hub.Completion, workersDone.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-                if (finished == workersDone.Task && !hub.Completion.IsCompleted)
+                var finished = await Task.WhenAny(hub.Completion, workers.Outcome, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+                if (finished == workers.Outcome && !hub.Completion.IsCompleted)
                 {
                     // The coordinator tells the workers before it tells the observers: give it a moment to finish.
                     await Task.WhenAny(hub.Completion, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken)).ConfigureAwait(false);
                     if (!hub.Completion.IsCompleted)
-                        throw new FaceClusterException("the workers stopped: " + await workersDone.Task.ConfigureAwait(false));
+                        throw new FaceClusterException("the workers stopped: " + (await workers.Outcome.ConfigureAwait(false)).Reason);
                 }
                 if (cancellationToken.IsCancellationRequested && !hub.Completion.IsCompleted)
                 {

@@ -15,20 +15,20 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly WorkerEngine _engine;
     private readonly IActorRef _coordinator;
     private readonly IFaceSetProvider _faceSets;
-    private readonly TaskCompletionSource<string>? _finished;
+    private readonly WorkerLifecycle? _lifecycle;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private WorkerActorState _state = WorkerActorState.Initial;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="coordinator">The coordinator singleton (a proxy).</param>
-    /// <param name="finished">Completed with the reason when the run ends or the worker is refused.</param>
-    public WorkerActor(WorkerEngine engine, IActorRef coordinator, IFaceSetProvider faceSets, TaskCompletionSource<string>? finished = null)
+    /// <param name="lifecycle">Told when the coordinator accepts the worker, and how its part in the run ends.</param>
+    public WorkerActor(WorkerEngine engine, IActorRef coordinator, IFaceSetProvider faceSets, WorkerLifecycle? lifecycle = null)
     {
         _engine = engine;
         _coordinator = coordinator;
         _faceSets = faceSets;
-        _finished = finished;
+        _lifecycle = lifecycle;
 
         Receive<RetryRegistration>(_ => Register());
         Receive<RegistrationAccepted>(OnAccepted);
@@ -38,7 +38,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             _log.Error("Worker {0}: could not prepare the run: {1}", _engine.WorkerId, f.Reason);
             _state = _state with { Phase = WorkerPhase.Failed };
-            _finished?.TrySetResult("could not prepare the run: " + f.Reason);
+            _lifecycle?.Complete(new WorkerOutcome(WorkerOutcomeKind.PreparationFailed, _engine.ReplicaStep, "could not prepare the run: " + f.Reason));
         });
         Receive<SegmentPlan>(plan =>
         {
@@ -57,7 +57,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             _log.Info("Worker {0}: training finished at step {1} ({2})", _engine.WorkerId, m.Step, m.Reason);
             _state = _state with { Phase = WorkerPhase.Finished };
-            _finished?.TrySetResult(m.Reason);
+            _lifecycle?.Complete(new WorkerOutcome(WorkerOutcomeKind.Finished, m.Step, m.Reason));
+        });
+        Receive<CoordinatorStopping>(m =>
+        {
+            _log.Info("Worker {0}: the coordinator stopped at step {1} ({2}); the replica is kept for its return", _engine.WorkerId, m.Step, m.Reason);
+            _state = _state with { Phase = WorkerPhase.Finished };
+            _lifecycle?.Complete(new WorkerOutcome(WorkerOutcomeKind.CoordinatorStopped, m.Step, m.Reason));
         });
         Receive<GetWorkerPhase>(_ => Sender.Tell(_state.Phase));
     }
@@ -90,6 +96,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Timers.Cancel("register");
         _state = _state with { Phase = WorkerPhase.Preparing };
         _log.Info("Worker {0}: accepted into run {1}; preparing the replica", _engine.WorkerId, accepted.Run.RunId);
+        _lifecycle?.Accepted();
         var engine = _engine;
         var faceSets = _faceSets;
         PrepareAsync(engine, faceSets, accepted.Run).PipeTo(Self, Self, failure: e => new PreparationFailed((e as AggregateException)?.InnerException?.Message ?? e.Message));
@@ -114,11 +121,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Timers.Cancel("register");
         _log.Error("Worker {0}: refused by the coordinator: {1}", _engine.WorkerId, refused.Reason);
         _state = _state with { Phase = WorkerPhase.Refused };
-        _finished?.TrySetResult("refused: " + refused.Reason);
+        _lifecycle?.Complete(new WorkerOutcome(WorkerOutcomeKind.Refused, _engine.ReplicaStep, refused.Reason));
     }
 
-    public static Props Props(WorkerEngine engine, IActorRef coordinator, IFaceSetProvider faceSets, TaskCompletionSource<string>? finished = null) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(engine, coordinator, faceSets, finished));
+    public static Props Props(WorkerEngine engine, IActorRef coordinator, IFaceSetProvider faceSets, WorkerLifecycle? lifecycle = null) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(engine, coordinator, faceSets, lifecycle));
 
     private sealed record RetryRegistration { public static readonly RetryRegistration Instance = new(); }
     private sealed record ReplicaPrepared(DeviceReport Device, long ReplicaStep, string Checksum);

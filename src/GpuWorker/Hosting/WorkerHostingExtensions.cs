@@ -14,7 +14,7 @@ public static class WorkerHostingExtensions
     /// <paramref name="createProxy"/>: false on a node that also hosts the coordinator (its singleton registration made the proxy).
     /// </summary>
     public static AkkaConfigurationBuilder WithWorkers(this AkkaConfigurationBuilder builder, IReadOnlyList<WorkerEngine> engines,
-        IFaceSetProvider faceSets, TaskCompletionSource<string> finished, bool createProxy = true)
+        IFaceSetProvider faceSets, WorkerLifecycle lifecycle, bool createProxy = true)
     {
         if (createProxy)
             builder.WithSingletonProxy<CoordinatorProxyKey>("coordinator", new ClusterSingletonOptions { Role = ClusterNodeOptions.CoordinatorRole });
@@ -22,7 +22,7 @@ public static class WorkerHostingExtensions
         {
             var coordinator = registry.Get<CoordinatorProxyKey>();
             for (int i = 0; i < engines.Count; i++)
-                system.ActorOf(WorkerActor.Props(engines[i], coordinator, faceSets, finished), "worker-" + i);
+                system.ActorOf(WorkerActor.Props(engines[i], coordinator, faceSets, lifecycle), "worker-" + i);
         });
     }
 }

@@ -154,6 +154,14 @@ public sealed class WorkerEngine : IDisposable
         }
     }
 
+    /// <summary>Abandons whatever segment is running (its coordinator is gone); the replica keeps every completed step.</summary>
+    public void AbortRunning()
+    {
+        long? generation;
+        lock (_ringGate) generation = _segmentAbort?.Generation;
+        if (generation is long g) Abort(g);
+    }
+
     /// <summary>Runs a segment on the training thread; results go to <paramref name="events"/>.</summary>
     public void StartSegment(SegmentPlan plan, IWorkerEngineEvents events)
     {

@@ -13,6 +13,7 @@ using FaceCluster.Coordinator.ControlPlane;
 using FaceCluster.Coordinator.Hosting;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
+using FaceCluster.GpuWorker.Actors;
 using FaceCluster.GpuWorker.Devices;
 using FaceCluster.GpuWorker.Hosting;
 using FaceCluster.GpuWorker.Training;
@@ -66,10 +67,10 @@ public sealed class InProcessClusterTests
                 engines.Add(new WorkerEngine(new WorkerEngineOptions($"node2-{i}", 1, 8), device, endpoint, secret, NullLogger.Instance));
             }
             var faceSets = new LocalFaceSetProvider(manifest, new LocalFaceImageSource(manifest.DataRoot), null, 1, NullLogger.Instance);
-            var workersDone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var workers = new WorkerLifecycle();
             var workerNode = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, SeedNodes = [$"{self.Host}:{self.Port}"], Roles = [ClusterNodeOptions.WorkerRole] };
             using var workerHost = BuildHost(akka => akka.ConfigureLogging().ConfigureNetwork(workerNode).ConfigureCluster(workerNode)
-                .ConfigureSerialization().WithWorkers(engines, faceSets, workersDone, createProxy: true));
+                .ConfigureSerialization().WithWorkers(engines, faceSets, workers, createProxy: true));
             await workerHost.StartAsync();
             try
             {
@@ -94,7 +95,7 @@ public sealed class InProcessClusterTests
                 Assert.All(state.Workers.Values, w => Assert.Equal(6, w.ReplicaStep));
                 Assert.Single(state.Workers.Values.Select(w => w.Checksum).Distinct());
                 Assert.Equal(await engines[0].Checksum(), await engines[1].Checksum());
-                Assert.Equal("all planned steps are done", await workersDone.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+                Assert.Equal(new WorkerOutcome(WorkerOutcomeKind.Finished, 6, "all planned steps are done"), await workers.Outcome.WaitAsync(TimeSpan.FromSeconds(10)));
             }
             finally
             {

@@ -69,6 +69,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         Add<StateReady>("ready.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.Step); w.Write(m.DataPlaneEndpoint); w.Write(m.ParameterChecksum); },
             r => new StateReady(r.ReadString(), r.ReadLong(), r.ReadString(), r.ReadString()));
         Add<TrainingFinished>("fin.1", (w, m) => { w.Write(m.Step); w.Write(m.Reason); }, r => new TrainingFinished(r.ReadLong(), r.ReadString()));
+        Add<CoordinatorStopping>("cstop.1", (w, m) => { w.Write(m.Step); w.Write(m.Reason); }, r => new CoordinatorStopping(r.ReadLong(), r.ReadString()));
 
         // Status
         Add<GetClusterStatus>("status?.1", (_, _) => { }, _ => GetClusterStatus.Instance);

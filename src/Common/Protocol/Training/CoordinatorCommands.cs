@@ -39,3 +39,9 @@ public sealed record StateReady(string WorkerId, long Step, string DataPlaneEndp
 
 /// <summary>The run is over (planned steps done, or stopped): workers stop and may exit.</summary>
 public sealed record TrainingFinished(long Step, string Reason) : IProtocolMessage;
+
+/// <summary>
+/// The coordinator stops before the planned steps are done (a graceful stop or a restart), with its state
+/// checkpointed at <paramref name="Step"/>. Workers keep their replicas and wait for a coordinator to come back.
+/// </summary>
+public sealed record CoordinatorStopping(long Step, string Reason) : IProtocolMessage;
