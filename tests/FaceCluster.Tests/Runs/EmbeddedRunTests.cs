@@ -53,6 +53,39 @@ public sealed class EmbeddedRunTests
     }
 
     [Fact]
+    public void A_run_warm_started_from_a_trained_runs_encoder_and_decoders_starts_at_its_loss()
+    {
+        using var temp = new TempFolder("fc-warm");
+        string data = temp.Combine("faces"), trained = temp.Combine("trained"), warm = temp.Combine("warm");
+        SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 2, PerIdentity = 10, Size = 32, Seed = 6, BadFraction = 0, HardFraction = 0 });
+        string[] common = ["--data", data, "--workers", "2", "--batch", "8", "--preset", "tiny", "--curation", "off"];
+        var (code, output, err) = Cli(["train", .. common, "--run", trained, "--cycles", "1", "--steps-per-cycle", "150"]);
+        Assert.True(code == 0, output + err);
+        string checkpoint = Path.Combine(trained, "checkpoints", "step-150");
+        string[] decoders = [.. Directory.GetDirectories(data).Select(Path.GetFileName).Order().SelectMany(id => new[] { "--init-decoder", $"{id}={checkpoint}" })];
+        Assert.Equal(4, decoders.Length);
+
+        (code, output, err) = Cli(["train", .. common, "--run", warm, "--cycles", "1", "--steps-per-cycle", "2", "--init-encoder", checkpoint, .. decoders]);
+        Assert.True(code == 0, output + err);
+
+        // Same seed and data: the fresh run's first step is what an ignored warm start would give.
+        float fresh = FirstStepMean(trained), trainedEnd = LastStepMean(trained), started = FirstStepMean(warm);
+        Assert.True(started < 0.6f * fresh && started < 1.5f * trainedEnd, $"first-step loss: fresh {fresh}, trained run's last step {trainedEnd}, warm-started {started}");
+    }
+
+    private static float FirstStepMean(string run)
+    {
+        using var ledger = LedgerEngine.OpenReadOnly(run);
+        return ledger.Store.ReadSteps().Single(s => s.Step == 0).Mean;
+    }
+
+    private static float LastStepMean(string run)
+    {
+        using var ledger = LedgerEngine.OpenReadOnly(run);
+        return ledger.Store.ReadSteps().MaxBy(s => s.Step).Mean;
+    }
+
+    [Fact]
     public void A_short_demo_ends_with_the_verdict_line()
     {
         using var temp = new TempFolder("fc-demo");
