@@ -69,6 +69,9 @@ public sealed class ManifestFaceSetView : IFaceSetView
             return new TrainBatch(host.Count, host.ImageSize, host.SampleIds, labels, host.Inputs, host.Targets);
         }
 
+        public void Recycle(TrainBatch batch) =>
+            _pipeline.Recycle(new HostBatch(batch.Count, batch.ImageSize, batch.SampleIds, batch.Inputs, ReferenceEquals(batch.Targets, batch.Inputs) ? null : batch.Targets));
+
         public void Dispose() => _pipeline.Dispose();
     }
 }

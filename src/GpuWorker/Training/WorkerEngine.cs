@@ -210,6 +210,7 @@ public sealed class WorkerEngine : IDisposable
                 var batch = batches.Take(CancellationToken.None);
                 double wait = watch.Elapsed.TotalMilliseconds;
                 var result = trainer.ComputeGradients(batch, plan.GlobalBatch);
+                batches.Recycle(batch); // the step's tensors are gone: the arrays go back to the loader
                 watch.Restart();
                 ring.AllReduceSum(trainer.Gradients, trainer.ParameterCount, step);
                 double reduce = watch.Elapsed.TotalMilliseconds;

@@ -17,7 +17,7 @@ public sealed class BenchTrainCommandTests
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 9 });
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = CliApp.Run(["bench", "train", "--data", data, "--steps", "6", "--batch", "4", "--threads", "1", "--memory-steps", "40"], stdout, stderr);
+        int code = CliApp.Run(["bench", "train", "--data", data, "--steps", "6", "--rounds", "2", "--batch", "4", "--threads", "1", "--memory-steps", "40"], stdout, stderr);
         string output = stdout.ToString();
         Assert.True(code == 0, output + stderr);
         double plain = Rate(output, @"plain TorchSharp loop:\s+(\d+\.\d)");
@@ -26,6 +26,7 @@ public sealed class BenchTrainCommandTests
         Assert.True(plain > 0 && fc > 0, output);
         // The printed ratio is of the unrounded rates: within 1% of the ratio of the printed (rounded) ones.
         Assert.InRange(ratio / (fc / plain), 0.99, 1.01);
+        Assert.Equal(2, Regex.Matches(output, @"round \d: plain loop\s+\d+\.\d samples/s, FaceCluster\s+\d+\.\d samples/s, ratio \d+\.\d{3}").Count);
         Assert.Matches(@"memory over 40 replica steps \(batch 4\): \d+\.\d MiB after 40 steps, \d+\.\d MiB at the end", output);
     }
 
@@ -35,6 +36,9 @@ public sealed class BenchTrainCommandTests
         var stderr = new StringWriter();
         Assert.Equal(2, CliApp.Run(["bench", "train", "--steps", "0"], new StringWriter(), stderr));
         Assert.Contains("--steps", stderr.ToString());
+        stderr = new StringWriter();
+        Assert.Equal(2, CliApp.Run(["bench", "train", "--rounds", "0"], new StringWriter(), stderr));
+        Assert.Contains("--rounds", stderr.ToString());
     }
 
     private static double Rate(string output, string pattern)
