@@ -1,4 +1,10 @@
 using System.Diagnostics;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using FaceCluster.Common.Hosting;
+using FaceCluster.Common.Protocol;
+using FaceCluster.Common.Protocol.Training;
 using System.Text.RegularExpressions;
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.FaceSet.Synth;
@@ -6,10 +12,17 @@ using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Tests.Cluster;
 using FaceCluster.Tests.FaceSet;
 using FaceCluster.Tests.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceCluster.Tests.Runs;
 
-/// <summary>Faults of the run folder, met by `facecluster` processes: a second coordinator on it, and a disk that fills up.</summary>
+/// <summary>
+/// Faults met by `facecluster` processes: a second coordinator on a run folder, a disk that fills up, and a worker
+/// node of another protocol version joining over the network.
+/// </summary>
 [Trait("Tier", "integration")]
 [Collection("cluster-processes")]
 public sealed class ProcessFaultTests
@@ -32,6 +45,54 @@ public sealed class ProcessFaultTests
         Assert.False(first.HasExited, first.Output);
         first.Terminate();
         Assert.Equal(ExitCodes.Interrupted, await first.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public async Task A_worker_node_of_another_protocol_version_is_refused_at_join_naming_both_versions()
+    {
+        using var temp = new TempFolder("fc-other-version");
+        string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"), perIdentity: 4);
+        string run = temp.Combine("run");
+        using var coordinator = new FaceClusterProcess("coordinator", temp.Path, "coordinator", "--data", faces, "--run", run,
+            "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0", "--cycles", "1", "--steps-per-cycle", "2", "--batch", "4");
+        var (join, _) = await ClusterProcessTests.Addresses(coordinator);
+
+        // This test process is the other node: it joins the coordinator's cluster over Akka.Remote, as a worker of a
+        // newer protocol and build would, and registers through the coordinator singleton's proxy.
+        var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, SeedNodes = [join], Roles = [ClusterNodeOptions.WorkerRole] };
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
+        builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka.ConfigureLogging().ConfigureNetwork(node).ConfigureCluster(node)
+            .ConfigureSerialization().WithSingletonProxy<CoordinatorProxyKey>("coordinator", new ClusterSingletonOptions { Role = ClusterNodeOptions.CoordinatorRole }));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var proxy = host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>();
+            using var kit = new Akka.TestKit.Xunit2.TestKit(system);
+            var probe = kit.CreateTestProbe();
+            var device = new DeviceReport("cpu", 0, "test", "other build", 0, 0, 0, "");
+            var register = new RegisterWorker("newer-worker", "test-host", ProtocolInfo.Version + 1, "99.0.0-newer", "127.0.0.1:1", device, -1, "", false);
+            RegistrationRefused? refused = null;
+            // The proxy buffers until the cluster join completes; retry in case the first message is dropped meanwhile.
+            await kit.AwaitAssertAsync(() =>
+            {
+                proxy.Tell(register, probe.Ref);
+                refused = probe.ExpectMsg<RegistrationRefused>(TimeSpan.FromSeconds(3));
+            }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+            Assert.Contains($"protocol v{ProtocolInfo.Version + 1} (build 99.0.0-newer)", refused!.Reason);
+            Assert.Contains($"protocol v{ProtocolInfo.Version} (build {ProtocolInfo.Build})", refused.Reason);
+            Assert.Equal(ProtocolInfo.Version, refused.CoordinatorProtocol);
+            await coordinator.WaitForAsync("Refused newer-worker", TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            await host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+            coordinator.Terminate();
+        }
+        Assert.Equal(ExitCodes.Interrupted, await coordinator.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
 
     [MountFact]
