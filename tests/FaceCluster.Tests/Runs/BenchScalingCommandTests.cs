@@ -21,11 +21,14 @@ public sealed class BenchScalingCommandTests
         string output = stdout.ToString();
         Assert.True(code == 0, output + stderr);
         double one = Number(output, @"1 worker  x 1 thread:\s+(\d+\.\d)");
-        double two = Number(output, @"2 workers x 1 thread:\s+(\d+\.\d)");
-        double ratio = Number(output, @"scaling 2 workers / 1 worker: (\d+\.\d+)x");
-        Assert.True(one > 0 && two > 0, output);
-        // The printed ratio is of the unrounded rates: within 1% of the ratio of the printed (rounded) ones.
-        Assert.InRange(ratio / (two / one), 0.99, 1.01);
+        double weak = Number(output, @"2 workers x 1 thread:\s+(\d+\.\d) samples/s \(batch 8 each, global 16\)");
+        double strong = Number(output, @"2 workers x 1 thread:\s+(\d+\.\d) samples/s \(global batch 8, about 4 each\)");
+        double weakRatio = Number(output, @"\nscaling 2 workers / 1 worker: (\d+\.\d+)x \(weak scaling");
+        double strongRatio = Number(output, @"strong scaling 2 workers / 1 worker: (\d+\.\d+)x");
+        Assert.True(one > 0 && weak > 0 && strong > 0, output);
+        // The printed ratios are of the unrounded rates: within 1% of the ratios of the printed (rounded) ones.
+        Assert.InRange(weakRatio / (weak / one), 0.99, 1.01);
+        Assert.InRange(strongRatio / (strong / one), 0.99, 1.01);
     }
 
     [Fact]
