@@ -83,11 +83,11 @@ public static class ClusterWorkerRun
                 if (waitingSince == null)
                 {
                     waitingSince = DateTime.UtcNow;
-                    announce($"{session.Why}; keeping the replica at step {replicaStep} and rejoining {options.Join} (waiting up to {options.CoordinatorWait.TotalSeconds:F0} s, --coordinator-wait)");
+                    announce($"{session.Why}; {(replicaStep >= 0 ? $"keeping the replica at step {replicaStep} and rejoining" : "trying again to join")} {options.Join} (waiting up to {options.CoordinatorWait.TotalSeconds:F0} s, --coordinator-wait)");
                 }
                 else if (DateTime.UtcNow - waitingSince.Value >= options.CoordinatorWait)
                     throw new FaceClusterException($"no coordinator came back at {options.Join} within {options.CoordinatorWait.TotalSeconds:F0} s ({session.Why}); " +
-                                                   $"the replica was at step {replicaStep} (raise --coordinator-wait to wait longer)");
+                                                   $"{(replicaStep >= 0 ? $"the replica was at step {replicaStep}" : "no replica was built")} (raise --coordinator-wait to wait longer)");
                 try { await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false); }
                 catch (OperationCanceledException)
                 {

@@ -81,7 +81,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         if (_state.Phase != WorkerPhase.Registering) { Timers.Cancel("register"); return; }
         _registrationAttempts++;
         if (_registrationAttempts % 15 == 0)
-            _log.Warning("Worker {0}: no coordinator has answered {1} registration attempts ({2} s); check that a coordinator is running and that --seed names it",
+            _log.Warning("Worker {0}: no coordinator has answered {1} registration attempts ({2} s); check that a coordinator is running and that --join names it",
                 _engine.WorkerId, _registrationAttempts, _registrationAttempts * 2);
         var device = _engine.Device;
         _coordinator.Tell(new RegisterWorker(_engine.WorkerId, Environment.MachineName, ProtocolInfo.Version, ProtocolInfo.Build,
