@@ -96,10 +96,12 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
         long lostSteps = lost.Success ? long.Parse(lost.Groups[3].Value) : 0;
         output.WriteLine($"lost: {(lost.Success ? lost.Value : "nothing")}");
         if (lost.Success) Assert.Equal(from - 1, long.Parse(lost.Groups[2].Value));
+        // The ledger flushes on a timer, so the step the crash cut may hold one worker's report and not the other's.
         var stats = LedgerStats(deployment.RunDir);
         Assert.Equal(Planned - 1, stats.LastStep);
-        Assert.Equal(Planned - lostSteps, stats.Steps);
-        Assert.Equal((Planned - lostSteps) * Batch, stats.Observations);
+        Assert.InRange(stats.IncompleteSteps, 0, 1);
+        Assert.InRange(stats.Steps, Planned - lostSteps - stats.IncompleteSteps, Planned - lostSteps);
+        Assert.InRange(stats.Observations, (Planned - lostSteps - stats.IncompleteSteps) * Batch, (Planned - lostSteps) * Batch);
     }
 
     private static async Task AssertReplicasIdenticalAtTheEnd(Deployment deployment)
