@@ -98,6 +98,7 @@ internal static class DemoCommand
         }
         output.WriteLine();
         output.WriteLine(string.Create(inv, $"quarantined {verdict.Flagged}: {verdict.TruePositives} planted bad, {verdict.FalsePositives} good ({verdict.GoodQuarantinedFraction:P2} of {verdict.Good} good faces trained on); {verdict.Planted - verdict.TruePositives} planted bad still in training"));
+        if (verdict.ByKind.Count > 0) output.WriteLine($"found by planted kind: {verdict.ByKindLine}");
         if (verdict.PlantedInValidation > 0)
             output.WriteLine(string.Create(inv, $"({verdict.PlantedInValidation} planted bad faces fell in the validation split, which is never trained on, so never judged; they are not counted)"));
         output.WriteLine($"ledger queries: facecluster ledger worst --run {result.RunDir}");

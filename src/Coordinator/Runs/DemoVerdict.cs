@@ -33,18 +33,32 @@ public sealed record DemoVerdict(int Flagged, int TruePositives, int Planted, in
         return Measure(flaggedPaths, manifest.TrainingSamples.Select(s => s.RelativePath), truth);
     }
 
+    /// <summary>Per planted kind (wire name, e.g. "misaligned"): how many of the judged ones were flagged, of how many.</summary>
+    public IReadOnlyList<(string Kind, int Found, int Planted)> ByKind { get; init; } = [];
+
+    /// <summary>"blank-or-overexposed 8/8, misaligned 3/10, ...": recall per planted kind.</summary>
+    public string ByKindLine => string.Join(", ", ByKind.Select(k => $"{k.Kind} {k.Found}/{k.Planted}"));
+
     public static DemoVerdict Measure(IReadOnlySet<string> flaggedPaths, IEnumerable<string> judgedPaths, SynthTruth truth)
     {
         var byPath = truth.FilesByPath();
         var judged = judgedPaths.ToHashSet(StringComparer.Ordinal);
         int planted = 0, good = 0, tp = 0, flagged = 0;
+        var kinds = new SortedDictionary<string, (int Found, int Planted)>(StringComparer.Ordinal);
         foreach (var path in judged)
         {
             bool bad = byPath.TryGetValue(path, out var f) && f.IsBad;
-            if (bad) planted++; else good++;
-            if (flaggedPaths.Contains(path)) { flagged++; if (bad) tp++; }
+            bool hit = flaggedPaths.Contains(path);
+            if (bad)
+            {
+                planted++;
+                var k = kinds.GetValueOrDefault(f!.Kind.WireName());
+                kinds[f.Kind.WireName()] = (k.Found + (hit ? 1 : 0), k.Planted + 1);
+            }
+            else good++;
+            if (hit) { flagged++; if (bad) tp++; }
         }
         int inValidation = truth.BadFiles.Count(f => !judged.Contains(f.Path));
-        return new DemoVerdict(flagged, tp, planted, good, inValidation);
+        return new DemoVerdict(flagged, tp, planted, good, inValidation) { ByKind = kinds.Select(k => (k.Key, k.Value.Found, k.Value.Planted)).ToList() };
     }
 }

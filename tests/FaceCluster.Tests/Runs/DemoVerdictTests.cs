@@ -33,6 +33,8 @@ public class DemoVerdictTests
         Assert.Equal(0.5, v.Recall);
         Assert.Equal(1.0 / 3, v.GoodQuarantinedFraction, 9);
         Assert.Equal("verdict: precision=0.50 recall=0.50 flagged=2 planted=2", v.Line);
+        Assert.Equal([("not-a-face", 1, 1), ("occluded", 0, 1)], v.ByKind);
+        Assert.Equal("not-a-face 1/1, occluded 0/1", v.ByKindLine);
     }
 
     [Fact]
