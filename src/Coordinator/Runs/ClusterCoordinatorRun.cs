@@ -63,17 +63,7 @@ public static class ClusterCoordinatorRun
         var settings = RunSetup.Settings(train, folder, manifest, secret, store, resume, options.MinWorkers, http.Url, hub, loggerFactory);
 
         var node = new ClusterNodeOptions { Hostname = bindHost, Port = bindPort, PublicHostname = publicHost, Roles = [ClusterNodeOptions.CoordinatorRole] };
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
-        builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
-            .ConfigureLogging()
-            .ConfigureNetwork(node)
-            .ConfigureCluster(node)
-            .ConfigureSerialization()
-            .JoinSelfWhenNoSeeds(node)
-            .WithCoordinator(settings));
-        using var host = builder.Build();
+        using var host = ClusterNodeHost.Build(node, loggerFactory, akka => akka.WithCoordinator(settings));
         try
         {
             await host.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -6,6 +6,7 @@ using FaceCluster.Common.DataPlane;
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Hosting;
+using FaceCluster.Coordinator.Hosting;
 using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Torch;
 using FaceCluster.GpuWorker.Actors;
@@ -123,17 +124,9 @@ public static class ClusterWorkerRun
     {
         var lifecycle = new WorkerLifecycle();
         var coordinatorGone = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
-        builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
-            .ConfigureLogging()
-            .ConfigureNetwork(node)
-            .ConfigureCluster(node)
-            .ConfigureSerialization()
+        using var host = ClusterNodeHost.Build(node, loggerFactory, akka => akka
             .WithWorkers(engines, faceSets, lifecycle, createProxy: true)
             .WithActors((system, _) => system.ActorOf(CoordinatorWatcher.Props(coordinatorGone), "coordinator-watcher")));
-        using var host = builder.Build();
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var coordinator = host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>();

@@ -66,18 +66,9 @@ public static class EmbeddedTrainingRun
 
             var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
             var workers = new WorkerLifecycle();
-            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Services.AddSingleton(loggerFactory);
-            builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>(); // the command handles SIGINT/SIGTERM itself
-            builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka
-                .ConfigureLogging()
-                .ConfigureNetwork(node)
-                .ConfigureCluster(node)
-                .ConfigureSerialization()
-                .JoinSelfWhenNoSeeds(node)
+            using var host = ClusterNodeHost.Build(node, loggerFactory, akka => akka
                 .WithCoordinator(settings)
                 .WithWorkers(engines, faceSets, workers, createProxy: false));
-            using var host = builder.Build();
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             await using var http = await EmbeddedHttp.StartAsync(options.Http, folder, scan, secret, host.Services, loggerFactory, hub, cancellationToken).ConfigureAwait(false);
             try

@@ -51,8 +51,7 @@ public sealed class InProcessClusterTests
             TimeSpan.FromSeconds(3), LedgerWiring.PropsFor(runDir, manifest, CurationPolicyOptions.Default, QuarantineAction.Exclude, logs), null, null, hub);
 
         var coordinatorNode = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole] };
-        using var coordinatorHost = BuildHost(akka => akka.ConfigureLogging().ConfigureNetwork(coordinatorNode).ConfigureCluster(coordinatorNode)
-            .ConfigureSerialization().JoinSelfWhenNoSeeds(coordinatorNode).WithCoordinator(settings));
+        using var coordinatorHost = ClusterNodeHost.Build(coordinatorNode, NullLoggerFactory.Instance, akka => akka.WithCoordinator(settings));
         await coordinatorHost.StartAsync();
         var coordinatorSystem = coordinatorHost.Services.GetRequiredService<ActorSystem>();
         var self = Akka.Cluster.Cluster.Get(coordinatorSystem).SelfAddress;
@@ -69,8 +68,7 @@ public sealed class InProcessClusterTests
             var faceSets = new LocalFaceSetProvider(manifest, new LocalFaceImageSource(manifest.DataRoot), null, 1, NullLogger.Instance);
             var workers = new WorkerLifecycle();
             var workerNode = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, SeedNodes = [$"{self.Host}:{self.Port}"], Roles = [ClusterNodeOptions.WorkerRole] };
-            using var workerHost = BuildHost(akka => akka.ConfigureLogging().ConfigureNetwork(workerNode).ConfigureCluster(workerNode)
-                .ConfigureSerialization().WithWorkers(engines, faceSets, workers, createProxy: true));
+            using var workerHost = ClusterNodeHost.Build(workerNode, NullLoggerFactory.Instance, akka => akka.WithWorkers(engines, faceSets, workers, createProxy: true));
             await workerHost.StartAsync();
             try
             {
@@ -107,14 +105,5 @@ public sealed class InProcessClusterTests
             await coordinatorHost.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
             foreach (var e in engines) { e.Dispose(); e.Endpoint.Dispose(); }
         }
-    }
-
-    private static IHost BuildHost(Action<AkkaConfigurationBuilder> configure)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
-        builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => configure(akka));
-        return builder.Build();
     }
 }

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using FaceCluster.Common.Hosting;
+using FaceCluster.Coordinator.Hosting;
 using FaceCluster.Common.Protocol;
 using FaceCluster.Common.Protocol.Training;
 using System.Text.RegularExpressions;
@@ -60,12 +60,8 @@ public sealed class ProcessFaultTests
         // This test process is the other node: it joins the coordinator's cluster over Akka.Remote, as a worker of a
         // newer protocol and build would, and registers through the coordinator singleton's proxy.
         var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, SeedNodes = [join], Roles = [ClusterNodeOptions.WorkerRole] };
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        builder.Services.AddSingleton<IHostLifetime, ManualHostLifetime>();
-        builder.Services.AddAkka(ClusterNodeOptions.SystemName, (akka, _) => akka.ConfigureLogging().ConfigureNetwork(node).ConfigureCluster(node)
-            .ConfigureSerialization().WithSingletonProxy<CoordinatorProxyKey>("coordinator", new ClusterSingletonOptions { Role = ClusterNodeOptions.CoordinatorRole }));
-        using var host = builder.Build();
+        using var host = ClusterNodeHost.Build(node, NullLoggerFactory.Instance,
+            akka => akka.WithSingletonProxy<CoordinatorProxyKey>("coordinator", new ClusterSingletonOptions { Role = ClusterNodeOptions.CoordinatorRole }));
         await host.StartAsync();
         try
         {
@@ -99,45 +95,28 @@ public sealed class ProcessFaultTests
     public async Task A_disk_that_fills_up_during_a_checkpoint_keeps_the_previous_one_and_the_run_goes_on()
     {
         using var temp = new TempFolder("fc-disk-full");
-        string data = temp.Combine("faces"), mount = temp.Combine("small-disk"), run = Path.Combine(mount, "run");
+        string data = temp.Combine("faces");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 11 });
-        Directory.CreateDirectory(mount);
         // A tiny-preset checkpoint (weights and Adam state) is about 21 MB: 45 MB holds two, not the four planned.
-        Run("mount", "-t", "tmpfs", "-o", "size=45m", "tmpfs", mount);
-        try
-        {
-            using var train = new FaceClusterProcess("train", temp.Path, "train", "--data", data, "--run", run, "--workers", "2",
-                "--cycles", "4", "--steps-per-cycle", "5", "--batch", "8", "--keep-checkpoints", "4");
-            Assert.Equal(ExitCodes.Ok, await train.WaitForExitAsync(TimeSpan.FromSeconds(180)));
-            string output = train.Output;
-            Assert.Contains("Done: step 20", output);
-            var failed = Regex.Matches(output, @"checkpoint of step (\d+) failed: the disk is full: checkpoint step-\1 could not be written to \S+; the previous checkpoint (step-\d+) is kept");
-            Assert.True(failed.Count > 0, output);
-            var last = Regex.Match(output, @"Last checkpoint: (\S+)");
-            Assert.True(last.Success, output);
+        using var disk = new TmpfsMount(temp.Combine("small-disk"), 45L << 20);
+        string run = Path.Combine(disk.Path, "run");
+        using var train = new FaceClusterProcess("train", temp.Path, "train", "--data", data, "--run", run, "--workers", "2",
+            "--cycles", "4", "--steps-per-cycle", "5", "--batch", "8", "--keep-checkpoints", "4");
+        Assert.Equal(ExitCodes.Ok, await train.WaitForExitAsync(TimeSpan.FromSeconds(180)));
+        string output = train.Output;
+        Assert.Contains("Done: step 20", output);
+        var failed = Regex.Matches(output, @"checkpoint of step (\d+) failed: the disk is full: checkpoint step-\1 could not be written to \S+; the previous checkpoint (step-\d+) is kept");
+        Assert.True(failed.Count > 0, output);
+        var last = Regex.Match(output, @"Last checkpoint: (\S+)");
+        Assert.True(last.Success, output);
 
-            // The checkpoint named as kept is the newest valid one; nothing half-written is left under a step name.
-            var store = new CheckpointStore(run);
-            var latest = store.FindLatestValid(out var skipped);
-            Assert.NotNull(latest);
-            Assert.Empty(skipped);
-            Assert.Equal(latest.Directory, last.Groups[1].Value);
-            Assert.Equal(Path.GetFileName(latest.Directory), failed[^1].Groups[2].Value);
-            Assert.Equal(Directory.GetDirectories(Path.Combine(run, "checkpoints"), "step-*").Order(), store.ListValid().Select(c => c.Directory).Order());
-        }
-        finally
-        {
-            Run("umount", "-l", mount);
-        }
-    }
-
-    private static void Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {err}");
+        // The checkpoint named as kept is the newest valid one; nothing half-written is left under a step name.
+        var store = new CheckpointStore(run);
+        var latest = store.FindLatestValid(out var skipped);
+        Assert.NotNull(latest);
+        Assert.Empty(skipped);
+        Assert.Equal(latest.Directory, last.Groups[1].Value);
+        Assert.Equal(Path.GetFileName(latest.Directory), failed[^1].Groups[2].Value);
+        Assert.Equal(Directory.GetDirectories(Path.Combine(run, "checkpoints"), "step-*").Order(), store.ListValid().Select(c => c.Directory).Order());
     }
 }
