@@ -3,14 +3,18 @@ using FaceCluster.Common.Errors;
 namespace FaceCluster.Coordinator.ControlPlane;
 
 /// <summary>
-/// Splits the global batch into local batches in proportion to each worker's measured throughput, within each
-/// worker's memory limit, so that every worker finishes its compute at about the same time (the idea of LB-BSP
-/// and Cannikin: balance the batch, not the data). The local batches always sum to the global batch, so the
-/// weighted gradients still average to the exact global-batch mean.
+/// Splits the global batch into local batches so that every worker finishes its compute at about the same time
+/// (the idea of LB-BSP and Cannikin: balance the batch, not the data), within each worker's memory limit. A
+/// worker's step costs <c>FixedMs + batch × 1000 / SamplesPerSecond</c> ms: the fixed part (the optimizer update)
+/// is paid whatever the batch, which matters for a slow worker with a small batch. With no fixed costs the split
+/// is proportional to throughput. The local batches always sum to the global batch, so the weighted gradients
+/// still average to the exact global-batch mean.
 /// </summary>
 public static class BatchBalancer
 {
-    public sealed record Capacity(string WorkerId, double SamplesPerSecond, int MaxBatch);
+    /// <param name="SamplesPerSecond">The batch-dependent rate: samples per second of forward and backward.</param>
+    /// <param name="FixedMs">The per-step cost that does not depend on the batch (0: unknown or none).</param>
+    public sealed record Capacity(string WorkerId, double SamplesPerSecond, int MaxBatch, double FixedMs = 0);
 
     public static int[] Balance(int globalBatch, IReadOnlyList<Capacity> workers)
     {
@@ -27,24 +31,22 @@ public static class BatchBalancer
         for (int i = 0; i < n; i++) if (speed[i] == 0) speed[i] = speed.Where(s => s > 0).Min() * 0.5;
         var caps = workers.Select(w => Math.Max(1, w.MaxBatch)).ToArray();
 
-        // Water-filling: give every worker its proportional share; whoever exceeds its cap is fixed at the cap and
-        // the rest is shared again among the others.
-        var share = new double[n];
-        var fixedAtCap = new bool[n];
-        double remaining = globalBatch;
-        while (true)
+        // Equal finishing time T: worker i computes (T - fixed_i) × speed_i samples, within [0, cap_i]; the total grows
+        // with T, so bisection finds the T whose shares add up to the global batch (water-filling when there are caps).
+        var fixedMs = workers.Select(w => double.IsFinite(w.FixedMs) && w.FixedMs > 0 ? w.FixedMs : 0).ToArray();
+        double[] Shares(double t)
         {
-            double speedSum = 0;
-            for (int i = 0; i < n; i++) if (!fixedAtCap[i]) speedSum += speed[i];
-            bool changed = false;
-            for (int i = 0; i < n; i++)
-            {
-                if (fixedAtCap[i]) continue;
-                share[i] = remaining * speed[i] / speedSum;
-                if (share[i] > caps[i]) { fixedAtCap[i] = true; share[i] = caps[i]; remaining -= caps[i]; changed = true; }
-            }
-            if (!changed) break;
+            var s = new double[n];
+            for (int i = 0; i < n; i++) s[i] = Math.Clamp((t - fixedMs[i]) * speed[i] / 1000.0, 0, caps[i]);
+            return s;
         }
+        double lo = 0, hi = fixedMs.Max() + globalBatch * 1000.0 / speed.Min() + 1;
+        for (int k = 0; k < 200 && hi - lo > 1e-9 * hi; k++)
+        {
+            double mid = (lo + hi) / 2;
+            if (Shares(mid).Sum() < globalBatch) lo = mid; else hi = mid;
+        }
+        var share = Shares(hi);
 
         // Largest remainder rounding, at least one sample each, never above a cap.
         var result = new int[n];

@@ -179,6 +179,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void OnSegmentFinished(SegmentFinished f)
     {
         UpdateReplica(f.WorkerId, f.ReplicaStep, f.ParameterChecksum, f.SamplesPerSecond);
+        if (_state.Workers.TryGetValue(f.WorkerId, out var measured) && measured.Batch > 0 && f.MeanUpdateMs >= 0 && f.MeanComputeMs > f.MeanUpdateMs)
+            _state = _state with
+            {
+                Workers = _state.Workers.SetItem(f.WorkerId, measured with { FixedMs = f.MeanUpdateMs, MsPerSample = (f.MeanComputeMs - f.MeanUpdateMs) / measured.Batch }),
+            };
         var segment = _state.Segment;
         if (segment == null || f.Generation != segment.Generation || !segment.Members.Contains(f.WorkerId)) return;
         _state = _state with { Segment = segment with { Finished = segment.Finished.SetItem(f.WorkerId, f) } };
@@ -515,7 +520,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         try
         {
             batches = BatchBalancer.Balance(_settings.GlobalBatch,
-                members.Select(m => new BatchBalancer.Capacity(m.Id, _settings.EqualBatches ? 1.0 : m.SamplesPerSecond, m.Device.MaxBatch > 0 ? m.Device.MaxBatch : _settings.GlobalBatch)).ToList());
+                members.Select(m => new BatchBalancer.Capacity(m.Id,
+                    _settings.EqualBatches ? 1.0 : m.MsPerSample > 0 ? 1000 / m.MsPerSample : m.SamplesPerSecond,
+                    m.Device.MaxBatch > 0 ? m.Device.MaxBatch : _settings.GlobalBatch,
+                    _settings.EqualBatches ? 0 : m.FixedMs)).ToList());
         }
         catch (FaceClusterException e)
         {

@@ -24,4 +24,10 @@ public sealed record WorkerEntry(
     long ReplicaStep, string Checksum, int Batch, double SamplesPerSecond, long LastStep)
 {
     public bool Alive => Life is WorkerLife.Ready or WorkerLife.Active;
+
+    /// <summary>Measured cost of a step that does not depend on the local batch (the optimizer update), in ms; 0 until measured.</summary>
+    public double FixedMs { get; init; }
+
+    /// <summary>Measured cost of one more sample in a step (forward and backward), in ms; 0 until measured.</summary>
+    public double MsPerSample { get; init; }
 }

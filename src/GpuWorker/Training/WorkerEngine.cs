@@ -200,7 +200,7 @@ public sealed class WorkerEngine : IDisposable
             var ring = Endpoint.JoinRing(new RingSpec(plan.Generation, plan.RingEndpoints), plan.Rank, Options.EffectiveAllReduceTimeout, abort.Token);
             lock (_ringGate) _ring = ring;
             using var batches = faceSet.CreateBatches(idsPerStep, unchecked(run.Seed ^ (ulong)plan.FromStep * 0x9E3779B97F4A7C15UL ^ (ulong)plan.Rank));
-            double computeMs = 0, waitMs = 0, reduceMs = 0;
+            double computeMs = 0, waitMs = 0, reduceMs = 0, updateMs = 0;
             long samples = 0;
             int stepsRun = 0;
             for (int k = 0; k < idsPerStep.Length; k++, step++)
@@ -216,8 +216,9 @@ public sealed class WorkerEngine : IDisposable
                 double reduce = watch.Elapsed.TotalMilliseconds;
                 watch.Restart();
                 trainer.ApplyUpdate();
-                double compute = result.ComputeTime.TotalMilliseconds + watch.Elapsed.TotalMilliseconds;
-                computeMs += compute; waitMs += wait; reduceMs += reduce; samples += batch.Count; stepsRun++;
+                double update = watch.Elapsed.TotalMilliseconds;
+                double compute = result.ComputeTime.TotalMilliseconds + update;
+                computeMs += compute; waitMs += wait; reduceMs += reduce; updateMs += update; samples += batch.Count; stepsRun++;
                 events.StepCompleted(new StepCompleted(WorkerId, plan.Generation, plan.Cycle, step, plan.RingWorkerIds.Length,
                     result.SampleIds, result.Losses, compute, wait, reduce));
                 if (Interlocked.Read(ref _stopGeneration) == plan.Generation && step >= Interlocked.Read(ref _stopAt))
@@ -228,7 +229,8 @@ public sealed class WorkerEngine : IDisposable
             }
             double sps = computeMs > 0 ? samples / (computeMs / 1000.0) : 0;
             events.SegmentFinished(new SegmentFinished(WorkerId, plan.Generation, plan.Cycle, trainer.Step, trainer.ParameterChecksum(),
-                sps, stepsRun == 0 ? 0 : computeMs / stepsRun, stepsRun == 0 ? 0 : waitMs / stepsRun, stepsRun == 0 ? 0 : reduceMs / stepsRun));
+                sps, stepsRun == 0 ? 0 : computeMs / stepsRun, stepsRun == 0 ? 0 : waitMs / stepsRun, stepsRun == 0 ? 0 : reduceMs / stepsRun,
+                stepsRun == 0 ? 0 : updateMs / stepsRun));
         }
         catch (Exception e) when (e is AllReduceFailedException or OperationCanceledException or ObjectDisposedException or StateTransferException
                                    or Common.Errors.FaceClusterException or IOException or InvalidDataException)

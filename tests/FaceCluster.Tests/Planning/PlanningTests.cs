@@ -75,6 +75,20 @@ public class PlanningTests
     }
 
     [Fact]
+    public void Balancer_equalises_finishing_times_when_steps_have_a_fixed_cost()
+    {
+        // fast: 20 ms + 4 ms/sample; slow (a third of the speed): 60 ms + 12 ms/sample. Proportional would give slow 8.
+        var result = BatchBalancer.Balance(32, [new("fast", 250, 1000, FixedMs: 20), new("slow", 250.0 / 3, 1000, FixedMs: 60)]);
+        Assert.Equal(32, result.Sum());
+        Assert.Equal([27, 5], result); // 26.5 and 5.5: the tie goes to the faster worker (finishing at 128 and 120 ms)
+        double fast = 20 + result[0] * 4.0, slow = 60 + result[1] * 12.0;
+        Assert.True(Math.Abs(fast - slow) <= 12, $"finishing times {fast} and {slow} ms differ by more than one slow sample");
+        Assert.Equal([24, 8], BatchBalancer.Balance(32, [new("fast", 250, 1000), new("slow", 250.0 / 3, 1000)]));
+        // A fixed cost so large that the worker is better off with the minimum still gets one sample.
+        Assert.Equal([31, 1], BatchBalancer.Balance(32, [new("fast", 250, 1000, FixedMs: 0), new("slow", 250, 1000, FixedMs: 10_000)]));
+    }
+
+    [Fact]
     public void Balancer_respects_memory_limits_and_redistributes()
     {
         var result = BatchBalancer.Balance(64, [new("big-fast", 1000, 24), new("small", 100, 64), new("medium", 100, 64)]);

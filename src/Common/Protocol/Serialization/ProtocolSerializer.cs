@@ -37,8 +37,8 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         Add<SegmentFinished>("segdone.1", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.ReplicaStep); w.Write(m.ParameterChecksum);
-            w.Write(m.SamplesPerSecond); w.Write(m.MeanComputeMs); w.Write(m.MeanDataWaitMs); w.Write(m.MeanAllReduceMs);
-        }, r => new SegmentFinished(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadString(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
+            w.Write(m.SamplesPerSecond); w.Write(m.MeanComputeMs); w.Write(m.MeanDataWaitMs); w.Write(m.MeanAllReduceMs); w.Write(m.MeanUpdateMs);
+        }, r => new SegmentFinished(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadString(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
         Add<StepFailed>("stepfail.1", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Step); w.Write(m.ReplicaStep); w.Write(m.Reason); w.Write(m.SuspectEndpoint);

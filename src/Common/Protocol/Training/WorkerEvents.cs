@@ -27,10 +27,12 @@ public sealed record StepCompleted(
 /// <summary>
 /// A worker finished its segment (or stopped at a requested step) and waits for the next plan.
 /// <paramref name="ReplicaStep"/> is the number of updates its replica has applied (the next step it would run).
+/// <paramref name="MeanComputeMs"/> includes <paramref name="MeanUpdateMs"/>, the optimizer update, whose cost does not
+/// depend on the local batch: the coordinator balances with both (a step costs fixed + batch × per-sample).
 /// </summary>
 public sealed record SegmentFinished(
     string WorkerId, long Generation, long Cycle, long ReplicaStep, string ParameterChecksum,
-    double SamplesPerSecond, double MeanComputeMs, double MeanDataWaitMs, double MeanAllReduceMs) : IProtocolMessage;
+    double SamplesPerSecond, double MeanComputeMs, double MeanDataWaitMs, double MeanAllReduceMs, double MeanUpdateMs) : IProtocolMessage;
 
 /// <summary>
 /// A step failed (its all-reduce lost a peer or timed out): the worker abandoned the step and waits for a new plan.
