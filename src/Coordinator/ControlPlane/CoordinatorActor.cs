@@ -179,13 +179,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void OnSegmentFinished(SegmentFinished f)
     {
         UpdateReplica(f.WorkerId, f.ReplicaStep, f.ParameterChecksum, f.SamplesPerSecond);
+        var segment = _state.Segment;
+        if (segment == null || f.Generation != segment.Generation || !segment.Members.Contains(f.WorkerId)) return;
+        // The step-cost model for the next plan: the batch is this segment's (a late report of an older one is not used).
         if (_state.Workers.TryGetValue(f.WorkerId, out var measured) && measured.Batch > 0 && f.MeanUpdateMs >= 0 && f.MeanComputeMs > f.MeanUpdateMs)
             _state = _state with
             {
                 Workers = _state.Workers.SetItem(f.WorkerId, measured with { FixedMs = f.MeanUpdateMs, MsPerSample = (f.MeanComputeMs - f.MeanUpdateMs) / measured.Batch }),
             };
-        var segment = _state.Segment;
-        if (segment == null || f.Generation != segment.Generation || !segment.Members.Contains(f.WorkerId)) return;
         _state = _state with { Segment = segment with { Finished = segment.Finished.SetItem(f.WorkerId, f) } };
         CheckSegmentDone();
     }

@@ -1,20 +1,19 @@
+using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
-using FaceCluster.Common.Hosting;
-using FaceCluster.Coordinator.Hosting;
-using FaceCluster.Common.Protocol;
-using FaceCluster.Common.Protocol.Training;
-using System.Text.RegularExpressions;
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.FaceSet.Synth;
+using FaceCluster.Common.Hosting;
 using FaceCluster.Common.Models.Checkpoints;
+using FaceCluster.Common.Protocol;
+using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Coordinator.Hosting;
 using FaceCluster.Tests.Cluster;
 using FaceCluster.Tests.FaceSet;
 using FaceCluster.Tests.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceCluster.Tests.Runs;
