@@ -380,9 +380,9 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private void OnCheckpointFailed(CheckpointFailed c)
     {
         _state = _state with { CheckpointsInFlight = _state.CheckpointsInFlight - 1 };
-        string kept = c.Reason.Contains(" is kept", StringComparison.Ordinal) ? "" : "; the previous checkpoint is kept";
-        _log.Error("Checkpoint of step {0} failed: {1}{2}", c.Step, c.Reason, kept);
-        _settings.Observer?.Message($"checkpoint of step {c.Step} failed: {c.Reason}{kept}");
+        // The checkpointer's reason says which checkpoint stays the latest.
+        _log.Error("Checkpoint of step {0} failed: {1}", c.Step, c.Reason);
+        _settings.Observer?.Message($"checkpoint of step {c.Step} failed: {c.Reason}");
         if (_state.Phase == CoordinatorPhase.Finishing && _state.CheckpointsInFlight == 0) Finish((_stopReason ?? "all planned steps are done") + " (the last checkpoint failed)");
         else AfterCheckpoint();
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Coordinator.ControlPlane;
 using Microsoft.Extensions.Logging;
@@ -41,10 +42,20 @@ public sealed class RunCheckpointer : IRunCheckpointer
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var snapshot = await DataPlaneEndpoint.FetchStateAsync(stateEndpoint, _secret, TimeSpan.FromSeconds(120), cancellationToken, _log).ConfigureAwait(false);
-            var bundle = ModelBundle.Deserialize(snapshot.Payload.Span);
-            if (bundle.Step != state.Step)
-                throw new InvalidDataException($"{stateEndpoint} served the state of step {bundle.Step}, not {state.Step}");
+            StateSnapshot snapshot;
+            ModelBundle bundle;
+            try
+            {
+                snapshot = await DataPlaneEndpoint.FetchStateAsync(stateEndpoint, _secret, TimeSpan.FromSeconds(120), cancellationToken, _log).ConfigureAwait(false);
+                bundle = ModelBundle.Deserialize(snapshot.Payload.Span);
+                if (bundle.Step != state.Step)
+                    throw new InvalidDataException($"{stateEndpoint} served the state of step {bundle.Step}, not {state.Step}");
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not FaceClusterException)
+            {
+                // Like a failed write (CheckpointStore.Save), the message says what stays the latest checkpoint.
+                throw new FaceClusterException($"the state of step {state.Step} could not be fetched from {stateEndpoint}: {e.Message}{_store.KeptNote()}", ExitCodes.UserError, e);
+            }
             if (_beforeSave != null) await _beforeSave().ConfigureAwait(false);
             var meta = new CheckpointMeta
             {
@@ -62,7 +73,15 @@ public sealed class RunCheckpointer : IRunCheckpointer
                     ["parameterChecksum"] = state.Checksum,
                 },
             };
-            var info = await Task.Run(() => _store.Save(bundle, meta), cancellationToken).ConfigureAwait(false);
+            CheckpointInfo info;
+            try
+            {
+                info = await Task.Run(() => _store.Save(bundle, meta), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not FaceClusterException)
+            {
+                throw new FaceClusterException($"checkpoint step-{state.Step} could not be written to {_store.Root}: {e.Message}{_store.KeptNote()}", ExitCodes.UserError, e);
+            }
             if (_previews != null) await Task.Run(() => _previews.Write(bundle), cancellationToken).ConfigureAwait(false);
             _log.LogInformation("Checkpoint {Dir} written ({Bytes:N0} bytes of model state)", info.Directory, snapshot.Payload.Length);
             return info.Directory;

@@ -82,7 +82,7 @@ public sealed class CheckpointStore
         catch (IOException e)
         {
             TryDeleteDirectory(tmp);
-            string previous = FindLatestValid(out _)?.Directory is string p ? $"; the previous checkpoint {Path.GetFileName(p)} is kept" : "";
+            string previous = KeptNote();
             bool full = (e.HResult & 0xFFFF) is 28 or 122 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
             throw new FaceClusterException(
                 (full ? $"the disk is full: checkpoint step-{meta.Step} could not be written to {Root}" : $"checkpoint step-{meta.Step} could not be written to {Root}: {e.Message}") + previous,
@@ -94,6 +94,9 @@ public sealed class CheckpointStore
             throw;
         }
     }
+
+    /// <summary>What a failed save leaves in place: "; the previous checkpoint step-N is kept", or "" when there is none.</summary>
+    public string KeptNote() => FindLatestValid(out _)?.Directory is string p ? $"; the previous checkpoint {Path.GetFileName(p)} is kept" : "";
 
     /// <summary>
     /// The newest checkpoint whose files all match their checksums. Corrupt or half-written ones are skipped;
