@@ -39,15 +39,19 @@ public sealed class FaceEncoder : nn.Module<Tensor, Tensor>
     /// <summary>Channels of the code handed to the decoders (at twice the bottleneck's spatial size).</summary>
     public static int OutputChannels(ModelPreset preset) => preset.BottleneckChannels / 2;
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Encode(input).Code;
+
+    /// <summary>The code handed to the decoders and the bottleneck's latent vector it is made from ([N, Latent]).</summary>
+    public (Tensor Code, Tensor Latent) Encode(Tensor input)
     {
         using var scope = NewDisposeScope();
         Tensor x = input;
         foreach (var conv in _convs)
             x = _act.call(conv.call(x));
-        x = _toLatent.call(x.flatten(1));
-        x = _fromLatent.call(x).view(-1, _codeChannels, _codeSize, _codeSize);
-        return _upscale.call(x).MoveToOuterDisposeScope();
+        var latent = _toLatent.call(x.flatten(1));
+        x = _fromLatent.call(latent).view(-1, _codeChannels, _codeSize, _codeSize);
+        var code = _upscale.call(x);
+        return (code.MoveToOuterDisposeScope(), latent.MoveToOuterDisposeScope());
     }
 
     protected override void Dispose(bool disposing)

@@ -11,7 +11,7 @@ namespace FaceCluster.Common.Models.Autoencoder;
 /// The faceswap-style autoencoder: one shared encoder and one decoder per identity, any number of identities.
 /// A swap is a face encoded by the shared encoder and decoded by another identity's decoder.
 /// </summary>
-public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel
+public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel, IIdentityProbe
 {
     private readonly FaceEncoder _encoder;
     private readonly ModuleList<FaceDecoder> _decoders = new();
@@ -86,6 +86,35 @@ public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel
             losses = losses.index_copy(0, index, l);
         }
         return losses.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Encodes once and decodes every input with every identity's decoder (the images themselves are the targets).
+    /// Costs one encoder and one decoder pass per identity for each sample, so the coordinator probes every few cycles.
+    /// </summary>
+    public IdentityProbeLosses ProbeIdentity(Tensor inputs, long[] labels)
+    {
+        int n = (int)inputs.shape[0];
+        if (labels.Length != n) throw new ArgumentException($"{labels.Length} labels for {n} inputs", nameof(labels));
+        foreach (long l in labels)
+            if (l < 0 || l >= _identities.Length)
+                throw new ArgumentOutOfRangeException(nameof(labels), $"identity index {l} is outside 0..{_identities.Length - 1}");
+        var own = new float[n];
+        var other = new float[n];
+        Array.Fill(other, float.PositiveInfinity);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var code = _encoder.call(inputs);
+        for (int d = 0; d < _identities.Length; d++)
+        {
+            var losses = _loss.Compute(_decoders[d].call(code), inputs).to(CPU).data<float>().ToArray();
+            for (int i = 0; i < n; i++)
+            {
+                if (labels[i] == d) own[i] = losses[i];
+                else if (losses[i] < other[i] || float.IsNaN(losses[i])) other[i] = losses[i];
+            }
+        }
+        return new IdentityProbeLosses(own, other);
     }
 
     private static IEnumerable<(long Identity, long[] Rows)> GroupRows(long[] labels)

@@ -94,6 +94,31 @@ public sealed class ReplicaTrainer : IDisposable
         return new StepResult(batch.SampleIds, perSample, watch.Elapsed, nonFinite);
     }
 
+    /// <summary>True when the model can probe faces for how much they look like their identity (<see cref="IIdentityProbe"/>).</summary>
+    public bool CanProbeIdentity => _model is IIdentityProbe;
+
+    /// <summary>
+    /// The identity probe of a batch of images as they are (the model in eval mode, no gradients; the replica's weights
+    /// and optimizer are untouched).
+    /// </summary>
+    public IdentityProbeLosses ProbeIdentity(TrainBatch batch)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var probe = _model as IIdentityProbe ?? throw new NotSupportedException($"the {_model.Kind} model has no identity probe");
+        batch.Validate();
+        using var scope = torch.NewDisposeScope();
+        _model.Root.eval();
+        try
+        {
+            var inputs = ToDevice(batch.Inputs, batch.Count * batch.FloatsPerImage, [batch.Count, 3, batch.ImageSize, batch.ImageSize]);
+            return probe.ProbeIdentity(inputs, batch.Labels);
+        }
+        finally
+        {
+            _model.Root.train();
+        }
+    }
+
     /// <summary>Second half: applies <see cref="Gradients"/> (as they are now, e.g. summed across workers).</summary>
     public void ApplyUpdate()
     {
