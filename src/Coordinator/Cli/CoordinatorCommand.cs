@@ -27,7 +27,7 @@ internal static class CoordinatorCommand
             TrainOptionsBinding.Preset, TrainOptionsBinding.Model, TrainOptionsBinding.Seed, TrainOptionsBinding.LearningRate, TrainOptionsBinding.Ssim,
             TrainOptionsBinding.NoAugment, TrainOptionsBinding.Resume, TrainOptionsBinding.InitEncoder, TrainOptionsBinding.InitDecoder,
             TrainOptionsBinding.MinImages, TrainOptionsBinding.ValFraction, TrainOptionsBinding.KeepCheckpoints, TrainOptionsBinding.SecretFile,
-            TrainOptionsBinding.Curation, TrainOptionsBinding.PruneAction, TrainOptionsBinding.WarmupSteps, TrainOptionsBinding.MaxPrune, TrainOptionsBinding.Balance,
+            TrainOptionsBinding.Curation, TrainOptionsBinding.PruneAction, TrainOptionsBinding.WarmupSteps, TrainOptionsBinding.ProbeEvery, TrainOptionsBinding.MaxPrune, TrainOptionsBinding.Balance,
             TrainOptionsBinding.LogLevel,
         ];
         foreach (var option in train) command.Options.Add(option);

@@ -148,6 +148,8 @@ internal static class LedgerTables
                 var x = h.Sample;
                 o.WriteLine(string.Create(Inv, $"sample {x.SampleId}: {x.Path} ({x.Identity}), {x.Status}{(x.Reason.Length > 0 ? " — " + x.Reason : "")}"));
                 o.WriteLine(string.Create(Inv, $"  observations {x.Observations}, last loss {x.LastLoss:F5}, EMA loss {x.EmaLoss:F5}, relative {x.EmaRelative:F3} (spread {x.RelativeSpread:F3}), AUC {x.Auc:F2}, last z {x.LastZ:F2}, outlier in {x.OutlierCycles} of its last evaluated cycles"));
+                if (x.IdentityProbes > 0)
+                    o.WriteLine(string.Create(Inv, $"  identity probe: its own decoder's loss is ×{x.IdentityMargin:F3} the best other identity's (smoothed over {x.IdentityProbes} probes), z {x.IdentityZ:F2} against its identity"));
                 if (h.Cycles.Length > 0)
                 {
                     o.WriteLine($"  {"cycle",5} {"obs",4} {"rel.",7} {"loss",9} {"z",7}  status");

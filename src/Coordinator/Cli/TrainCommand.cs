@@ -70,6 +70,7 @@ internal static class TrainOptionsBinding
     public static readonly Option<string> Curation = new("--curation") { Description = "auto (prunes take effect), review (prunes wait for a person) or off (ledger only).", DefaultValueFactory = _ => "auto" };
     public static readonly Option<string> PruneAction = new("--prune-action") { Description = "exclude (the file stays where it is) or move (to RUNDIR/quarantine/<identity>/). Nothing is ever deleted.", DefaultValueFactory = _ => "exclude" };
     public static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {Ledger.CurationPolicyOptions.Default.WarmupSteps})." };
+    public static readonly Option<int?> ProbeEvery = new("--probe-every") { Description = $"Identity probe of every face (autoencoder) at the end of every N-th cycle, 0 never (default {Ledger.CurationPolicyOptions.Default.ProbeEveryCycles})." };
     public static readonly Option<double?> MaxPrune = new("--max-prune") { Description = $"Most of the face set (and of each identity) quarantined in total, as a fraction (default {Ledger.CurationPolicyOptions.Default.MaxPruneFraction})." };
     public static readonly Option<string> Balance = new("--balance") { Description = "How each global batch is split: speed (in proportion to each worker's measured samples/s) or equal.", DefaultValueFactory = _ => "speed" };
     public static readonly Option<string?> Http = new("--http") { Description = "Also serve the coordinator's HTTP API (status, ledger, /metrics) on HOST:PORT, e.g. 127.0.0.1:5080." };
@@ -78,7 +79,7 @@ internal static class TrainOptionsBinding
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, MaxPrune, Balance, Http, LogLevel,
+        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, MaxPrune, Balance, Http, LogLevel,
     ];
 
     public static TrainRunOptions Bind(ParseResult parse)
@@ -148,6 +149,7 @@ internal static class TrainOptionsBinding
         };
         if (parse.GetValue(WarmupSteps) is long warmup) policy = policy with { WarmupSteps = warmup };
         if (parse.GetValue(MaxPrune) is double max) policy = policy with { MaxPruneFraction = max };
+        if (parse.GetValue(ProbeEvery) is int every) policy = policy with { ProbeEveryCycles = every };
         policy.Validate();
         return policy;
     }

@@ -33,6 +33,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<RegisterWorker>(OnRegister);
         Receive<WorkerReady>(OnReady);
         Receive<StepCompleted>(OnStepCompleted);
+        Receive<IdentityProbed>(OnIdentityProbed);
         Receive<SegmentFinished>(OnSegmentFinished);
         Receive<StepFailed>(OnStepFailed);
         Receive<StateReady>(OnStateReady);
@@ -174,6 +175,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             _state = _state with { SamplesPerSecond = _state.SamplesPerSecond == 0 ? sps : _state.SamplesPerSecond * 0.9 + sps * 0.1 };
             _settings.Observer?.StepCompleted(s.Step + 1, _settings.TotalSteps, _state.MeanLoss, _state.SamplesPerSecond, stepMs);
         }
+    }
+
+    private void OnIdentityProbed(IdentityProbed p)
+    {
+        var segment = _state.Segment;
+        if (segment == null || p.Generation != segment.Generation || !segment.Members.Contains(p.WorkerId)) return;
+        // Before the worker's SegmentFinished, so the ledger has it when the cycle closes.
+        _ledger?.Tell(new ProbeReport(p.WorkerId, p.Cycle, p.Step, p.SampleIds, p.OwnLosses, p.OtherLosses));
     }
 
     private void OnSegmentFinished(SegmentFinished f)
@@ -548,7 +557,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             var m = members[rank];
             bool resync = resyncEndpoint.Length > 0 && !(inSync.Contains(m.Id) && (referenceChecksum.Length == 0 || m.Checksum == referenceChecksum));
             m.Ref.Tell(new SegmentPlan(generation, cycle, _state.Step, to, _settings.GlobalBatch, ids, endpoints, batches, rank,
-                _settings.Run.Seed, excluded, refeedIds, refeedWeights, resync ? resyncEndpoint : "", _state.Step));
+                _settings.Run.Seed, excluded, refeedIds, refeedWeights, resync ? resyncEndpoint : "", _state.Step, _settings.ProbesAt(cycle, to)));
             workers = workers.SetItem(m.Id, m with { Life = WorkerLife.Active, Batch = batches[rank], LastStep = _state.Step - 1 });
         }
         _state = _state with

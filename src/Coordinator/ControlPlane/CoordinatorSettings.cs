@@ -26,6 +26,16 @@ public sealed record CoordinatorSettings(
 
     /// <summary>Split every global batch equally instead of by measured speed (the baseline of `bench hetero`).</summary>
     public bool EqualBatches { get; init; }
+
+    /// <summary>Workers probe their shards (see <c>IIdentityProbe</c>) at the end of every this-many-th cycle; 0 never.</summary>
+    public int ProbeEveryCycles { get; init; }
+
+    /// <summary>No probe in a cycle that ends before this step (the curation warm-up).</summary>
+    public long ProbeFromStep { get; init; }
+
+    /// <summary>Whether the segment of <paramref name="cycle"/> ending at <paramref name="toStep"/> ends with an identity probe.</summary>
+    public bool ProbesAt(long cycle, long toStep) =>
+        ProbeEveryCycles > 0 && toStep >= ProbeFromStep && toStep == (cycle + 1) * StepsPerCycle && (cycle + 1) % ProbeEveryCycles == 0;
 }
 
 /// <summary>Where a resumed run picks up: its counters, its curation state, and who serves its weights.</summary>

@@ -8,4 +8,11 @@ namespace FaceCluster.Coordinator.Ledger;
 /// <param name="State">What to remember for the next cycle.</param>
 /// <param name="Status">Its status after this cycle (Quarantined: prune now; AwaitingReview: review mode's prune).</param>
 /// <param name="Reason">Why the status changed; null when it did not.</param>
-public readonly record struct CurationOutcome(int Index, CycleFlags Flags, float Z, float ErraticZ, SamplePolicyState State, SampleStatus Status, string? Reason);
+public readonly record struct CurationOutcome(int Index, CycleFlags Flags, float Z, float ErraticZ, SamplePolicyState State, SampleStatus Status, string? Reason)
+{
+    /// <summary>Robust z of its smoothed identity margin against its identity (NaN when it has too few probes).</summary>
+    public float IdentityZ { get; init; } = float.NaN;
+
+    /// <summary>The sample's identity-outlier bits after this cycle (a new probe shifts in a bit).</summary>
+    public uint ProbeOutlierBits { get; init; }
+}

@@ -19,17 +19,25 @@ namespace FaceCluster.Coordinator.Ledger;
 /// 1/MinOutlierRatio × the median (blank or flat images are reconstructed almost perfectly). Erratic: the robust z of
 /// ln(spread of its relative loss) ≥ ErraticZ and that spread ≥ MinErraticRatio × the identity's median spread (its
 /// loss swings with augmentation as no face of its identity does: blank and flat images again).
+/// Identity outlier (models with an identity probe, every ProbeEveryCycles cycles): the robust z of its identity margin —
+/// ln(loss through its own identity's decoder ÷ the lowest loss through another's), on the image without augmentation —
+/// against its identity's margins in the same probe (same weights) is ≥ IdentityOutlierZ and the margin exceeds the
+/// identity's median by MinIdentityOutlierRatio: its own decoder knows it hardly better than another identity's does,
+/// as for a face of another person, a bad crop, an occluded face or no face at all. It separates a face of the wrong
+/// person for the whole run (memorising it does not make that person's own decoder worse at it), and bad crops and
+/// occlusions early in training, before the decoder has memorised them.
 /// Nothing happens before WarmupSteps, nor to a sample with fewer than MinObservations observations.</para>
 /// <para><b>Chance.</b> One outlier cycle only flags a sample. Acting needs persistence: outliers in PersistenceHits of
-/// its last PersistenceWindow evaluations.</para>
+/// its last PersistenceWindow evaluations; identity outliers in IdentityPersistenceHits of its last IdentityPersistenceProbes
+/// probes (counted in probes, not cycles: a probe's verdict stands until the next probe).</para>
 /// <para><b>Hard versus bad.</b> A persistent high outlier is first re-fed (oversampled by RefeedWeight) for RefeedCycles
 /// evaluated cycles, and judged by its cycles' own means in that window (the smoothed statistic lags): normal
 /// (z &lt; ClearZ) → learned, re-feed stops; its excess over the identity median fell by LearnFraction → hard but
 /// learnable, another window (at most MaxRefeedCycles in all); still an outlier (z ≥ OutlierZ) → bad, pruned;
 /// in between → no longer an outlier, re-feed stops. A sample that was normal only while re-fed and is a persistent outlier again within
 /// RelapseCycles was memorised, not learned, and is pruned without another re-feed — re-feeding what the model can
-/// only memorise is the trap of replaying the highest-loss samples. Low and erratic outliers are never re-fed
-/// (oversampling cannot make an image a face); persistent ones are pruned.</para>
+/// only memorise is the trap of replaying the highest-loss samples. Low, erratic and identity outliers are never re-fed
+/// (oversampling cannot make an image a face, nor a face another person's); persistent ones are pruned.</para>
 /// <para><b>Caps.</b> Prunes are granted worst first while: this cycle's prunes stay within MaxPruneFractionPerCycle of
 /// the face set (at least one); quarantined plus awaiting review stay within MaxPruneFraction of the face set and of
 /// the identity (rounded up); the identity keeps at least MinImagesPerIdentity samples in training. A prune held back
@@ -50,6 +58,7 @@ public static class CurationPolicy
         bool decide = warm && options.Mode != CurationMode.Off && snapshot.Cycle % options.PeriodCycles == 0;
 
         var reference = BuildReferences(snapshot, options);
+        var probeReference = BuildProbeReferences(snapshot, options);
         var candidates = new List<(int Slot, double Severity, string Reason)>();
         for (int k = 0; k < samples.Length; k++)
         {
@@ -73,13 +82,27 @@ public static class CurationPolicy
             bool high = z >= options.OutlierZ && excess >= minLog;
             bool low = options.DetectLow && z <= -options.LowOutlierZ && -excess >= minLog;
             bool erratic = options.DetectErratic && ez >= options.ErraticZ && spreadExcess >= Math.Log(options.MinErraticRatio);
+            // A probe that came this cycle is judged against the same probe's margins of its identity (same weights).
+            double iz = double.NaN, identityExcess = double.NaN;
+            uint probeBits = s.ProbeOutlierBits;
+            bool foreign = false;
+            if (probeReference != null && float.IsFinite(s.ProbeMargin))
+            {
+                var pr = probeReference.For(s.Identity);
+                identityExcess = s.ProbeMargin - pr.Median;
+                iz = identityExcess / pr.Spread;
+                foreign = iz >= options.IdentityOutlierZ && identityExcess >= Math.Log(options.MinIdentityOutlierRatio);
+                probeBits = (probeBits << 1) | (foreign ? 1u : 0u);
+            }
+            if (foreign) flags |= CycleFlags.IdentityOutlier;
             if (high) flags |= CycleFlags.HighOutlier;
             if (low) flags |= CycleFlags.LowOutlier;
             if (erratic) flags |= CycleFlags.Erratic;
             if (!warm)
             {
                 // The warm-up records what it sees but neither counts it nor acts on it.
-                outcomes[k] = new CurationOutcome(s.Index, flags, (float)z, (float)ez, state with { LastZ = (float)z, LastErraticZ = (float)ez, LastExcess = (float)excess }, s.Status, null);
+                outcomes[k] = new CurationOutcome(s.Index, flags, (float)z, (float)ez, state with { LastZ = (float)z, LastErraticZ = (float)ez, LastExcess = (float)excess }, s.Status, null)
+                    { IdentityZ = (float)iz, ProbeOutlierBits = probeBits };
                 continue;
             }
             flags |= CycleFlags.Evaluated;
@@ -102,23 +125,37 @@ public static class CurationPolicy
             var status = s.Status;
             string? reason = null;
             if (decide)
-                (status, state, reason) = Transition(s, state, options, snapshot.Cycle, z, ez, excess, r.Spread, high, low, erratic, candidates, k);
-            outcomes[k] = new CurationOutcome(s.Index, flags, (float)z, (float)ez, state, status, reason);
+                (status, state, reason) = Transition(s, state, options, snapshot.Cycle, new Signals(z, ez, iz, excess, identityExcess, r.Spread, high, low, erratic, foreign, probeBits), candidates, k);
+            outcomes[k] = new CurationOutcome(s.Index, flags, (float)z, (float)ez, state, status, reason) { IdentityZ = (float)iz, ProbeOutlierBits = probeBits };
         }
 
         int held = decide ? ApplyCaps(snapshot, options, outcomes, candidates) : 0;
         return new CurationDecision(snapshot.Cycle, decide, new ArraySegment<CurationOutcome>(outcomes, 0, samples.Length), held);
     }
 
+    /// <summary>What the policy measured of one sample in this cycle.</summary>
+    private readonly record struct Signals(double Z, double ErraticZ, double IdentityZ, double Excess, double IdentityExcess, double Spread,
+        bool High, bool Low, bool Erratic, bool Foreign, uint ProbeBits);
+
     private static (SampleStatus, SamplePolicyState, string?) Transition(
-        in CurationSample s, SamplePolicyState state, CurationPolicyOptions o, long cycle,
-        double z, double ez, double excess, double spread, bool high, bool low, bool erratic,
+        in CurationSample s, SamplePolicyState state, CurationPolicyOptions o, long cycle, Signals g,
         List<(int Slot, double Severity, string Reason)> candidates, int slot)
     {
+        var (z, ez, excess, spread, high, low, erratic) = (g.Z, g.ErraticZ, g.Excess, g.Spread, g.High, g.Low, g.Erratic);
         int window = o.PersistenceWindow;
         bool persistentHigh = state.HighInLast(window) >= o.PersistenceHits;
         bool persistentOdd = state.OddInLast(window) >= o.PersistenceHits;
-        double severity = Math.Max(Math.Abs(z), erratic ? ez : 0);
+        int identityHits = System.Numerics.BitOperations.PopCount(g.ProbeBits & (o.IdentityPersistenceProbes >= 32 ? uint.MaxValue : (1u << o.IdentityPersistenceProbes) - 1));
+        bool persistentForeign = identityHits >= o.IdentityPersistenceHits;
+        double severity = Math.Max(Math.Max(Math.Abs(z), erratic ? ez : 0), g.Foreign ? g.IdentityZ : 0);
+        if (persistentForeign && s.Status != SampleStatus.Restored)
+        {
+            // Never re-fed: oversampling cannot make a face another person's, nor a bad crop a good one.
+            string now = g.Foreign ? F($" (this probe: margin ×{Math.Exp(g.IdentityExcess):0.00} its identity's median, z {g.IdentityZ:0.0})") : "";
+            candidates.Add((slot, Math.Max(severity, o.IdentityOutlierZ),
+                F($"identity outlier in {identityHits} of its last {o.IdentityPersistenceProbes} probes: its own decoder reconstructs it hardly better than another identity's{now}, as for a face of another person, a bad crop, an occlusion or no face")));
+            return (s.Status, state with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0 }, null);
+        }
         switch (s.Status)
         {
             case SampleStatus.Restored:
@@ -128,7 +165,7 @@ public static class CurationPolicy
             {
                 if (persistentOdd)
                 {
-                    candidates.Add((slot, severity, $"{OddWhat(low, erratic, z, ez)} while re-fed"));
+                    candidates.Add((slot, severity, $"{OddWhat(g)} while re-fed"));
                     return (s.Status, state, null);
                 }
                 if (state.RefeedWindow < o.RefeedCycles) return (s.Status, state, null);
@@ -151,6 +188,13 @@ public static class CurationPolicy
                     state = state with { RefeedBaseline = (float)windowExcess };
                     return (s.Status, state, null);
                 }
+                if (windowZ >= o.OutlierZ && windowExcess < Math.Log(o.MinPruneRatio))
+                {
+                    // Bad by persistence, but too mild for its loss alone to prune it: a good face's tail reaches this far.
+                    state = state with { RefeedSince = -1, RefeedWeight = 1f, LearnedAtCycle = cycle };
+                    return (SampleStatus.Flagged, state,
+                        F($"stayed a mild outlier while re-fed ({change}): below the prune ratio ×{o.MinPruneRatio:0.0#}, kept in training and watched"));
+                }
                 if (windowZ >= o.OutlierZ)
                 {
                     string why = windowExcess <= (1 - o.LearnFraction) * baseline
@@ -168,7 +212,7 @@ public static class CurationPolicy
             {
                 if (persistentOdd)
                 {
-                    candidates.Add((slot, severity, F($"{OddWhat(low, erratic, z, ez)} in {state.OddInLast(window)} of its last {window} evaluations")));
+                    candidates.Add((slot, severity, F($"{OddWhat(g)} in {state.OddInLast(window)} of its last {window} evaluations")));
                     return (s.Status, state, null);
                 }
                 if (persistentHigh)
@@ -178,6 +222,14 @@ public static class CurationPolicy
                     {
                         candidates.Add((slot, severity, what + ", prune held back earlier by a cap"));
                         return (s.Status, state, null);
+                    }
+                    bool mild = excess < Math.Log(o.MinPruneRatio);
+                    if (mild && (state.LearnedAtCycle >= 0 && cycle - state.LearnedAtCycle <= o.RelapseCycles || o.RefeedWeight <= 1))
+                    {
+                        // Its loss alone would prune it, but it is within the tail of good faces: watched, not pruned.
+                        return s.Status == SampleStatus.Flagged
+                            ? (s.Status, state, null)
+                            : (SampleStatus.Flagged, state, F($"{what}: below the prune ratio ×{o.MinPruneRatio:0.0#}, kept in training and watched"));
                     }
                     if (state.LearnedAtCycle >= 0 && cycle - state.LearnedAtCycle <= o.RelapseCycles)
                     {
@@ -196,23 +248,24 @@ public static class CurationPolicy
                     candidates.Add((slot, severity, what));
                     return (s.Status, state, null);
                 }
-                if (high || low || erratic)
+                if (high || low || erratic || g.Foreign)
                 {
                     if (s.Status == SampleStatus.Flagged) return (s.Status, state, null);
-                    string kind = high ? F($"high outlier (×{Math.Exp(excess):0.00} its identity's median, z {z:0.0})") : OddWhat(low, erratic, z, ez);
+                    string kind = high ? F($"high outlier (×{Math.Exp(excess):0.00} its identity's median, z {z:0.0})") : OddWhat(g);
                     return (SampleStatus.Flagged, state, kind + " this cycle: watched");
                 }
-                if (s.Status == SampleStatus.Flagged && state.OutliersInLast(window) == 0)
+                if (s.Status == SampleStatus.Flagged && state.OutliersInLast(window) == 0 && (g.ProbeBits & 1) == 0)
                     return (SampleStatus.Active, state with { Held = 0 }, F($"no outlier in its last {window} evaluations"));
                 return (s.Status, state, null);
             }
         }
     }
 
-    private static string OddWhat(bool low, bool erratic, double z, double ez) =>
-        low ? F($"low outlier: far easier than its identity's faces, as a blank or flat image is (z {z:0.0})")
-        : erratic ? F($"erratic: its loss swings far more than its identity's faces' (spread z {ez:0.0})")
-        : "low or erratic outlier";
+    private static string OddWhat(in Signals g) =>
+        g.Foreign ? F($"identity outlier: its own decoder reconstructs it hardly better than another identity's (margin ×{Math.Exp(g.IdentityExcess):0.00} its identity's median, z {g.IdentityZ:0.0})")
+        : g.Low ? F($"low outlier: far easier than its identity's faces, as a blank or flat image is (z {g.Z:0.0})")
+        : g.Erratic ? F($"erratic: its loss swings far more than its identity's faces' (spread z {g.ErraticZ:0.0})")
+        : "low, erratic or identity outlier";
 
     private static int ApplyCaps(CurationSnapshot snapshot, CurationPolicyOptions o, CurationOutcome[] outcomes, List<(int Slot, double Severity, string Reason)> candidates)
     {
@@ -319,6 +372,31 @@ public static class CurationPolicy
             ArrayPool<double>.Shared.Return(spread);
             ArrayPool<double>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>Per identity, the median and spread of the margins of the samples probed at the end of this cycle; null when none was.</summary>
+    private static ReferenceSet? BuildProbeReferences(CurationSnapshot snapshot, CurationPolicyOptions o)
+    {
+        var samples = snapshot.Samples.Span;
+        int identities = snapshot.Identities.Length;
+        var byIdentity = new List<double>[identities];
+        var all = new List<double>();
+        foreach (ref readonly var s in samples)
+        {
+            if (!Evaluable(s, o) || !float.IsFinite(s.ProbeMargin)) continue;
+            all.Add(s.ProbeMargin);
+            if ((uint)s.Identity < (uint)identities) (byIdentity[s.Identity] ??= new List<double>()).Add(s.ProbeMargin);
+        }
+        if (all.Count == 0) return null;
+        var scratch = new double[all.Count];
+        var global = Robust(all.ToArray(), all.ToArray(), scratch, o.MinSpread, true);
+        var references = new Reference[identities];
+        for (int g = 0; g < identities; g++)
+        {
+            var values = byIdentity[g];
+            references[g] = values != null && values.Count >= o.MinReferenceSamples ? Robust(values.ToArray(), values.ToArray(), scratch, o.MinSpread, false) : global;
+        }
+        return new ReferenceSet(references, global);
     }
 
     private static bool Evaluable(in CurationSample s, CurationPolicyOptions o) =>

@@ -49,6 +49,15 @@ public sealed record CurationPolicyOptions
     /// <summary>…and its smoothed relative loss is at least this many times its identity's median (low outliers: at most 1/this).</summary>
     public double MinOutlierRatio { get; init; } = 1.25;
 
+    /// <summary>
+    /// A face is pruned for its training loss alone (a persistent high outlier that stays high while re-fed, or relapses)
+    /// only when its loss is at least this many times its identity's median; milder ones are kept and watched (Flagged).
+    /// On the demo's runs, once the bad faces are gone the tail of good-but-atypical faces sits at ×1.5–1.65 and a z
+    /// threshold alone prunes them one by one over the remaining cycles; bad faces that train badly sit at ×1.9–3.7
+    /// (mild bad crops at ×1.45–1.7 are left to the identity probe).
+    /// </summary>
+    public double MinPruneRatio { get; init; } = 1.7;
+
     /// <summary>Low outliers: samples far easier than their peers (blank or flat images are reconstructed almost perfectly).</summary>
     public bool DetectLow { get; init; } = true;
 
@@ -63,6 +72,37 @@ public sealed record CurationPolicyOptions
 
     /// <summary>…and its spread is at least this many times its identity's median spread.</summary>
     public double MinErraticRatio { get; init; } = 1.5;
+
+    /// <summary>
+    /// Identity probe: at the end of every this-many-th cycle the workers pass every active face, without augmentation,
+    /// through the shared encoder and every identity's decoder (models that have a probe: the autoencoder). 0 disables it.
+    /// It costs about one encoder and one decoder pass per identity for each face, so it runs every few cycles.
+    /// </summary>
+    public int ProbeEveryCycles { get; init; } = 4;
+
+    /// <summary>The first probe comes at half the warm-up, so that faces have a few probes when judging starts.</summary>
+    public long ProbeFromStep => WarmupSteps / 2;
+
+    /// <summary>Weight of a new probe in a face's smoothed identity margin, as queries show it (0.5: the last two or three probes count).</summary>
+    public double ProbeSmoothing { get; init; } = 0.5;
+
+    /// <summary>
+    /// Identity outliers: faces that do not look like their identity to the model. The identity margin of a face is
+    /// ln(loss through its own identity's decoder ÷ the lowest loss through another identity's decoder): strongly negative
+    /// for a good face (its own decoder knows it), near zero for a face of another person, a bad crop, an occluded face or
+    /// something that is not a face. Each probe is judged on its own (the model changes between probes): an outlier when the
+    /// robust z of the probe's margin against its identity's margins in the same probe is at least this…
+    /// </summary>
+    public double IdentityOutlierZ { get; init; } = 3.0;
+
+    /// <summary>…and its own decoder's advantage is at least this many times smaller than its identity's median advantage.</summary>
+    public double MinIdentityOutlierRatio { get; init; } = 1.25;
+
+    /// <summary>Chance: an identity outlier in at least this many…</summary>
+    public int IdentityPersistenceHits { get; init; } = 2;
+
+    /// <summary>…of its last this many probes (at most 32) is pruned (never re-fed: oversampling cannot make a face another person's).</summary>
+    public int IdentityPersistenceProbes { get; init; } = 2;
 
     /// <summary>Persistence: an outlier in at least this many…</summary>
     public int PersistenceHits { get; init; } = 3;
@@ -113,9 +153,17 @@ public sealed record CurationPolicyOptions
         Check(MinSpread > 0 && double.IsFinite(MinSpread), "min spread", MinSpread, "> 0");
         Check(OutlierZ > 0 && double.IsFinite(OutlierZ), "outlier z", OutlierZ, "> 0");
         Check(MinOutlierRatio >= 1 && double.IsFinite(MinOutlierRatio), "min outlier ratio", MinOutlierRatio, ">= 1");
+        Check(MinPruneRatio >= MinOutlierRatio && double.IsFinite(MinPruneRatio), "min prune ratio", MinPruneRatio, $">= {MinOutlierRatio.ToString(CultureInfo.InvariantCulture)} (the min outlier ratio)");
         Check(LowOutlierZ > 0 && double.IsFinite(LowOutlierZ), "low outlier z", LowOutlierZ, "> 0");
         Check(ErraticZ > 0 && double.IsFinite(ErraticZ), "erratic z", ErraticZ, "> 0");
         Check(MinErraticRatio >= 1 && double.IsFinite(MinErraticRatio), "min erratic ratio", MinErraticRatio, ">= 1");
+        Check(ProbeEveryCycles >= 0, "probe every cycles", ProbeEveryCycles, ">= 0 (0 disables the identity probe)");
+        Check(ProbeSmoothing is > 0 and <= 1, "probe smoothing", ProbeSmoothing, "in (0, 1]");
+        Check(IdentityPersistenceProbes is >= 1 and <= 32, "identity persistence probes", IdentityPersistenceProbes, "in 1..32");
+        Check(IdentityPersistenceHits >= 1 && IdentityPersistenceHits <= IdentityPersistenceProbes, "identity persistence hits", IdentityPersistenceHits,
+            $"in 1..{IdentityPersistenceProbes} (the identity persistence probes)");
+        Check(IdentityOutlierZ > 0 && double.IsFinite(IdentityOutlierZ), "identity outlier z", IdentityOutlierZ, "> 0");
+        Check(MinIdentityOutlierRatio >= 1 && double.IsFinite(MinIdentityOutlierRatio), "min identity outlier ratio", MinIdentityOutlierRatio, ">= 1");
         Check(PersistenceWindow is >= 1 and <= 32, "persistence window", PersistenceWindow, "in 1..32");
         Check(PersistenceHits >= 1 && PersistenceHits <= PersistenceWindow, "persistence hits", PersistenceHits, $"in 1..{PersistenceWindow} (the persistence window)");
         Check(RefeedWeight is >= 0 and <= 100, "re-feed weight", RefeedWeight, "in 0..100");

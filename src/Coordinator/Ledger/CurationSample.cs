@@ -13,4 +13,17 @@ namespace FaceCluster.Coordinator.Ledger;
 /// <param name="State">What the policy remembered about it after the previous cycle.</param>
 public readonly record struct CurationSample(
     int Index, int Identity, SampleStatus Status, int CycleObservations, float CycleMeanLog, int Observations,
-    float SmoothedLog, float SmoothedSpread, SamplePolicyState State);
+    float SmoothedLog, float SmoothedSpread, SamplePolicyState State)
+{
+    /// <summary>Identity probes recorded (0 when the model has none, or before the first).</summary>
+    public int Probes { get; init; }
+
+    /// <summary>Smoothed identity margin over its probes: ln(own decoder's loss ÷ the best other decoder's); NaN without probes.</summary>
+    public float IdentityMargin { get; init; } = float.NaN;
+
+    /// <summary>Its newest probe's margin, when that probe came at the end of this cycle; NaN otherwise (nothing new to judge).</summary>
+    public float ProbeMargin { get; init; } = float.NaN;
+
+    /// <summary>Bit k set: an identity outlier in its k-th newest judged probe.</summary>
+    public uint ProbeOutlierBits { get; init; }
+}

@@ -12,4 +12,6 @@ public enum CycleFlags : byte
     Evaluated = 16,
     HeldByCap = 32,
     GlobalReference = 64,
+    /// <summary>Its identity margin is an outlier: it does not look like its identity to the model (identity probe).</summary>
+    IdentityOutlier = 128,
 }

@@ -24,6 +24,7 @@ public sealed class LedgerActor : ReceiveActor, IWithTimers
     {
         _options = options;
         Receive<LossReport>(r => Engine.Ingest(r));
+        Receive<ProbeReport>(r => Engine.IngestProbe(r));
         Receive<RegisterFaceSet>(m => Engine.Register(m));
         Receive<CloseCycle>(OnCloseCycle);
         Receive<ILedgerRequest>(OnRequest);

@@ -121,6 +121,7 @@ public sealed class LedgerEngine : IDisposable
         int n = Math.Min(s.Count, loaded.Counters.Length);
         loaded.Counters.AsSpan(0, n).CopyTo(s.Counters);
         loaded.Policy.AsSpan(0, n).CopyTo(s.Policy);
+        loaded.Probes.AsSpan(0, Math.Min(n, loaded.Probes.Length)).CopyTo(s.Probes);
         for (int d = 0; d < s.Count; d++) s.Counters[d].Identity = loaded.Samples[d].Identity;
         foreach (var (name, _, data) in loaded.Curves)
         {
@@ -189,11 +190,28 @@ public sealed class LedgerEngine : IDisposable
                 replayed++;
             }
         }
-        foreach (var (seq, _, report) in _store.ReadReportsAfter(loaded.Seq, loaded.Workers.Select(w => w.Name).ToList()))
+        var workerNames = loaded.Workers.Select(w => w.Name).ToList();
+        using (var probes = _store.ReadProbesAfter(loaded.Seq, workerNames).GetEnumerator())
         {
-            Upto(seq);
-            s.Ingest(report, s.WorkerIndex(report.WorkerId), seq);
-            replayed++;
+            bool moreProbes = probes.MoveNext();
+            void ProbesUpto(long seq)
+            {
+                while (moreProbes && probes.Current.Seq < seq)
+                {
+                    Upto(probes.Current.Seq);
+                    s.IngestProbe(probes.Current.Report, probes.Current.Seq);
+                    replayed++;
+                    moreProbes = probes.MoveNext();
+                }
+            }
+            foreach (var (seq, _, report) in _store.ReadReportsAfter(loaded.Seq, workerNames))
+            {
+                ProbesUpto(seq);
+                Upto(seq);
+                s.Ingest(report, s.WorkerIndex(report.WorkerId), seq);
+                replayed++;
+            }
+            ProbesUpto(long.MaxValue);
         }
         Upto(long.MaxValue);
         s.NewIdentities.Clear(); // replayed names are in ledger.db already
@@ -222,6 +240,8 @@ public sealed class LedgerEngine : IDisposable
         foreach (var o in decision.Outcomes)
         {
             s.Policy[o.Index] = o.State;
+            if (!float.IsNaN(o.IdentityZ)) s.Probes[o.Index].LastZ = o.IdentityZ;
+            s.Probes[o.Index].OutlierBits = o.ProbeOutlierBits;
             s.MarkDirty(o.Index);
             if (o.Status != s.Status[o.Index]) decided[o.Index] = o.Status;
         }
@@ -290,6 +310,22 @@ public sealed class LedgerEngine : IDisposable
         if (_store.UnflushedRecords >= _options.Flush.MaxPendingRecords) Flush();
     }
 
+    /// <summary>Takes identity-probe losses (see <c>IIdentityProbe</c>); unknown samples and non-finite losses are counted and dropped.</summary>
+    public void IngestProbe(ProbeReport r)
+    {
+        ThrowIfReadOnly();
+        if (r.SampleIds.Length != r.OwnLosses.Length || r.SampleIds.Length != r.OtherLosses.Length)
+        {
+            _log.LogWarning("Dropped an identity probe of {Worker} for cycle {Cycle}: {Ids} sample ids, {Own} and {Other} losses",
+                r.WorkerId, r.Cycle, r.SampleIds.Length, r.OwnLosses.Length, r.OtherLosses.Length);
+            return;
+        }
+        long seq = _nextSeq++;
+        _store.AddProbe(seq, _state.WorkerIndex(r.WorkerId), r);
+        _state.IngestProbe(r, seq);
+        _changedSinceSnapshot = true;
+    }
+
     /// <summary>The flush policy's clock: writes the raw records when the interval has passed, and a snapshot when its interval has.</summary>
     public void Tick()
     {
@@ -325,6 +361,8 @@ public sealed class LedgerEngine : IDisposable
             {
                 var o = decision.Outcomes[slot];
                 s.Policy[d] = o.State;
+                if (!float.IsNaN(o.IdentityZ)) s.Probes[d].LastZ = o.IdentityZ;
+                s.Probes[d].OutlierBits = o.ProbeOutlierBits;
                 s.MarkDirty(d);
                 if (o.Status != s.Status[d]) ApplyStatus(seq, d, o.Status, m.Cycle, m.Step, o.Reason ?? "", now);
                 else if (o.Reason != null) { s.Reasons[d] = o.Reason; s.InfoDirty.Add(d); }
@@ -369,9 +407,14 @@ public sealed class LedgerEngine : IDisposable
             int d = observed[k];
             if (!s.Registered[d] || s.Status[d] == SampleStatus.Quarantined) { _slotOfObserved[k] = -1; continue; }
             ref readonly var c = ref s.Counters[d];
+            ref readonly var p = ref s.Probes[d];
             _slotOfObserved[k] = n;
             _snapshotBuffer[n++] = new CurationSample(d, c.Identity, s.Status[d], c.CycleObservations, c.CycleSumLog / c.CycleObservations,
-                c.RelObservations, c.SmoothedLog, c.SmoothedSpread, s.Policy[d]);
+                c.RelObservations, c.SmoothedLog, c.SmoothedSpread, s.Policy[d]) 
+            {
+                Probes = p.Probes, IdentityMargin = p.SmoothedMargin, ProbeOutlierBits = p.OutlierBits,
+                ProbeMargin = p.LastCycle == m.Cycle ? p.LastMargin : float.NaN,
+            };
         }
         int identities = s.Identities.Count;
         var samples = new int[identities];
@@ -657,6 +700,7 @@ public sealed class LedgerEngine : IDisposable
             Count = s.Count,
             Counters = s.Counters,
             Policy = s.Policy,
+            Probes = s.Probes,
             Dirty = s.Dirty,
             Curves = curves,
             Workers = Enumerable.Range(0, s.Workers.Count).Select(w => (w, s.Workers[w], s.WorkerRecords[w], s.WorkerSumLoss[w])).ToList(),

@@ -19,6 +19,7 @@ internal static class LedgerQueries
     {
         ref readonly var c = ref s.Counters[d];
         var p = s.Policy[d];
+        ref readonly var probe = ref s.Probes[d];
         bool rel = c.RelObservations > 0;
         int identity = c.Identity;
         return new SampleSummary(
@@ -28,7 +29,8 @@ internal static class LedgerQueries
             c.Observations > 0 ? c.LastLoss : double.NaN, c.Observations > 0 ? c.EmaLoss : double.NaN,
             rel ? Math.Exp(c.SmoothedLog) : double.NaN, rel ? c.SmoothedSpread : double.NaN,
             rel ? 1 + c.Auc / c.RelObservations : double.NaN, c.Auc,
-            p.LastZ, p.LastErraticZ, p.OutliersInLast(policy.PersistenceWindow), p.Evaluated, p.RefeedWeight, p.RefeedTrend, c.LastStep);
+            p.LastZ, p.LastErraticZ, p.OutliersInLast(policy.PersistenceWindow), p.Evaluated, p.RefeedWeight, p.RefeedTrend, c.LastStep,
+            probe.Probes, probe.Probes > 0 ? Math.Exp(probe.SmoothedMargin) : double.NaN, probe.LastZ);
     }
 
     public static WorstSamples Worst(LedgerState s, GetWorstSamples q, CurationPolicyOptions policy)

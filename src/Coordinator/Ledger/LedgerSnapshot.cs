@@ -14,6 +14,7 @@ internal sealed class LedgerSnapshot
     public int Count { get; init; }
     public required SampleCounters[] Counters { get; init; }
     public required SamplePolicyState[] Policy { get; init; }
+    public required ProbeCounters[] Probes { get; init; }
     /// <summary>Samples whose statistics changed since the previous snapshot (ignored when <see cref="FullStats"/>).</summary>
     public required IReadOnlyList<int> Dirty { get; init; }
     public required IReadOnlyList<(string Name, int Kind, byte[] Data)> Curves { get; init; }

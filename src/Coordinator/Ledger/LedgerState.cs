@@ -56,6 +56,7 @@ internal sealed class LedgerState
     public long[] StatusCycle = [];
     public string[] Reasons = [];
     public SamplePolicyState[] Policy = [];
+    public ProbeCounters[] Probes = [];
     public bool[] Registered = [];
     public readonly SampleIdMap IdMap = new();
 
@@ -155,6 +156,8 @@ internal sealed class LedgerState
         int old = Policy.Length;
         Array.Resize(ref Policy, size);
         Policy.AsSpan(old).Fill(SamplePolicyState.Initial);
+        Array.Resize(ref Probes, size);
+        Probes.AsSpan(old).Fill(ProbeCounters.Initial);
         Array.Resize(ref Registered, size);
         Array.Resize(ref _dirtyBits, (size + 63) / 64);
     }
@@ -170,6 +173,7 @@ internal sealed class LedgerState
         StatusCycle[d] = -1;
         Reasons[d] = "";
         Policy[d] = SamplePolicyState.Initial;
+        Probes[d] = ProbeCounters.Initial;
         Registered[d] = registered;
         Counters[d] = new SampleCounters { Identity = identity, LastStep = -1 };
         IdMap.Add(id, d, Count);
@@ -268,6 +272,27 @@ internal sealed class LedgerState
     // ---------------------------------------------------------------- loss reports
 
     /// <summary>Takes one report: buffers it with its step, finalizing the step when complete, and stale steps.</summary>
+    /// <summary>Total identity probes recorded, and probes of unknown samples or with non-finite losses (dropped).</summary>
+    public long ProbeRecords, ProbesDropped;
+
+    /// <summary>Records identity-probe losses; samples the ledger does not know are counted and dropped.</summary>
+    public void IngestProbe(ProbeReport r, long seq)
+    {
+        Seq = seq;
+        float smoothing = (float)_options.Policy.ProbeSmoothing;
+        int n = Math.Min(r.SampleIds.Length, Math.Min(r.OwnLosses.Length, r.OtherLosses.Length));
+        for (int k = 0; k < n; k++)
+        {
+            if (!IdMap.TryGet(r.SampleIds[k], out int d) || !Probes[d].Record(r.OwnLosses[k], r.OtherLosses[k], r.Cycle, smoothing))
+            {
+                ProbesDropped++;
+                continue;
+            }
+            ProbeRecords++;
+            MarkDirty(d);
+        }
+    }
+
     public void Ingest(LossReport r, int worker, long seq)
     {
         Seq = seq;

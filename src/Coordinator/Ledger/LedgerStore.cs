@@ -23,13 +23,16 @@ namespace FaceCluster.Coordinator.Ledger;
 /// to the face set's size — so a snapshot costs bytes in proportion to what changed, not one SQL row per sample.</para>
 /// <para><b>Cost.</b> Nothing is written per record: the ledger buffers, and <see cref="Flush()"/> writes everything
 /// buffered in one transaction. <see cref="UnflushedRecords"/> is what a crash would lose.</para>
+/// <para><b>Schema versions.</b> 1: the first. 2: identity probes (<c>probes</c>, raw like <c>reports</c>; a <c>probe</c>
+/// BLOB in <c>sample_stats</c>). A version-1 ledger is upgraded when a run opens it for writing; read-only queries
+/// read it as it is (no probe statistics).</para>
 /// <para><b>Recovery.</b> <see cref="Load"/> returns the newest snapshot; the raw reports after its sequence number
 /// (<see cref="ReadReportsAfter"/>) are replayed on top of it.</para>
 /// </summary>
 public sealed class LedgerStore : IDisposable
 {
     public const string FileName = "ledger.db";
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
     internal const int ChunkShift = 12;
     private const int FullPage = 65536;
     private const int CycleEntryBytes = 12;
@@ -37,6 +40,8 @@ public sealed class LedgerStore : IDisposable
     private readonly SqliteConnection _connection;
     private readonly ILogger _log;
     private readonly List<(long Seq, int Worker, LossReport Report)> _reports = new();
+    private readonly List<(long Seq, int Worker, ProbeReport Report)> _probes = new();
+    private bool _hasProbes = true;
     private readonly List<StepRow> _steps = new();
     private readonly List<StatusEvent> _events = new();
     private readonly List<QuarantineRecord> _quarantines = new();
@@ -146,6 +151,7 @@ public sealed class LedgerStore : IDisposable
             if (version == 0) throw new FaceClusterException($"{path} is not a FaceCluster ledger (no schema version)");
             if (version > SchemaVersion)
                 throw new FaceClusterException($"the ledger {path} has schema version {version}; this build reads up to {SchemaVersion}: use a newer facecluster", ExitCodes.VersionMismatch);
+            store._hasProbes = version >= 2;
             return store;
         }
         catch (SqliteException e) when (IsLocked(e))
@@ -185,7 +191,9 @@ public sealed class LedgerStore : IDisposable
                     registered INTEGER NOT NULL, status INTEGER NOT NULL, status_cycle INTEGER NOT NULL, reason TEXT NOT NULL);
                 CREATE INDEX samples_id ON samples(id);
                 CREATE TABLE sample_stats(version INTEGER PRIMARY KEY AUTOINCREMENT, full INTEGER NOT NULL, first INTEGER NOT NULL,
-                    count INTEGER NOT NULL, idx BLOB, counters BLOB NOT NULL, policy BLOB NOT NULL);
+                    count INTEGER NOT NULL, idx BLOB, counters BLOB NOT NULL, policy BLOB NOT NULL, probe BLOB);
+                CREATE TABLE probes(seq INTEGER PRIMARY KEY, worker INTEGER NOT NULL, cycle INTEGER NOT NULL, step INTEGER NOT NULL,
+                    ids BLOB NOT NULL, own BLOB NOT NULL, other BLOB NOT NULL);
                 CREATE TABLE reports(seq INTEGER PRIMARY KEY, worker INTEGER NOT NULL, cycle INTEGER NOT NULL, step INTEGER NOT NULL,
                     expected INTEGER NOT NULL, ids BLOB NOT NULL, losses BLOB NOT NULL);
                 CREATE TABLE steps(rowid INTEGER PRIMARY KEY, step INTEGER NOT NULL, cycle INTEGER NOT NULL, reports INTEGER NOT NULL,
@@ -207,6 +215,16 @@ public sealed class LedgerStore : IDisposable
                 """, tx);
             Exec($"PRAGMA user_version = {SchemaVersion};", tx);
         }
+        else if (version == 1)
+        {
+            Exec("""
+                ALTER TABLE sample_stats ADD COLUMN probe BLOB;
+                CREATE TABLE probes(seq INTEGER PRIMARY KEY, worker INTEGER NOT NULL, cycle INTEGER NOT NULL, step INTEGER NOT NULL,
+                    ids BLOB NOT NULL, own BLOB NOT NULL, other BLOB NOT NULL);
+                """, tx);
+            Exec($"PRAGMA user_version = {SchemaVersion};", tx);
+            _log.LogInformation("Ledger {Path}: upgraded from schema version 1 to {Version} (identity probes)", DatabasePath, SchemaVersion);
+        }
         tx.Commit();
     }
 
@@ -217,6 +235,12 @@ public sealed class LedgerStore : IDisposable
         ThrowIfReadOnly();
         _reports.Add((seq, worker, report));
         _unflushedRecords += report.SampleIds.Length;
+    }
+
+    internal void AddProbe(long seq, int worker, ProbeReport report)
+    {
+        ThrowIfReadOnly();
+        _probes.Add((seq, worker, report));
     }
 
     internal void AddStep(in StepRow row) => _steps.Add(row);
@@ -235,7 +259,7 @@ public sealed class LedgerStore : IDisposable
     internal void AddIdentity(int index, string name) => _identities.Add((index, name));
     internal void AddWorker(int index, string name) => _workers.Add((index, name));
 
-    internal bool HasBuffered => _reports.Count > 0 || _steps.Count > 0 || _events.Count > 0 || _quarantines.Count > 0
+    internal bool HasBuffered => _reports.Count > 0 || _probes.Count > 0 || _steps.Count > 0 || _events.Count > 0 || _quarantines.Count > 0
                                  || _cycles.Count > 0 || _sampleRows.Count > 0 || _identities.Count > 0 || _workers.Count > 0;
 
     // ------------------------------------------------------------------ writing
@@ -267,6 +291,7 @@ public sealed class LedgerStore : IDisposable
         WriteWorkers(tx);
         WriteSamples(tx);
         WriteReports(tx);
+        WriteProbes(tx);
         WriteSteps(tx);
         WriteEvents(tx);
         WriteQuarantines(tx);
@@ -274,7 +299,7 @@ public sealed class LedgerStore : IDisposable
         if (snapshot != null) WriteSnapshot(snapshot, tx);
         tx.Commit();
         FlushedReports += _reports.Count;
-        _reports.Clear(); _steps.Clear(); _events.Clear(); _quarantines.Clear(); _cycles.Clear(); _cycleRows.Clear(); _sampleRows.Clear(); _identities.Clear(); _workers.Clear();
+        _reports.Clear(); _probes.Clear(); _steps.Clear(); _events.Clear(); _quarantines.Clear(); _cycles.Clear(); _cycleRows.Clear(); _sampleRows.Clear(); _identities.Clear(); _workers.Clear();
         _unflushedRecords = 0;
         Flushes++;
     }
@@ -327,6 +352,44 @@ public sealed class LedgerStore : IDisposable
             pd.Value = row.Dense; pid.Value = row.Id; pg.Value = row.Identity; pp.Value = row.Path; pr.Value = row.Registered ? 1 : 0;
             ps.Value = (int)row.Status; pc.Value = row.StatusCycle; pw.Value = row.Reason;
             cmd.ExecuteNonQuery();
+        }
+    }
+
+    private void WriteProbes(SqliteTransaction tx)
+    {
+        if (_probes.Count == 0) return;
+        using var cmd = Command("INSERT INTO probes(seq, worker, cycle, step, ids, own, other) VALUES ($s, $w, $c, $t, $i, $o, $x);", tx);
+        var ps = cmd.Parameters.Add("$s", SqliteType.Integer);
+        var pw = cmd.Parameters.Add("$w", SqliteType.Integer);
+        var pc = cmd.Parameters.Add("$c", SqliteType.Integer);
+        var pt = cmd.Parameters.Add("$t", SqliteType.Integer);
+        var pi = cmd.Parameters.Add("$i", SqliteType.Blob);
+        var po = cmd.Parameters.Add("$o", SqliteType.Blob);
+        var px = cmd.Parameters.Add("$x", SqliteType.Blob);
+        foreach (var (seq, worker, r) in _probes)
+        {
+            ps.Value = seq; pw.Value = worker; pc.Value = r.Cycle; pt.Value = r.Step;
+            pi.Value = MemoryMarshal.AsBytes(r.SampleIds.AsSpan()).ToArray();
+            po.Value = MemoryMarshal.AsBytes(r.OwnLosses.AsSpan()).ToArray();
+            px.Value = MemoryMarshal.AsBytes(r.OtherLosses.AsSpan()).ToArray();
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>The raw identity probes after <paramref name="seq"/>, in order (for replay on top of a snapshot).</summary>
+    internal IEnumerable<(long Seq, int Worker, ProbeReport Report)> ReadProbesAfter(long seq, IReadOnlyList<string> workers)
+    {
+        if (!_hasProbes) yield break;
+        using var cmd = Command("SELECT seq, worker, cycle, step, ids, own, other FROM probes WHERE seq > $s ORDER BY seq;");
+        cmd.Parameters.AddWithValue("$s", seq);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            int worker = r.GetInt32(1);
+            string name = worker >= 0 && worker < workers.Count ? workers[worker] : $"worker-{worker}";
+            yield return (r.GetInt64(0), worker, new ProbeReport(name, r.GetInt64(2), r.GetInt64(3),
+                MemoryMarshal.Cast<byte, int>((byte[])r.GetValue(4)).ToArray(), MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(5)).ToArray(),
+                MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(6)).ToArray()));
         }
     }
 
@@ -497,7 +560,7 @@ public sealed class LedgerStore : IDisposable
     private void WriteSnapshot(LedgerSnapshot s, SqliteTransaction tx)
     {
         bool full = s.FullStats || _statsEntriesSinceFull + s.Dirty.Count > Math.Max(s.Count, 4096);
-        using (var cmd = Command("INSERT INTO sample_stats(full, first, count, idx, counters, policy) VALUES ($f, $first, $n, $idx, $c, $p);", tx))
+        using (var cmd = Command("INSERT INTO sample_stats(full, first, count, idx, counters, policy, probe) VALUES ($f, $first, $n, $idx, $c, $p, $q);", tx))
         {
             var pf = cmd.Parameters.Add("$f", SqliteType.Integer);
             var pfirst = cmd.Parameters.Add("$first", SqliteType.Integer);
@@ -505,6 +568,7 @@ public sealed class LedgerStore : IDisposable
             var pidx = cmd.Parameters.Add("$idx", SqliteType.Blob);
             var pc = cmd.Parameters.Add("$c", SqliteType.Blob);
             var pp = cmd.Parameters.Add("$p", SqliteType.Blob);
+            var pq = cmd.Parameters.Add("$q", SqliteType.Blob);
             if (full)
             {
                 Exec("DELETE FROM sample_stats;", tx);
@@ -514,6 +578,7 @@ public sealed class LedgerStore : IDisposable
                     pf.Value = 1; pfirst.Value = first; pn.Value = n; pidx.Value = DBNull.Value;
                     pc.Value = MemoryMarshal.AsBytes(s.Counters.AsSpan(first, n)).ToArray();
                     pp.Value = MemoryMarshal.AsBytes(s.Policy.AsSpan(first, n)).ToArray();
+                    pq.Value = MemoryMarshal.AsBytes(s.Probes.AsSpan(first, n)).ToArray();
                     cmd.ExecuteNonQuery();
                 }
                 _statsEntriesSinceFull = 0;
@@ -524,15 +589,17 @@ public sealed class LedgerStore : IDisposable
                 var idx = new int[n];
                 var counters = new SampleCounters[n];
                 var policy = new SamplePolicyState[n];
+                var probes = new ProbeCounters[n];
                 for (int i = 0; i < n; i++)
                 {
                     int d = s.Dirty[i];
-                    idx[i] = d; counters[i] = s.Counters[d]; policy[i] = s.Policy[d];
+                    idx[i] = d; counters[i] = s.Counters[d]; policy[i] = s.Policy[d]; probes[i] = s.Probes[d];
                 }
                 pf.Value = 0; pfirst.Value = 0; pn.Value = n;
                 pidx.Value = MemoryMarshal.AsBytes(idx.AsSpan()).ToArray();
                 pc.Value = MemoryMarshal.AsBytes(counters.AsSpan()).ToArray();
                 pp.Value = MemoryMarshal.AsBytes(policy.AsSpan()).ToArray();
+                pq.Value = MemoryMarshal.AsBytes(probes.AsSpan()).ToArray();
                 cmd.ExecuteNonQuery();
                 _statsEntriesSinceFull += n;
             }
@@ -604,8 +671,12 @@ public sealed class LedgerStore : IDisposable
         var counters = new SampleCounters[n];
         var policy = new SamplePolicyState[n];
         policy.AsSpan().Fill(SamplePolicyState.Initial);
+        var probeStats = new ProbeCounters[n];
+        probeStats.AsSpan().Fill(ProbeCounters.Initial);
         for (int i = 0; i < result.Samples.Count; i++) counters[i].Identity = result.Samples[i].Identity;
-        using (var cmd = Command("SELECT full, first, count, idx, counters, policy FROM sample_stats ORDER BY version;"))
+        using (var cmd = Command(_hasProbes
+            ? "SELECT full, first, count, idx, counters, policy, probe FROM sample_stats ORDER BY version;"
+            : "SELECT full, first, count, idx, counters, policy, NULL FROM sample_stats ORDER BY version;"))
         using (var r = cmd.ExecuteReader())
             while (r.Read())
             {
@@ -616,11 +687,15 @@ public sealed class LedgerStore : IDisposable
                 var cs = MemoryMarshal.Cast<byte, SampleCounters>(cBytes);
                 var ps = MemoryMarshal.Cast<byte, SamplePolicyState>(pBytes);
                 if (cs.Length != m || ps.Length != m) throw Corrupt($"sample_stats row of {m} entries has {cBytes.Length} + {pBytes.Length} bytes");
+                var qBytes = r.IsDBNull(6) ? null : (byte[])r.GetValue(6);
+                var qs = qBytes == null ? ReadOnlySpan<ProbeCounters>.Empty : MemoryMarshal.Cast<byte, ProbeCounters>(qBytes);
+                if (qBytes != null && qs.Length != m) throw Corrupt($"sample_stats row of {m} entries has {qBytes.Length} bytes of probe statistics");
                 if (full)
                 {
                     if (first < 0 || first + m > n) throw Corrupt($"sample_stats page {first}+{m} is beyond {n} samples");
                     cs.CopyTo(counters.AsSpan(first));
                     ps.CopyTo(policy.AsSpan(first));
+                    if (qBytes != null) qs.CopyTo(probeStats.AsSpan(first));
                 }
                 else
                 {
@@ -631,6 +706,7 @@ public sealed class LedgerStore : IDisposable
                         if ((uint)idx[i] >= (uint)n) throw Corrupt($"sample_stats delta names sample {idx[i]} of {n}");
                         counters[idx[i]] = cs[i];
                         policy[idx[i]] = ps[i];
+                        if (qBytes != null) probeStats[idx[i]] = qs[i];
                     }
                     result.StatsEntries += m;
                 }
@@ -638,13 +714,14 @@ public sealed class LedgerStore : IDisposable
             }
         result.Counters = counters;
         result.Policy = policy;
+        result.Probes = probeStats;
         _statsEntriesSinceFull = result.StatsEntries;
 
         using (var cmd = Command("SELECT name, kind, data FROM curves;"))
         using (var r = cmd.ExecuteReader())
             while (r.Read()) result.Curves.Add((r.GetString(0), r.GetInt32(1), (byte[])r.GetValue(2)));
         result.Quarantines.AddRange(ReadQuarantines("SELECT * FROM quarantine ORDER BY qid;"));
-        using (var cmd = Command("SELECT max(m), sum(n) FROM (SELECT max(seq) AS m, count(*) AS n FROM reports UNION ALL SELECT max(seq), 0 FROM cycles UNION ALL SELECT max(seq), 0 FROM events);"))
+        using (var cmd = Command("SELECT max(m), sum(n) FROM (SELECT max(seq) AS m, count(*) AS n FROM reports UNION ALL SELECT max(seq), 0 FROM cycles UNION ALL SELECT max(seq), 0 FROM events" + (_hasProbes ? " UNION ALL SELECT max(seq), 0 FROM probes" : "") + ");"))
         using (var r = cmd.ExecuteReader())
             if (r.Read())
             {

@@ -10,6 +10,7 @@ internal sealed class LoadedLedger
     public List<SampleInfoRow> Samples { get; } = new();
     public SampleCounters[] Counters { get; set; } = [];
     public SamplePolicyState[] Policy { get; set; } = [];
+    public ProbeCounters[] Probes { get; set; } = [];
     public List<(string Name, int Kind, byte[] Data)> Curves { get; } = new();
     public List<QuarantineRecord> Quarantines { get; } = new();
     public long MaxSeq { get; set; } = -1;

@@ -46,6 +46,11 @@ public static class RunSetup
             previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.previews")));
         var ledger = LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory);
         return new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, minWorkers, manifest.TrainingSamples.Select(s => s.Id).ToArray(),
-            options.FailureGrace, ledger, checkpointer, resume, observer) { EqualBatches = options.EqualBatches };
+            options.FailureGrace, ledger, checkpointer, resume, observer)
+        {
+            EqualBatches = options.EqualBatches,
+            ProbeEveryCycles = options.Curation.ProbeEveryCycles,
+            ProbeFromStep = options.Curation.ProbeFromStep,
+        };
     }
 }

@@ -51,6 +51,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<PublishState>(_ => _engine.PublishState().PipeTo(_coordinator, Self,
             failure: e => new StepFailed(_engine.WorkerId, _state.Generation, -1, _engine.ReplicaStep, "could not publish the state: " + e.Message, "")));
         Receive<StepCompleted>(m => _coordinator.Tell(m));
+        Receive<IdentityProbed>(m => _coordinator.Tell(m));
         Receive<SegmentFinished>(m => _coordinator.Tell(m));
         Receive<StepFailed>(m => _coordinator.Tell(m));
         Receive<TrainingFinished>(m =>
@@ -135,6 +136,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private sealed class EventsToSelf(IActorRef self) : IWorkerEngineEvents
     {
         public void StepCompleted(StepCompleted step) => self.Tell(step);
+        public void IdentityProbed(IdentityProbed probe) => self.Tell(probe);
         public void SegmentFinished(SegmentFinished segment) => self.Tell(segment);
         public void StepFailed(StepFailed failure) => self.Tell(failure);
     }

@@ -11,4 +11,7 @@ public interface IFaceSetView
 
     /// <summary>Prefetched batches for the given steps (ids per step), augmented deterministically from <paramref name="seed"/>.</summary>
     ISegmentBatches CreateBatches(int[][] idsPerStep, ulong seed);
+
+    /// <summary>The images as they are (no augmentation; targets are the inputs), for an identity probe.</summary>
+    ISegmentBatches CreateProbeBatches(int[][] idsPerBatch);
 }

@@ -6,6 +6,7 @@ namespace FaceCluster.GpuWorker.Training;
 public interface IWorkerEngineEvents
 {
     void StepCompleted(StepCompleted step);
+    void IdentityProbed(IdentityProbed probe);
     void SegmentFinished(SegmentFinished segment);
     void StepFailed(StepFailed failure);
 }

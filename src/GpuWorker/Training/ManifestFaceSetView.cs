@@ -39,7 +39,9 @@ public sealed class ManifestFaceSetView : IFaceSetView
 
     public long LabelOf(int sampleId) => _labelOf[sampleId];
 
-    public ISegmentBatches CreateBatches(int[][] idsPerStep, ulong seed) => new Batches(this, idsPerStep, seed);
+    public ISegmentBatches CreateBatches(int[][] idsPerStep, ulong seed) => new Batches(this, idsPerStep, seed, _kind, _augment);
+
+    public ISegmentBatches CreateProbeBatches(int[][] idsPerBatch) => new Batches(this, idsPerBatch, 0, BatchKind.Plain, AugmentOptions.None);
 
     private sealed class Batches : ISegmentBatches
     {
@@ -48,11 +50,11 @@ public sealed class ManifestFaceSetView : IFaceSetView
         private readonly int _expected;
         private int _taken;
 
-        public Batches(ManifestFaceSetView view, int[][] idsPerStep, ulong seed)
+        public Batches(ManifestFaceSetView view, int[][] idsPerStep, ulong seed, BatchKind kind, AugmentOptions augment)
         {
             _view = view;
             _expected = idsPerStep.Length;
-            _pipeline = new BatchPipeline(view._source, view._manifest.Samples, view._cache, view._imageSize, view._kind, view._augment,
+            _pipeline = new BatchPipeline(view._source, view._manifest.Samples, view._cache, view._imageSize, kind, augment,
                 unchecked((long)seed), k => k < idsPerStep.Length ? idsPerStep[k] : null, view._loaderThreads, depth: 4,
                 onBadSample: bad => view._log.LogWarning("Sample {Id} could not be loaded ({Reason}: {Detail}); another sample of the batch took its place",
                     bad.SampleId, bad.Reason, bad.Detail),

@@ -227,6 +227,8 @@ public sealed class WorkerEngine : IDisposable
                     break;
                 }
             }
+            if (plan.ProbeIdentity && step == plan.ToStep && trainer.CanProbeIdentity)
+                ProbeShard(plan, trainer, faceSet, events);
             double sps = computeMs > 0 ? samples / (computeMs / 1000.0) : 0;
             events.SegmentFinished(new SegmentFinished(WorkerId, plan.Generation, plan.Cycle, trainer.Step, trainer.ParameterChecksum(),
                 sps, stepsRun == 0 ? 0 : computeMs / stepsRun, stepsRun == 0 ? 0 : waitMs / stepsRun, stepsRun == 0 ? 0 : reduceMs / stepsRun,
@@ -250,6 +252,54 @@ public sealed class WorkerEngine : IDisposable
             }
             Busy = false;
         }
+    }
+
+    /// <summary>Samples per probe batch, and per <see cref="IdentityProbed"/> message (12 bytes a sample: far under the frame limit).</summary>
+    internal const int ProbeBatch = 64, ProbeMessageSamples = 4096;
+
+    /// <summary>
+    /// The identity probe of every sample of this rank's shard of the cycle (the shards of all ranks cover the active face
+    /// set), on the images without augmentation, reported before the segment's end. A probe that fails is logged and
+    /// skipped: it is a statistic for curation, never a reason to fail the step.
+    /// </summary>
+    private void ProbeShard(SegmentPlan plan, ReplicaTrainer trainer, IFaceSetView faceSet, IWorkerEngineEvents events)
+    {
+        var watch = Stopwatch.StartNew();
+        var shard = ShardAssignment.Split(faceSet.TrainingIds, plan.Excluded, plan.ShardSeed, plan.Cycle, plan.LocalBatches)[plan.Rank];
+        var distinct = shard.Distinct().Order().ToArray();
+        if (distinct.Length == 0) return;
+        var chunks = distinct.Chunk(ProbeBatch).ToArray();
+        var ids = new List<int>(distinct.Length);
+        var own = new List<float>(distinct.Length);
+        var other = new List<float>(distinct.Length);
+        try
+        {
+            using var batches = faceSet.CreateProbeBatches(chunks);
+            var seen = new HashSet<int>();
+            for (int k = 0; k < chunks.Length; k++)
+            {
+                var batch = batches.Take(CancellationToken.None);
+                var result = trainer.ProbeIdentity(batch);
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    if (!seen.Add(batch.SampleIds[i])) continue; // a slot refilled with another sample of the batch
+                    ids.Add(batch.SampleIds[i]); own.Add(result.Own[i]); other.Add(result.BestOther[i]);
+                }
+                batches.Recycle(batch);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or Common.Errors.FaceClusterException)
+        {
+            _log.LogWarning("Worker {Worker}: the identity probe of cycle {Cycle} stopped after {Done} of {Total} samples: {Reason}",
+                WorkerId, plan.Cycle, ids.Count, distinct.Length, e.Message);
+        }
+        for (int start = 0; start < ids.Count; start += ProbeMessageSamples)
+        {
+            int n = Math.Min(ProbeMessageSamples, ids.Count - start);
+            events.IdentityProbed(new IdentityProbed(WorkerId, plan.Generation, plan.Cycle, plan.ToStep,
+                ids.GetRange(start, n).ToArray(), own.GetRange(start, n).ToArray(), other.GetRange(start, n).ToArray()));
+        }
+        _log.LogDebug("Worker {Worker}: identity probe of {Samples} samples in {Ms:F0} ms", WorkerId, ids.Count, watch.Elapsed.TotalMilliseconds);
     }
 
     private void Resync(ReplicaTrainer trainer, SegmentPlan plan, CancellationToken cancellationToken)

@@ -25,6 +25,18 @@ public class CurationPolicyTests
     }
 
     [Fact]
+    public void A_mild_persistent_high_outlier_is_re_fed_then_watched_but_never_pruned_for_its_loss_alone()
+    {
+        const int mild = 10, bad = 70; // ×1.49 its identity's median (the tail of good faces), and ×2.5
+        var h = new PolicyHarness(8, 60, Defaults, (i, _, _) => i switch { mild => 0.4, bad => 0.9, _ => 0 }) { Noise = 0.1 };
+        h.Run(0, 60);
+        Assert.Equal(SampleStatus.Quarantined, h.Status[bad]);
+        Assert.False(h.EverHad(mild, SampleStatus.Quarantined));
+        Assert.True(h.EverHad(mild, SampleStatus.Refed), "the mild outlier is re-fed first, like any persistent high outlier");
+        Assert.Contains(h.Changes, c => c.Sample == mild && c.To == SampleStatus.Flagged && c.Reason.Contains("below the prune ratio"));
+    }
+
+    [Fact]
     public void Single_sample_spikes_by_chance_are_never_pruned()
     {
         // Every cycle one random sample has a bad cycle: all its losses that cycle are 3 to 20 times its peers'.
@@ -106,7 +118,7 @@ public class CurationPolicyTests
     public void The_per_cycle_cap_prunes_the_worst_first()
     {
         var options = Defaults with { RefeedWeight = 1, WarmupSteps = 0 }; // no re-feed: persistent outliers are pruned at once
-        var h = new PolicyHarness(8, 60, options, (i, _, _) => IsBad(i) ? 0.5 + 0.02 * (i % 60) + 0.01 * (i / 60) : 0) { Noise = 0.1 };
+        var h = new PolicyHarness(8, 60, options, (i, _, _) => IsBad(i) ? 0.6 + 0.02 * (i % 60) + 0.01 * (i / 60) : 0) { Noise = 0.1 };
         long cycle = 0;
         while (h.With(SampleStatus.Quarantined).Length == 0 && cycle < 20) h.Cycle(cycle, ++cycle * 40);
         int perCycle = (int)Math.Floor(options.MaxPruneFractionPerCycle * h.N);

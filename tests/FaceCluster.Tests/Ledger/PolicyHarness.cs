@@ -50,6 +50,17 @@ internal sealed class PolicyHarness
     public double Noise { get; set; } = 0.3;
     /// <summary>Log spread of a sample's relative loss; erratic samples get more.</summary>
     public Func<int, double> Spread { get; set; } = _ => 0.3;
+    /// <summary>
+    /// Sample, cycle → the identity margin one probe measures (ln own decoder's loss ÷ best other's), or null for a
+    /// model without an identity probe. Probed at the end of every <see cref="CurationPolicyOptions.ProbeEveryCycles"/>-th
+    /// cycle, with noise <see cref="MarginNoise"/>, smoothed as the ledger does.
+    /// </summary>
+    public Func<int, long, double>? Margin { get; set; }
+    public double MarginNoise { get; set; } = 0.1;
+    public int[] Probes => _probes;
+    private int[] _probes = [];
+    private double[] _margin = [];
+    private uint[] _bits = [];
     public List<CurationDecision> Decisions { get; } = new();
     /// <summary>Status changes seen: (cycle, sample, from, to, reason).</summary>
     public List<(long Cycle, int Sample, SampleStatus From, SampleStatus To, string Reason)> Changes { get; } = new();
@@ -73,7 +84,22 @@ internal sealed class PolicyHarness
             Smoothed[i] = double.IsNaN(Smoothed[i]) ? cycleMean : Smoothed[i] + (1 - Math.Pow(0.96, n)) * (cycleMean - Smoothed[i]);
             Observations[i] += n;
             float spread = (float)(Spread(i) * Math.Exp(0.05 * Gaussian()));
-            samples.Add(new CurationSample(i, Identity[i], Status[i], n, (float)cycleMean, Observations[i], (float)Smoothed[i], spread, State[i]));
+            double probe = double.NaN;
+            if (Margin != null && Options.ProbeEveryCycles > 0 && (cycle + 1) % Options.ProbeEveryCycles == 0 && (cycle + 1) * 40 >= Options.ProbeFromStep)
+            {
+                if (_probes.Length != N) { _probes = new int[N]; _margin = new double[N]; _bits = new uint[N]; }
+                double m = Margin(i, cycle) + MarginNoise * Gaussian();
+                probe = m;
+                _margin[i] = _probes[i] == 0 ? m : (1 - Options.ProbeSmoothing) * _margin[i] + Options.ProbeSmoothing * m;
+                _probes[i]++;
+            }
+            samples.Add(new CurationSample(i, Identity[i], Status[i], n, (float)cycleMean, Observations[i], (float)Smoothed[i], spread, State[i])
+            {
+                Probes = _probes.Length == N ? _probes[i] : 0,
+                IdentityMargin = _probes.Length == N && _probes[i] > 0 ? (float)_margin[i] : float.NaN,
+                ProbeMargin = (float)probe,
+                ProbeOutlierBits = _bits.Length == N ? _bits[i] : 0,
+            });
         }
         var counts = new IdentityCounts[Identities];
         for (int i = 0; i < N; i++)
@@ -89,6 +115,7 @@ internal sealed class PolicyHarness
         foreach (var o in decision.Outcomes)
         {
             State[o.Index] = o.State;
+            if (_bits.Length == N) _bits[o.Index] = o.ProbeOutlierBits;
             if (o.Status != Status[o.Index])
             {
                 Assert.False(string.IsNullOrEmpty(o.Reason), $"sample {o.Index} changed status without a reason");

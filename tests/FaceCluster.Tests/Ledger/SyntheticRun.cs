@@ -82,6 +82,9 @@ internal sealed class SyntheticRun
     }
 
     /// <summary>Runs steps [from, to) against the engine, closing every cycle that ends in the range; every report also goes to <paramref name="sink"/>.</summary>
+    /// <summary>Called at the end of every cycle, before it is closed (e.g. to send identity probes).</summary>
+    public Action<LedgerEngine, long, long>? BeforeClose { get; set; }
+
     public void Drive(LedgerEngine engine, long from, long to, Action<LossReport>? sink = null)
     {
         LocalBatchSampler? sampler = null;
@@ -96,7 +99,11 @@ internal sealed class SyntheticRun
                 engine.Ingest(report);
                 sink?.Invoke(report);
             }
-            if ((step + 1) % StepsPerCycle == 0) Apply(engine.CloseCycle(new CloseCycle(cycle, step + 1)));
+            if ((step + 1) % StepsPerCycle == 0)
+            {
+                BeforeClose?.Invoke(engine, cycle, step + 1);
+                Apply(engine.CloseCycle(new CloseCycle(cycle, step + 1)));
+            }
         }
     }
 

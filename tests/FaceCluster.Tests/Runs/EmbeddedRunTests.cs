@@ -53,6 +53,24 @@ public sealed class EmbeddedRunTests
     }
 
     [Fact]
+    public void Every_training_face_is_probed_by_the_workers_at_the_end_of_a_probing_cycle()
+    {
+        using var temp = new TempFolder("fc-probe");
+        string data = temp.Combine("faces"), run = temp.Combine("run");
+        SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 7 });
+        var (code, output, err) = Cli(["train", "--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "4", "--batch", "8", "--cycles", "3",
+            "--preset", "tiny", "--min-images", "3", "--warmup-steps", "0", "--probe-every", "2", "--curation", "off"]);
+        Assert.True(code == 0, output + err);
+        int training = FaceCluster.Common.FaceSet.ManifestStore.Load(Path.Combine(run, FaceCluster.Common.FaceSet.ManifestStore.FileName)).TrainingSamples.Count();
+        using var ledger = LedgerEngine.OpenReadOnly(run);
+        var samples = Assert.IsType<FaceCluster.Common.Protocol.Ledger.WorstSamples>(ledger.Handle(new FaceCluster.Common.Protocol.Ledger.GetWorstSamples(1000, true))).Samples;
+        Assert.Equal(training, samples.Length);
+        // Cycles 0..2 with --probe-every 2: only cycle 1 ends with a probe, and both workers' shards cover every training face once.
+        Assert.All(samples, s => Assert.Equal(1, s.IdentityProbes));
+        Assert.All(samples, s => Assert.True(double.IsFinite(s.IdentityMargin) && s.IdentityMargin > 0, $"{s.Path}: margin {s.IdentityMargin}"));
+    }
+
+    [Fact]
     public void A_run_warm_started_from_a_trained_runs_encoder_and_decoders_starts_at_its_loss()
     {
         using var temp = new TempFolder("fc-warm");

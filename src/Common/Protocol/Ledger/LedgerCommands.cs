@@ -11,6 +11,12 @@ public sealed record RegisterFaceSet(string[] IdentityNames, int[] SampleIds, in
 /// </summary>
 public sealed record LossReport(string WorkerId, long Cycle, long Step, int ReportsInStep, int[] SampleIds, float[] Losses) : IProtocolMessage;
 
+/// <summary>
+/// Identity-probe losses of samples at the end of <paramref name="Cycle"/> (step <paramref name="Step"/>): per sample, the loss
+/// through its own identity's decoder and the lowest through another identity's.
+/// </summary>
+public sealed record ProbeReport(string WorkerId, long Cycle, long Step, int[] SampleIds, float[] OwnLosses, float[] OtherLosses) : IProtocolMessage;
+
 /// <summary>The cycle is over: run the curation policy and reply with <see cref="CurationDirectives"/>.</summary>
 public sealed record CloseCycle(long Cycle, long Step) : IProtocolMessage;
 

@@ -17,7 +17,11 @@ namespace FaceCluster.Common.Protocol.Ledger;
 /// <param name="EvaluatedCycles">Cycles in which the policy evaluated it (seen after the warm-up).</param>
 /// <param name="RefeedWeight">The oversampling weight while re-fed (1 otherwise).</param>
 /// <param name="RefeedTrend">Latest log-excess while re-fed ÷ log-excess when the re-feed began (below 1: falling; NaN if never re-fed).</param>
+/// <param name="IdentityProbes">Identity probes of it (models with a probe: the autoencoder).</param>
+/// <param name="IdentityMargin">Its own decoder's loss ÷ the best other identity's decoder's, smoothed over its probes (geometric; below 1: its own decoder knows it better; NaN without probes).</param>
+/// <param name="IdentityZ">Robust z of its identity margin against its identity's at its last evaluation (NaN if none).</param>
 public sealed record SampleSummary(
     int SampleId, string Identity, string Path, string Status, long StatusCycle, string Reason,
     double Badness, long Observations, double LastLoss, double EmaLoss, double EmaRelative, double RelativeSpread, double MeanRelative, double Auc,
-    double LastZ, double LastErraticZ, int OutlierCycles, int EvaluatedCycles, float RefeedWeight, double RefeedTrend, long LastStep);
+    double LastZ, double LastErraticZ, int OutlierCycles, int EvaluatedCycles, float RefeedWeight, double RefeedTrend, long LastStep,
+    int IdentityProbes, double IdentityMargin, double IdentityZ);

@@ -12,6 +12,10 @@ public sealed partial class ProtocolSerializer
         {
             w.Write(m.IdentityNames); w.Write(m.SampleIds); w.Write(m.IdentityOfSample); w.Write(m.RelativePaths); w.Write(m.ManifestHash);
         }, r => new RegisterFaceSet(r.ReadStrings(), r.ReadInts(), r.ReadInts(), r.ReadStrings(), r.ReadString()));
+        Add<ProbeReport>("probereport.1", (w, m) =>
+        {
+            w.Write(m.WorkerId); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.SampleIds); w.Write(m.OwnLosses); w.Write(m.OtherLosses);
+        }, r => new ProbeReport(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadInts(), r.ReadFloats(), r.ReadFloats()));
         Add<LossReport>("loss.1", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.ReportsInStep); w.Write(m.SampleIds); w.Write(m.Losses);
@@ -91,12 +95,14 @@ public sealed partial class ProtocolSerializer
         w.Write(s.SampleId); w.Write(s.Identity); w.Write(s.Path); w.Write(s.Status); w.Write(s.StatusCycle); w.Write(s.Reason);
         w.Write(s.Badness); w.Write(s.Observations); w.Write(s.LastLoss); w.Write(s.EmaLoss); w.Write(s.EmaRelative); w.Write(s.RelativeSpread); w.Write(s.MeanRelative); w.Write(s.Auc);
         w.Write(s.LastZ); w.Write(s.LastErraticZ); w.Write(s.OutlierCycles); w.Write(s.EvaluatedCycles); w.Write(s.RefeedWeight); w.Write(s.RefeedTrend); w.Write(s.LastStep);
+        w.Write(s.IdentityProbes); w.Write(s.IdentityMargin); w.Write(s.IdentityZ);
     }
 
     private static SampleSummary ReadSummary(WireReader r) => new(
         r.ReadInt(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadLong(), r.ReadString(),
         r.ReadDouble(), r.ReadLong(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(),
-        r.ReadDouble(), r.ReadDouble(), r.ReadInt(), r.ReadInt(), r.ReadFloat(), r.ReadDouble(), r.ReadLong());
+        r.ReadDouble(), r.ReadDouble(), r.ReadInt(), r.ReadInt(), r.ReadFloat(), r.ReadDouble(), r.ReadLong(),
+        r.ReadInt(), r.ReadDouble(), r.ReadDouble());
 
     private static void WriteQuarantine(WireWriter w, QuarantineEntry q)
     {

@@ -54,15 +54,19 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             r => new RegistrationAccepted(r.ReadString(), ReadRunSpec(r)));
         Add<RegistrationRefused>("regno.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.Reason); w.Write(m.CoordinatorProtocol); w.Write(m.CoordinatorBuild); },
             r => new RegistrationRefused(r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadString()));
-        Add<SegmentPlan>("plan.1", (w, m) =>
+        Add<IdentityProbed>("probe.1", (w, m) =>
+        {
+            w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.SampleIds); w.Write(m.OwnLosses); w.Write(m.OtherLosses);
+        }, r => new IdentityProbed(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInts(), r.ReadFloats(), r.ReadFloats()));
+        Add<SegmentPlan>("plan.2", (w, m) =>
         {
             w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.FromStep); w.Write(m.ToStep); w.Write(m.GlobalBatch);
             w.Write(m.RingWorkerIds); w.Write(m.RingEndpoints); w.Write(m.LocalBatches); w.Write(m.Rank);
             w.Write(m.ShardSeed); w.Write(m.Excluded); w.Write(m.RefeedIds); w.Write(m.RefeedWeights);
-            w.Write(m.ResyncFromEndpoint); w.Write(m.ResyncStep);
+            w.Write(m.ResyncFromEndpoint); w.Write(m.ResyncStep); w.Write(m.ProbeIdentity);
         }, r => new SegmentPlan(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(),
             r.ReadStrings(), r.ReadStrings(), r.ReadInts(), r.ReadInt(),
-            r.ReadULong(), r.ReadInts(), r.ReadInts(), r.ReadFloats(), r.ReadString(), r.ReadLong()));
+            r.ReadULong(), r.ReadInts(), r.ReadInts(), r.ReadFloats(), r.ReadString(), r.ReadLong(), r.ReadBool()));
         Add<StopAtStep>("stopat.1", (w, m) => { w.Write(m.Generation); w.Write(m.Step); }, r => new StopAtStep(r.ReadLong(), r.ReadLong()));
         Add<AbortSegment>("abort.1", (w, m) => { w.Write(m.Generation); w.Write(m.Reason); }, r => new AbortSegment(r.ReadLong(), r.ReadString()));
         Add<PublishState>("pub.1", (w, m) => w.Write(m.Step), r => new PublishState(r.ReadLong()));

@@ -18,12 +18,14 @@ public sealed record RegistrationRefused(string WorkerId, string Reason, int Coo
 /// disjoint shards from (ShardSeed, Cycle, the manifest's training samples minus Excluded), split in proportion
 /// to LocalBatches, so shards never travel. Re-fed samples are oversampled by their weight within a shard.
 /// A non-empty ResyncFromEndpoint tells the worker to adopt that peer's state (at ResyncStep) first.
+/// ProbeIdentity asks the worker, once the segment has run to ToStep, to probe every sample of its shard with a model
+/// that is an identity probe and report <see cref="IdentityProbed"/> before <see cref="SegmentFinished"/>.
 /// </summary>
 public sealed record SegmentPlan(
     long Generation, long Cycle, long FromStep, long ToStep, int GlobalBatch,
     string[] RingWorkerIds, string[] RingEndpoints, int[] LocalBatches, int Rank,
     ulong ShardSeed, int[] Excluded, int[] RefeedIds, float[] RefeedWeights,
-    string ResyncFromEndpoint, long ResyncStep) : IProtocolMessage;
+    string ResyncFromEndpoint, long ResyncStep, bool ProbeIdentity = false) : IProtocolMessage;
 
 /// <summary>Stop after completing <paramref name="Step"/> (a worker joins or leaves at that step boundary).</summary>
 public sealed record StopAtStep(long Generation, long Step) : IProtocolMessage;

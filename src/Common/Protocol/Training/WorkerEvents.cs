@@ -48,3 +48,10 @@ public sealed record WorkerReady(string WorkerId, DeviceReport Device, long Repl
 
 /// <summary>A worker leaves gracefully after finishing its current step (CoordinatedShutdown).</summary>
 public sealed record WorkerLeaving(string WorkerId, long ReplicaStep) : IProtocolMessage;
+
+/// <summary>
+/// Part of a worker's identity probe of its shard at the end of a cycle (see <c>IIdentityProbe</c>): per sample, the
+/// loss through its own identity's decoder and the lowest through another's, on the image without augmentation.
+/// Large shards come in several messages, each under the remoting frame limit.
+/// </summary>
+public sealed record IdentityProbed(string WorkerId, long Generation, long Cycle, long Step, int[] SampleIds, float[] OwnLosses, float[] OtherLosses) : IProtocolMessage;
