@@ -154,7 +154,7 @@ internal static class LedgerTables
                 {
                     o.WriteLine($"  {"cycle",5} {"obs",4} {"rel.",7} {"loss",9} {"z",7}  status");
                     foreach (var c in h.Cycles)
-                        o.WriteLine(string.Create(Inv, $"  {c.Cycle,5} {c.Observations,4} {c.MeanRelative,7:F3} {c.MeanLoss,9:F5} {c.Z,7:F2}  {c.Status}{(c.HighOutlier ? " high-outlier" : "")}{(c.LowOutlier ? " low-outlier" : "")}{(c.Refed ? " re-fed" : "")}"));
+                        o.WriteLine(string.Create(Inv, $"  {c.Cycle,5} {c.Observations,4} {c.MeanRelative,7:F3} {c.MeanLoss,9:F5} {c.Z,7:F2}  {c.Status}{(c.HighOutlier ? " high-outlier" : "")}{(c.LowOutlier ? " low-outlier" : "")}{(c.IdentityOutlier ? " identity-outlier" : "")}{(c.Refed ? " re-fed" : "")}"));
                 }
                 foreach (var c in h.Changes) o.WriteLine(string.Create(Inv, $"  cycle {c.Cycle} step {c.Step}: {c.From} → {c.To} ({c.Reason}) at {c.At}"));
                 foreach (var q in h.Quarantines) o.WriteLine($"  quarantined in cycle {q.Cycle} ({q.Action}): now at {q.CurrentPath}{(q.Restored ? ", restored " + q.RestoredAt : "")}");

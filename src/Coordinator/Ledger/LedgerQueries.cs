@@ -71,7 +71,8 @@ internal static class LedgerQueries
             x.Cycle, x.Row.Observations, x.Row.MeanRelative, x.Row.MeanLoss, x.Row.Z,
             (x.Row.Flags & CycleFlags.HighOutlier) != 0, (x.Row.Flags & CycleFlags.LowOutlier) != 0 || (x.Row.Flags & CycleFlags.Erratic) != 0,
             (x.Row.Flags & CycleFlags.Refed) != 0, (x.Row.Flags & CycleFlags.Evaluated) != 0,
-            x.Row.Status <= (byte)SampleStatus.Restored ? ((SampleStatus)x.Row.Status).ToName() : "")).ToArray();
+            x.Row.Status <= (byte)SampleStatus.Restored ? ((SampleStatus)x.Row.Status).ToName() : "",
+            (x.Row.Flags & CycleFlags.IdentityOutlier) != 0)).ToArray();
         var changes = store.ReadEvents(d).Select(e => new SampleStatusChange(e.Cycle, e.Step, e.From.ToName(), e.To.ToName(), e.Reason, LedgerStore.Iso(e.At))).ToArray();
         var q = quarantines.Where(r => r.Dense == d).Select(Entry).ToArray();
         return new SampleHistory(Summary(s, d, policy), cycles, changes, q);

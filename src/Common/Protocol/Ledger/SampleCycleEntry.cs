@@ -8,5 +8,6 @@ namespace FaceCluster.Common.Protocol.Ledger;
 /// <param name="Refed">Re-fed (oversampled) during this cycle.</param>
 /// <param name="Evaluated">The policy evaluated it (after the warm-up, in a policy cycle).</param>
 /// <param name="Status">Its status after this cycle's decisions.</param>
+/// <param name="IdentityOutlier">Its identity probe at the end of this cycle made it an identity outlier.</param>
 public sealed record SampleCycleEntry(long Cycle, int Observations, double MeanRelative, double MeanLoss, double Z,
-    bool HighOutlier, bool LowOutlier, bool Refed, bool Evaluated, string Status);
+    bool HighOutlier, bool LowOutlier, bool Refed, bool Evaluated, string Status, bool IdentityOutlier);

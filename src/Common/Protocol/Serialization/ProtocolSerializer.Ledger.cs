@@ -50,13 +50,13 @@ public sealed partial class ProtocolSerializer
             w.Write(m.Cycles, (w2, c) =>
             {
                 w2.Write(c.Cycle); w2.Write(c.Observations); w2.Write(c.MeanRelative); w2.Write(c.MeanLoss); w2.Write(c.Z);
-                w2.Write(c.HighOutlier); w2.Write(c.LowOutlier); w2.Write(c.Refed); w2.Write(c.Evaluated); w2.Write(c.Status);
+                w2.Write(c.HighOutlier); w2.Write(c.LowOutlier); w2.Write(c.Refed); w2.Write(c.Evaluated); w2.Write(c.Status); w2.Write(c.IdentityOutlier);
             });
             w.Write(m.Changes, (w2, c) => { w2.Write(c.Cycle); w2.Write(c.Step); w2.Write(c.From); w2.Write(c.To); w2.Write(c.Reason); w2.Write(c.At); });
             w.Write(m.Quarantines, WriteQuarantine);
         }, r => new SampleHistory(ReadSummary(r),
             r.ReadArray(r2 => new SampleCycleEntry(r2.ReadLong(), r2.ReadInt(), r2.ReadDouble(), r2.ReadDouble(), r2.ReadDouble(),
-                r2.ReadBool(), r2.ReadBool(), r2.ReadBool(), r2.ReadBool(), r2.ReadString())),
+                r2.ReadBool(), r2.ReadBool(), r2.ReadBool(), r2.ReadBool(), r2.ReadString(), r2.ReadBool())),
             r.ReadArray(r2 => new SampleStatusChange(r2.ReadLong(), r2.ReadLong(), r2.ReadString(), r2.ReadString(), r2.ReadString(), r2.ReadString())),
             r.ReadArray(ReadQuarantine)));
         Add<GetLedgerIdentities>("lids?.1", (_, _) => { }, _ => GetLedgerIdentities.Instance);
