@@ -15,7 +15,8 @@ namespace FaceCluster.Coordinator.Cli.Bench;
 /// <summary>
 /// `facecluster bench curation`: the same noisy face set (10% planted bad faces) trained twice on the same step
 /// budget and seed, once with curation off and once auto, each measured on clean held-out faces of the same
-/// identities. The baseline is the curation-off run, measured in the same invocation.
+/// identities. The baseline is the curation-off run, measured in the same invocation; both split every global batch
+/// equally between the workers, so nothing but curation differs between them.
 /// </summary>
 internal static class BenchCurationCommand
 {
@@ -61,6 +62,10 @@ internal static class BenchCurationCommand
             DataDir = synth.OutDir, RunDir = Path.Combine(outDir, $"run-{stamp}-{mode.ToString().ToLowerInvariant()}"),
             Workers = parse.GetValue(Workers), Cycles = parse.GetValue(Cycles), StepsPerCycle = parse.GetValue(StepsPerCycle),
             GlobalBatch = parse.GetValue(Batch), Seed = (ulong)synth.Seed, Curation = policy with { Mode = mode },
+            // Both runs split every global batch equally rather than by measured speed, so their batches do not depend
+            // on timing and the two differ only in curation. With the speed split, the held-out loss of the same
+            // configuration varied by about 13% from one run to the next (off: 0.0381 and 0.0435).
+            EqualBatches = true,
         };
         var off = Options(CurationMode.Off);
         var auto = Options(CurationMode.Auto);
