@@ -44,6 +44,8 @@ internal static class BenchHeteroCommand
         if (steps < 1) throw new FaceClusterException($"--steps must be at least 1, got {steps}", ExitCodes.UsageError);
         if (batch < 2) throw new FaceClusterException($"--batch must be at least 2, got {batch}", ExitCodes.UsageError);
 
+        // Ctrl-C or SIGTERM stops the phase under way: its processes are killed and the cgroup removed on the way out.
+        using var signals = new CliSignals();
         using var temp = new BenchTempFolder("hetero");
         string data = parse.GetValue(Data) ?? temp.Combine("faces");
         if (parse.GetValue(Data) == null)
@@ -56,22 +58,32 @@ internal static class BenchHeteroCommand
         int phase = 0;
         double Measure(string name, bool fast, bool slow, string balance)
         {
-            var (rate, split) = Phase(temp.Combine($"run-{phase++}"), data, secret, group, fast, slow, balance, batch, steps);
+            var (rate, split) = Phase(temp.Combine($"run-{phase++}"), data, secret, group, fast, slow, balance, batch, steps, signals.Token);
             o.WriteLine(string.Create(inv, $"  {name,-26} {rate,8:F1} samples/s   {split}"));
             return rate;
         }
 
-        double fastAlone = Measure("fast worker alone", true, false, "speed");
-        double slowAlone = Measure("slow worker alone", false, true, "speed");
-        double balanced = Measure("both, split by speed", true, true, "speed");
-        double equal = Measure("both, split equally", true, true, "equal");
+        double fastAlone, slowAlone, balanced, equal;
+        try
+        {
+            fastAlone = Measure("fast worker alone", true, false, "speed");
+            slowAlone = Measure("slow worker alone", false, true, "speed");
+            balanced = Measure("both, split by speed", true, true, "speed");
+            equal = Measure("both, split equally", true, true, "equal");
+        }
+        catch (OperationCanceledException)
+        {
+            o.WriteLine("bench hetero: stopped by a signal; its processes and cgroup are gone");
+            return ExitCodes.Interrupted;
+        }
         o.WriteLine(string.Create(inv, $"balanced / (fast alone + slow alone): {balanced / (fastAlone + slowAlone):F2} (target >= 0.9)"));
         o.WriteLine(string.Create(inv, $"balanced / equal split: {balanced / equal:F2}x"));
         return ExitCodes.Ok;
     }
 
     /// <summary>One short run: a coordinator process and the chosen workers; samples/s over the timed steps.</summary>
-    private static (double Rate, string Split) Phase(string runDir, string data, string secret, CpuQuotaGroup group, bool fast, bool slow, string balance, int batch, int steps)
+    private static (double Rate, string Split) Phase(string runDir, string data, string secret, CpuQuotaGroup group, bool fast, bool slow, string balance, int batch, int steps,
+        CancellationToken cancellationToken)
     {
         int bind = FreePort(), http = FreePort();
         int workers = (fast ? 1 : 0) + (slow ? 1 : 0);
@@ -89,9 +101,9 @@ internal static class BenchHeteroCommand
                 processes.Add(p);
             }
             using var http1 = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/"), Timeout = TimeSpan.FromSeconds(5) };
-            long from = WaitForStep(http1, WarmupSteps, processes, TimeSpan.FromMinutes(5));
+            long from = WaitForStep(http1, WarmupSteps, processes, TimeSpan.FromMinutes(5), cancellationToken);
             var watch = Stopwatch.StartNew();
-            long to = WaitForStep(http1, from + steps, processes, TimeSpan.FromMinutes(10));
+            long to = WaitForStep(http1, from + steps, processes, TimeSpan.FromMinutes(10), cancellationToken);
             double rate = (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
             return (rate, Split(http1));
         }
@@ -106,11 +118,12 @@ internal static class BenchHeteroCommand
         }
     }
 
-    private static long WaitForStep(HttpClient http, long step, List<Process> processes, TimeSpan timeout)
+    private static long WaitForStep(HttpClient http, long step, List<Process> processes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (processes.FirstOrDefault(p => p.HasExited) is { } gone)
                 throw new FaceClusterException($"a benchmark process ({gone.StartInfo.ArgumentList.Skip(1).FirstOrDefault()}) exited with code {gone.ExitCode} before step {step}");
             try
