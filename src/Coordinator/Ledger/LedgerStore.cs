@@ -376,6 +376,9 @@ public sealed class LedgerStore : IDisposable
         }
     }
 
+    /// <summary>A stored worker index's name ("worker-N" for an index the workers table does not hold).</summary>
+    private static string WorkerName(IReadOnlyList<string> workers, int index) => index >= 0 && index < workers.Count ? workers[index] : $"worker-{index}";
+
     /// <summary>The raw identity probes after <paramref name="seq"/>, in order (for replay on top of a snapshot).</summary>
     internal IEnumerable<(long Seq, int Worker, ProbeReport Report)> ReadProbesAfter(long seq, IReadOnlyList<string> workers)
     {
@@ -386,8 +389,7 @@ public sealed class LedgerStore : IDisposable
         while (r.Read())
         {
             int worker = r.GetInt32(1);
-            string name = worker >= 0 && worker < workers.Count ? workers[worker] : $"worker-{worker}";
-            yield return (r.GetInt64(0), worker, new ProbeReport(name, r.GetInt64(2), r.GetInt64(3),
+            yield return (r.GetInt64(0), worker, new ProbeReport(WorkerName(workers, worker), r.GetInt64(2), r.GetInt64(3),
                 MemoryMarshal.Cast<byte, int>((byte[])r.GetValue(4)).ToArray(), MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(5)).ToArray(),
                 MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(6)).ToArray()));
         }
@@ -740,8 +742,7 @@ public sealed class LedgerStore : IDisposable
         while (r.Read())
         {
             int worker = r.GetInt32(1);
-            string name = worker >= 0 && worker < workers.Count ? workers[worker] : $"worker-{worker}";
-            yield return (r.GetInt64(0), worker, new LossReport(name, r.GetInt64(2), r.GetInt64(3), r.GetInt32(4),
+            yield return (r.GetInt64(0), worker, new LossReport(WorkerName(workers, worker), r.GetInt64(2), r.GetInt64(3), r.GetInt32(4),
                 MemoryMarshal.Cast<byte, int>((byte[])r.GetValue(5)).ToArray(), MemoryMarshal.Cast<byte, float>((byte[])r.GetValue(6)).ToArray()));
         }
     }
