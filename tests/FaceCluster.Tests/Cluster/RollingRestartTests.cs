@@ -79,8 +79,11 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
         await WaitForStatus(http, deployment.Url, s => s.GetProperty("step").GetInt64() >= StepsPerCycle + 5, deployment.Coordinator);
         deployment.Coordinator.Kill(); // SIGKILL: no checkpoint, no goodbye
 
+        // Each worker keeps its replica and rejoins: because the coordinator's node left the cluster, or, on a loaded
+        // machine, because the split brain resolver downed the worker itself while the coordinator was unreachable
+        // (seen once in CI: "this worker's cluster node stopped ...; keeping the replica at step 100 and rejoining").
         foreach (var w in deployment.Workers.Values)
-            await w.WaitForAsync($@"the coordinator's node .* left the cluster; keeping the replica at step (\d+) and rejoining", TimeSpan.FromSeconds(60));
+            await w.WaitForAsync(@"keeping the replica at step (\d+) and rejoining", TimeSpan.FromSeconds(60));
         var resumed = deployment.StartCoordinator(resume: true);
         Assert.Equal(ExitCodes.Ok, await resumed.WaitForExitAsync(TimeSpan.FromSeconds(240)));
         Assert.Contains($"Done: step {Planned}", resumed.Output);
