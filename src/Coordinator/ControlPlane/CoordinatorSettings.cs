@@ -24,7 +24,7 @@ public sealed record CoordinatorSettings(
 {
     public int StepsPerCycle => Run.StepsPerCycle;
 
-    /// <summary>Split every global batch equally instead of by measured speed (the baseline of `bench hetero`).</summary>
+    /// <summary>Split every global batch equally instead of by measured speed (the baseline of `bench hetero`, and both runs of `bench curation`).</summary>
     public bool EqualBatches { get; init; }
 
     /// <summary>Workers probe their shards (see <c>IIdentityProbe</c>) at the end of every this-many-th cycle; 0 never.</summary>
