@@ -57,8 +57,8 @@ public static class CurationPolicy
         bool warm = snapshot.Step >= options.WarmupSteps;
         bool decide = warm && options.Mode != CurationMode.Off && snapshot.Cycle % options.PeriodCycles == 0;
 
-        var reference = BuildReferences(snapshot, options);
-        var probeReference = BuildProbeReferences(snapshot, options);
+        var reference = BuildReferences(snapshot, options, probe: false);
+        var probeReference = BuildReferences(snapshot, options, probe: true);
         var candidates = new List<(int Slot, double Severity, string Reason)>();
         for (int k = 0; k < samples.Length; k++)
         {
@@ -86,7 +86,7 @@ public static class CurationPolicy
             double iz = double.NaN, identityExcess = double.NaN;
             uint probeBits = s.ProbeOutlierBits;
             bool foreign = false;
-            if (probeReference != null && float.IsFinite(s.ProbeMargin))
+            if (float.IsFinite(s.ProbeMargin))
             {
                 var pr = probeReference.For(s.Identity);
                 identityExcess = s.ProbeMargin - pr.Median;
@@ -330,16 +330,22 @@ public static class CurationPolicy
         public Reference For(int identity) => identity >= 0 && identity < _byIdentity.Length ? _byIdentity[identity] : _global;
     }
 
-    private static ReferenceSet BuildReferences(CurationSnapshot snapshot, CurationPolicyOptions o)
+    /// <summary>
+    /// Per identity (and over all), the median and robust spread of the evaluable samples' smoothed log relative loss and
+    /// of the log of its spread; or, with <paramref name="probe"/>, of the identity margins of the samples probed at the
+    /// end of this cycle (both statistics the margin).
+    /// </summary>
+    private static ReferenceSet BuildReferences(CurationSnapshot snapshot, CurationPolicyOptions o, bool probe)
     {
-        // Counting sort of the evaluable samples by identity, then medians by selection: linear in the samples.
+        bool Include(in CurationSample s) => Evaluable(s, o) && (!probe || float.IsFinite(s.ProbeMargin));
+        // Counting sort of the included samples by identity, then medians by selection: linear in the samples.
         var samples = snapshot.Samples.Span;
         int identities = snapshot.Identities.Length;
         var count = new int[identities + 1];
         int total = 0;
         foreach (ref readonly var s in samples)
         {
-            if (!Evaluable(s, o)) continue;
+            if (!Include(s)) continue;
             count[(uint)s.Identity < (uint)identities ? s.Identity : identities]++;
             total++;
         }
@@ -350,10 +356,10 @@ public static class CurationPolicy
         var spread = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
         foreach (ref readonly var s in samples)
         {
-            if (!Evaluable(s, o)) continue;
+            if (!Include(s)) continue;
             int at = fill[(uint)s.Identity < (uint)identities ? s.Identity : identities]++;
-            x[at] = s.SmoothedLog;
-            spread[at] = LogSpread(s.SmoothedSpread);
+            x[at] = probe ? s.ProbeMargin : s.SmoothedLog;
+            spread[at] = probe ? s.ProbeMargin : LogSpread(s.SmoothedSpread);
         }
         var scratch = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
         try
@@ -372,31 +378,6 @@ public static class CurationPolicy
             ArrayPool<double>.Shared.Return(spread);
             ArrayPool<double>.Shared.Return(scratch);
         }
-    }
-
-    /// <summary>Per identity, the median and spread of the margins of the samples probed at the end of this cycle; null when none was.</summary>
-    private static ReferenceSet? BuildProbeReferences(CurationSnapshot snapshot, CurationPolicyOptions o)
-    {
-        var samples = snapshot.Samples.Span;
-        int identities = snapshot.Identities.Length;
-        var byIdentity = new List<double>[identities];
-        var all = new List<double>();
-        foreach (ref readonly var s in samples)
-        {
-            if (!Evaluable(s, o) || !float.IsFinite(s.ProbeMargin)) continue;
-            all.Add(s.ProbeMargin);
-            if ((uint)s.Identity < (uint)identities) (byIdentity[s.Identity] ??= new List<double>()).Add(s.ProbeMargin);
-        }
-        if (all.Count == 0) return null;
-        var scratch = new double[all.Count];
-        var global = Robust(all.ToArray(), all.ToArray(), scratch, o.MinSpread, true);
-        var references = new Reference[identities];
-        for (int g = 0; g < identities; g++)
-        {
-            var values = byIdentity[g];
-            references[g] = values != null && values.Count >= o.MinReferenceSamples ? Robust(values.ToArray(), values.ToArray(), scratch, o.MinSpread, false) : global;
-        }
-        return new ReferenceSet(references, global);
     }
 
     private static bool Evaluable(in CurationSample s, CurationPolicyOptions o) =>
