@@ -261,11 +261,12 @@ public static class CurationPolicy
         }
     }
 
+    // Low and erratic first: a persistent low or erratic outlier is pruned for that, even when this cycle's probe also made it an identity outlier.
     private static string OddWhat(in Signals g) =>
-        g.Foreign ? F($"identity outlier: its own decoder reconstructs it hardly better than another identity's (margin ×{Math.Exp(g.IdentityExcess):0.00} its identity's median, z {g.IdentityZ:0.0})")
-        : g.Low ? F($"low outlier: far easier than its identity's faces, as a blank or flat image is (z {g.Z:0.0})")
+        g.Low ? F($"low outlier: far easier than its identity's faces, as a blank or flat image is (z {g.Z:0.0})")
         : g.Erratic ? F($"erratic: its loss swings far more than its identity's faces' (spread z {g.ErraticZ:0.0})")
-        : "low, erratic or identity outlier";
+        : g.Foreign ? F($"identity outlier: its own decoder reconstructs it hardly better than another identity's (margin ×{Math.Exp(g.IdentityExcess):0.00} its identity's median, z {g.IdentityZ:0.0})")
+        : "low or erratic outlier";
 
     private static int ApplyCaps(CurationSnapshot snapshot, CurationPolicyOptions o, CurationOutcome[] outcomes, List<(int Slot, double Severity, string Reason)> candidates)
     {
