@@ -21,7 +21,7 @@ internal static class DemoCommand
     private static readonly Option<int> StepsPerCycle = new("--steps-per-cycle") { Description = "Steps per cycle.", DefaultValueFactory = _ => 40 };
     private static readonly Option<int> Batch = new("--batch") { Description = "Global batch per step.", DefaultValueFactory = _ => 32 };
     private static readonly Option<int> Identities = new("--identities") { Description = "Identities in the generated face set.", DefaultValueFactory = _ => 8 };
-    private static readonly Option<int> PerIdentity = new("--per-identity") { Description = "Images per identity (10% of all are planted bad ones).", DefaultValueFactory = _ => 60 };
+    private static readonly Option<int> PerIdentity = new("--per-identity") { Description = "Images per identity (10% of all are planted bad ones). With fewer, the tiny decoder memorises the mild bad faces before the ledger can judge them.", DefaultValueFactory = _ => 120 };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the face set and of training.", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> Worst = new("--worst") { Description = "Worst faces to list.", DefaultValueFactory = _ => 15 };
     private static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {CurationPolicyOptions.Default.WarmupSteps})." };
