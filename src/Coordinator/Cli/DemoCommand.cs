@@ -22,6 +22,11 @@ internal static class DemoCommand
     private static readonly Option<int> Batch = new("--batch") { Description = "Global batch per step.", DefaultValueFactory = _ => 32 };
     private static readonly Option<int> Identities = new("--identities") { Description = "Identities in the generated face set.", DefaultValueFactory = _ => 8 };
     private static readonly Option<int> PerIdentity = new("--per-identity") { Description = "Images per identity (10% of all are planted bad ones). With fewer, the tiny decoder memorises the mild bad faces before the ledger can judge them.", DefaultValueFactory = _ => 120 };
+    private static readonly Option<double> SsimWeight = new("--ssim-weight")
+    {
+        Description = "Weight of the (1-SSIM)/2 term in the per-sample loss. SSIM compares local structure, so a hand over the mouth or a bad crop stays costly after the decoder has learnt the face's colours.",
+        DefaultValueFactory = _ => 0.5,
+    };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the face set and of training.", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> Worst = new("--worst") { Description = "Worst faces to list.", DefaultValueFactory = _ => 15 };
     private static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {CurationPolicyOptions.Default.WarmupSteps})." };
@@ -30,7 +35,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var command = new Command("demo", "Generate a face set with planted bad faces, train on it with a coordinator and 2 local workers, and report how well the ledger found the bad faces.");
-        foreach (var o in new Option[] { Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, Seed, Worst, WarmupSteps, LogLevel })
+        foreach (var o in new Option[] { Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, LogLevel })
             command.Options.Add(o);
         command.SetAction(Run);
         return command;
@@ -63,6 +68,7 @@ internal static class DemoCommand
             StepsPerCycle = parse.GetValue(StepsPerCycle),
             GlobalBatch = parse.GetValue(Batch),
             Seed = (ulong)synth.Seed,
+            SsimWeight = parse.GetValue(SsimWeight),
             Curation = policy,
         };
         options.Validate();
@@ -74,7 +80,7 @@ internal static class DemoCommand
         // 2. Training with curation in auto mode.
         using var loggerFactory = CliLogging.Create(parse);
         using var signals = new CliSignals();
-        output.WriteLine(string.Create(inv, $"training: {options.Workers} workers, {options.TotalSteps} steps ({options.Cycles} cycles of {options.StepsPerCycle}), global batch {options.GlobalBatch}, curation auto after {policy.WarmupSteps} steps; run folder {Path.GetFullPath(options.RunDir)}"));
+        output.WriteLine(string.Create(inv, $"training: {options.Workers} workers, {options.TotalSteps} steps ({options.Cycles} cycles of {options.StepsPerCycle}), global batch {options.GlobalBatch}, loss L1 + {options.SsimWeight:0.##}·(1-SSIM)/2, curation auto after {policy.WarmupSteps} steps; run folder {Path.GetFullPath(options.RunDir)}"));
         var result = EmbeddedTrainingRun.RunAsync(options, TrainProgress.ForConsole(output), loggerFactory, signals.Token).GetAwaiter().GetResult();
         foreach (var w in result.Warnings) output.WriteLine("warning: " + w);
         if (result.Stopped)
