@@ -16,7 +16,7 @@ namespace FaceCluster.Coordinator.Ledger;
 /// and MAD, because the outliers themselves must not move the reference. Identities with too few evaluated samples
 /// in the cycle fall back to every sample of the cycle.</para>
 /// <para><b>Outliers.</b> High: z ≥ OutlierZ and at least MinOutlierRatio × the median. Low: z ≤ −LowOutlierZ and at most
-/// 1/MinOutlierRatio × the median (blank or flat images are reconstructed almost perfectly). Erratic: the robust z of
+/// MaxLowOutlierRatio × the median (blank or flat images are reconstructed almost perfectly). Erratic: the robust z of
 /// ln(spread of its relative loss) ≥ ErraticZ and that spread ≥ MinErraticRatio × the identity's median spread (its
 /// loss swings with augmentation as no face of its identity does: blank and flat images again).
 /// Identity outlier (models with an identity probe, every ProbeEveryCycles cycles): the robust z of its identity margin —
@@ -80,7 +80,7 @@ public static class CurationPolicy
             double ez = spreadExcess / r.SpreadSpread;
             double minLog = Math.Log(options.MinOutlierRatio);
             bool high = z >= options.OutlierZ && excess >= minLog;
-            bool low = options.DetectLow && z <= -options.LowOutlierZ && -excess >= minLog;
+            bool low = options.DetectLow && z <= -options.LowOutlierZ && excess <= Math.Log(options.MaxLowOutlierRatio);
             bool erratic = options.DetectErratic && ez >= options.ErraticZ && spreadExcess >= Math.Log(options.MinErraticRatio);
             // A probe that came this cycle is judged against the same probe's margins of its identity (same weights).
             double iz = double.NaN, identityExcess = double.NaN;

@@ -52,17 +52,24 @@ public sealed record CurationPolicyOptions
     /// <summary>
     /// A face is pruned for its training loss alone (a persistent high outlier that stays high while re-fed, or relapses)
     /// only when its loss is at least this many times its identity's median; milder ones are kept and watched (Flagged).
-    /// On the demo's runs, once the bad faces are gone the tail of good-but-atypical faces sits at ×1.5–1.65 and a z
-    /// threshold alone prunes them one by one over the remaining cycles; bad faces that train badly sit at ×1.9–3.7
-    /// (mild bad crops at ×1.45–1.7 are left to the identity probe).
+    /// On the demo's runs, once the bad faces are gone the tail of good-but-atypical faces sits at ×1.5–1.65 with the L1
+    /// loss and at ×1.70–1.78 with the SSIM term, and a z threshold alone prunes them one by one over the remaining
+    /// cycles; bad faces that train badly sit at ×1.8–3.7 (milder bad crops are left to the identity probe).
     /// </summary>
-    public double MinPruneRatio { get; init; } = 1.7;
+    public double MinPruneRatio { get; init; } = 1.8;
 
     /// <summary>Low outliers: samples far easier than their peers (blank or flat images are reconstructed almost perfectly).</summary>
     public bool DetectLow { get; init; } = true;
 
-    /// <summary>Low outlier: the robust z is at most minus this.</summary>
+    /// <summary>Low outlier: the robust z is at most minus this…</summary>
     public double LowOutlierZ { get; init; } = 4.0;
+
+    /// <summary>
+    /// …and its loss is at most this many times its identity's median. Blank and flat images sit far below (×0.3–0.6);
+    /// a good face's moving average only drifts to about ×0.8 by chance, which z alone can call an outlier once the
+    /// identity's spread has narrowed late in a run.
+    /// </summary>
+    public double MaxLowOutlierRatio { get; init; } = 0.67;
 
     /// <summary>Erratic outliers: samples whose relative loss swings far more than their peers' from one observation to the next.</summary>
     public bool DetectErratic { get; init; } = true;
@@ -155,6 +162,7 @@ public sealed record CurationPolicyOptions
         Check(MinOutlierRatio >= 1 && double.IsFinite(MinOutlierRatio), "min outlier ratio", MinOutlierRatio, ">= 1");
         Check(MinPruneRatio >= MinOutlierRatio && double.IsFinite(MinPruneRatio), "min prune ratio", MinPruneRatio, $">= {MinOutlierRatio.ToString(CultureInfo.InvariantCulture)} (the min outlier ratio)");
         Check(LowOutlierZ > 0 && double.IsFinite(LowOutlierZ), "low outlier z", LowOutlierZ, "> 0");
+        Check(MaxLowOutlierRatio is > 0 and <= 1, "max low outlier ratio", MaxLowOutlierRatio, "in (0, 1]");
         Check(ErraticZ > 0 && double.IsFinite(ErraticZ), "erratic z", ErraticZ, "> 0");
         Check(MinErraticRatio >= 1 && double.IsFinite(MinErraticRatio), "min erratic ratio", MinErraticRatio, ">= 1");
         Check(ProbeEveryCycles >= 0, "probe every cycles", ProbeEveryCycles, ">= 0 (0 disables the identity probe)");

@@ -119,7 +119,7 @@ public class CurationPolicyTests
     public void The_per_cycle_cap_prunes_the_worst_first()
     {
         var options = Defaults with { RefeedWeight = 1, WarmupSteps = 0 }; // no re-feed: persistent outliers are pruned at once
-        var h = new PolicyHarness(8, 60, options, (i, _, _) => IsBad(i) ? 0.6 + 0.02 * (i % 60) + 0.01 * (i / 60) : 0) { Noise = 0.1 };
+        var h = new PolicyHarness(8, 60, options, (i, _, _) => IsBad(i) ? 0.7 + 0.02 * (i % 60) + 0.01 * (i / 60) : 0) { Noise = 0.1 }; // ×2.0 and up: above the prune ratio
         long cycle = 0;
         while (h.With(SampleStatus.Quarantined).Length == 0 && cycle < 20) h.Cycle(cycle, ++cycle * 40);
         int perCycle = (int)Math.Floor(options.MaxPruneFractionPerCycle * h.N);
@@ -200,6 +200,20 @@ public class CurationPolicyTests
         Assert.Contains("low outlier", h.Changes.Last(c => c.Sample == blank).Reason);
         Assert.Contains("erratic", h.Changes.Last(c => c.Sample == erratic).Reason);
         Assert.Equal(2, h.With(SampleStatus.Quarantined).Length);
+    }
+
+    [Fact]
+    public void A_face_only_a_little_easier_than_its_identity_is_not_a_low_outlier_however_narrow_the_spread()
+    {
+        // Late in a run the identity's spread narrows to the floor (MinSpread 0.05), so ×0.80 its median is z ≈ −4.5:
+        // past LowOutlierZ, but nothing like a blank frame (×0.4).
+        const int easier = 7, blank = 70;
+        var h = new PolicyHarness(8, 60, Defaults, (i, _, _) => i switch { easier => Math.Log(0.80), blank => Math.Log(0.4), _ => 0 }) { Noise = 0.02 };
+        h.Run(0, 40);
+        Assert.Contains(h.Decisions.SelectMany(d => d.Outcomes.ToArray()), o => o.Index == easier && o.Z <= -Defaults.LowOutlierZ);
+        Assert.DoesNotContain(h.Changes, c => c.Sample == easier);
+        Assert.Equal(SampleStatus.Quarantined, h.Status[blank]);
+        Assert.Contains("low outlier", h.Changes.Last(c => c.Sample == blank).Reason);
     }
 
     [Fact]
