@@ -60,6 +60,9 @@ public static class CurationPolicy
         var reference = BuildReferences(snapshot, options, probe: false);
         var probeReference = BuildReferences(snapshot, options, probe: true);
         var candidates = new List<(int Slot, double Severity, string Reason)>();
+        // The ratio thresholds in log units, once per decision rather than per sample.
+        double minLog = Math.Log(options.MinOutlierRatio), maxLowLog = Math.Log(options.MaxLowOutlierRatio);
+        double minErraticLog = Math.Log(options.MinErraticRatio), minIdentityLog = Math.Log(options.MinIdentityOutlierRatio);
         for (int k = 0; k < samples.Length; k++)
         {
             var s = samples[k];
@@ -78,10 +81,9 @@ public static class CurationPolicy
             double z = excess / r.Spread;
             double spreadExcess = LogSpread(s.SmoothedSpread) - r.SpreadMedian;
             double ez = spreadExcess / r.SpreadSpread;
-            double minLog = Math.Log(options.MinOutlierRatio);
             bool high = z >= options.OutlierZ && excess >= minLog;
-            bool low = options.DetectLow && z <= -options.LowOutlierZ && excess <= Math.Log(options.MaxLowOutlierRatio);
-            bool erratic = options.DetectErratic && ez >= options.ErraticZ && spreadExcess >= Math.Log(options.MinErraticRatio);
+            bool low = options.DetectLow && z <= -options.LowOutlierZ && excess <= maxLowLog;
+            bool erratic = options.DetectErratic && ez >= options.ErraticZ && spreadExcess >= minErraticLog;
             // A probe that came this cycle is judged against the same probe's margins of its identity (same weights).
             double iz = double.NaN, identityExcess = double.NaN;
             uint probeBits = s.ProbeOutlierBits;
@@ -91,7 +93,7 @@ public static class CurationPolicy
                 var pr = probeReference.For(s.Identity);
                 identityExcess = s.ProbeMargin - pr.Median;
                 iz = identityExcess / pr.Spread;
-                foreign = iz >= options.IdentityOutlierZ && identityExcess >= Math.Log(options.MinIdentityOutlierRatio);
+                foreign = iz >= options.IdentityOutlierZ && identityExcess >= minIdentityLog;
                 probeBits = (probeBits << 1) | (foreign ? 1u : 0u);
             }
             if (foreign) flags |= CycleFlags.IdentityOutlier;
