@@ -1,9 +1,10 @@
 namespace FaceCluster.Common.DataPlane;
 
 /// <summary>
-/// The fixed schedule of one rank's ring all-reduce over <c>count</c> floats: n chunks (the first count mod n
-/// one element longer), 2(n-1) ring steps (n-1 reduce-scatter, n-1 all-gather), every chunk cut into
-/// segments. At ring step t, rank r sends chunk (r-t) mod n and receives chunk (r-t-1) mod n during
+/// The fixed schedule of one rank's ring all-reduce over <c>count</c> floats: n chunks cut as the
+/// <see cref="ShardLayout"/> says (by default n equal chunks, the first count mod n one element longer),
+/// 2(n-1) ring steps (n-1 reduce-scatter, n-1 all-gather), every chunk cut into segments. A gather-only plan
+/// has the n-1 all-gather steps alone (each rank starts with its own chunk). At ring step t, rank r sends chunk (r-t) mod n and receives chunk (r-t-1) mod n during
 /// reduce-scatter; during all-gather step s it sends chunk (r+1-s) mod n and receives chunk (r-s) mod n.
 /// What a rank receives at step t is exactly what it sends at step t+1, segment by segment, which is what lets
 /// segment j go on as soon as it has been received (and reduced).
@@ -16,22 +17,29 @@ internal sealed class RingPlan
     /// <summary>One segment of the schedule. <see cref="Forward"/>: a received segment that is sent on at the next ring step.</summary>
     public readonly record struct Item(byte Phase, ushort PhaseStep, int Chunk, int Segment, int Offset, int Length, bool Forward);
 
-    public RingPlan(int size, int rank, int count, int segmentElements)
+    public RingPlan(int size, int rank, int count, int segmentElements) : this(size, rank, count, segmentElements, ShardLayout.Equal(count, size), gatherOnly: false)
     {
+    }
+
+    public RingPlan(int size, int rank, int count, int segmentElements, ShardLayout layout, bool gatherOnly)
+    {
+        if (layout.Count != count || layout.Size != size) throw new ArgumentException($"the layout ({layout}) is not for {count} elements over {size} ranks", nameof(layout));
         if (size < 2) throw new ArgumentOutOfRangeException(nameof(size), size, "a ring plan needs at least two members");
         if (size > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(size), size, "a ring has at most 65535 members");
         Size = size;
         Rank = rank;
         Count = count;
         SegmentElements = segmentElements;
+        Layout = layout;
+        GatherOnly = gatherOnly;
         var sends = new List<Item>();
         var receives = new List<Item>();
-        int ringSteps = 2 * (size - 1);
+        int ringSteps = (gatherOnly ? 1 : 2) * (size - 1);
         for (int t = 0; t < ringSteps; t++)
         {
-            bool reduce = t < size - 1;
+            bool reduce = !gatherOnly && t < size - 1;
             byte phase = reduce ? ReduceScatter : AllGather;
-            ushort phaseStep = (ushort)(reduce ? t : t - (size - 1));
+            ushort phaseStep = (ushort)(reduce || gatherOnly ? t : t - (size - 1));
             int sendChunk = reduce ? Mod(rank - t, size) : Mod(rank + 1 - phaseStep, size);
             int receiveChunk = reduce ? Mod(rank - t - 1, size) : Mod(rank - phaseStep, size);
             AddSegments(sends, phase, phaseStep, sendChunk, forward: false);
@@ -50,6 +58,8 @@ internal sealed class RingPlan
     public int Rank { get; }
     public int Count { get; }
     public int SegmentElements { get; }
+    public ShardLayout Layout { get; }
+    public bool GatherOnly { get; }
     public Item[] Sends { get; }
     public Item[] Receives { get; }
     /// <summary>Segments that can be sent at once (ring step 0 sends the rank's own data).</summary>
@@ -74,7 +84,7 @@ internal sealed class RingPlan
 
     private void AddSegments(List<Item> items, byte phase, ushort phaseStep, int chunk, bool forward)
     {
-        var (offset, length) = ChunkBounds(Count, Size, chunk);
+        var (offset, length) = Layout.Chunk(chunk);
         int segment = 0;
         for (int start = 0; start < length; start += SegmentElements, segment++)
             items.Add(new Item(phase, phaseStep, chunk, segment, offset + start, Math.Min(SegmentElements, length - start), forward));

@@ -43,7 +43,8 @@ internal sealed class RingSender
         _step = step;
         _next = 0;
         _bytesSent = 0;
-        _done.Reset();
+        if (plan.Sends.Length == 0) _done.Set(); // e.g. a gather in which this rank owns nothing
+        else _done.Reset();
     }
 
     /// <summary>Lets the thread send <paramref name="items"/> more items of the current plan.</summary>

@@ -24,6 +24,7 @@ public sealed class RingSession : IDisposable
     private readonly object _failureGate = new();
     private Failure? _failure;
     private RingPlan? _plan;
+    private RingPlan? _gatherPlan;
     private float[]? _scratch;
     private int _busy;
     private int _disposed;
@@ -90,30 +91,53 @@ public sealed class RingSession : IDisposable
     /// when a send or receive makes no progress within <see cref="Timeout"/>; the buffer's contents are then undefined.
     /// One call at a time per session.
     /// </summary>
-    public void AllReduceSum(float[] buffer, int count, long step)
+    public void AllReduceSum(float[] buffer, int count, long step) => Collective(buffer, count, step, null, gatherOnly: false, null);
+
+    /// <summary>
+    /// <see cref="AllReduceSum(float[], int, long)"/> with the ranks' ranges cut as <paramref name="layout"/> says, and
+    /// a hook between the halves: as each segment of this rank's own range (<see cref="ShardLayout.RangeOf"/>) is
+    /// fully reduced, <paramref name="onOwnedReduced"/>(offset, length) may rewrite it before it is sent on; the
+    /// all-gather then hands every rank what the owners wrote. With a hook that replaces summed gradients by updated
+    /// parameters, the buffer ends as the new parameters on every rank: a sharded optimizer step with the bytes of
+    /// one all-reduce, the update pipelined with the transfer. A ring of one calls the hook once, on the whole vector.
+    /// </summary>
+    public void AllReduceSum(float[] buffer, int count, long step, ShardLayout layout, Action<int, int>? onOwnedReduced) =>
+        Collective(buffer, count, step, layout, gatherOnly: false, onOwnedReduced);
+
+    /// <summary>
+    /// Every rank ends with every owner's range of <paramref name="buffer"/> (the ranges as <paramref name="layout"/>
+    /// cuts them): the all-gather half alone. Same failure behaviour as <see cref="AllReduceSum(float[], int, long)"/>.
+    /// </summary>
+    public void AllGather(float[] buffer, int count, long step, ShardLayout layout) =>
+        Collective(buffer, count, step, layout, gatherOnly: true, null);
+
+    private void Collective(float[] buffer, int count, long step, ShardLayout? layout, bool gatherOnly, Action<int, int>? onOwnedReduced)
     {
         ArgumentNullException.ThrowIfNull(buffer);
         if (count < 0 || count > buffer.Length)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be in [0, {buffer.Length}] (the buffer's length)");
+        if (layout is not null && (layout.Count != count || layout.Size != Size))
+            throw new ArgumentException($"the layout ({layout}) is not for {count} elements over this ring's {Size} ranks", nameof(layout));
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ThrowIfFailed(step);
         if (Interlocked.Exchange(ref _busy, 1) != 0)
-            throw new InvalidOperationException($"AllReduceSum is already running on the ring session of generation {Generation}, rank {Rank}; call it from one thread at a time");
+            throw new InvalidOperationException($"a collective is already running on the ring session of generation {Generation}, rank {Rank}; call it from one thread at a time");
         try
         {
             Volatile.Write(ref _currentStep, step);
             var clock = Stopwatch.StartNew();
             if (_sender is null || count == 0)
             {
+                if (onOwnedReduced is not null && count > 0) onOwnedReduced(0, count);
                 Record(new AllReduceStats(step, count, 0, 0, 0, clock.Elapsed));
                 return;
             }
-            RingPlan plan = PlanFor(count);
+            RingPlan plan = PlanFor(count, layout ?? ShardLayout.Equal(count, Size), gatherOnly);
             long received;
             long sent;
             try
             {
-                received = ReceiveAndReduce(buffer, plan, step);
+                received = ReceiveAndReduce(buffer, plan, step, onOwnedReduced);
                 sent = _sender.WaitDone();
             }
             catch (Exception e) when (e is not AllReduceFailedException)
@@ -138,7 +162,7 @@ public sealed class RingSession : IDisposable
         _onDisposed?.Invoke(this);
     }
 
-    private long ReceiveAndReduce(float[] buffer, RingPlan plan, long step)
+    private long ReceiveAndReduce(float[] buffer, RingPlan plan, long step, Action<int, int>? onOwnedReduced)
     {
         Socket socket = _fromPredecessor!;
         RingSender sender = _sender!;
@@ -167,6 +191,8 @@ public sealed class RingSession : IDisposable
                     Span<float> into = target.Slice(start, length);
                     TensorPrimitives.Add(into, incoming, into);
                 }
+                // The last reduce-scatter step brings this rank's own range: it is complete once added.
+                if (onOwnedReduced is not null && item.PhaseStep == Size - 2) onOwnedReduced(item.Offset, item.Length);
             }
             else
             {
@@ -178,18 +204,21 @@ public sealed class RingSession : IDisposable
         return received;
     }
 
-    private RingPlan PlanFor(int count)
+    private RingPlan PlanFor(int count, ShardLayout layout, bool gatherOnly)
     {
-        RingPlan? plan = _plan;
-        if (plan is null || plan.Count != count)
-            _plan = plan = new RingPlan(Size, Rank, count, _options.SegmentElements);
+        RingPlan? plan = gatherOnly ? _gatherPlan : _plan;
+        if (plan is null || plan.Count != count || !plan.Layout.Equals(layout))
+        {
+            plan = new RingPlan(Size, Rank, count, _options.SegmentElements, layout, gatherOnly);
+            if (gatherOnly) _gatherPlan = plan; else _plan = plan;
+        }
         return plan;
     }
 
     private float[] ScratchFor(RingPlan plan)
     {
         int elements = Math.Min(plan.MaxSegmentElements, _options.ReduceBlockBytes / sizeof(float));
-        if (_scratch is null || _scratch.Length != elements)
+        if (_scratch is null || _scratch.Length < elements)
             _scratch = new float[elements];
         return _scratch;
     }
