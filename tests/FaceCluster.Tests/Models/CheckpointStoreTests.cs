@@ -52,7 +52,7 @@ public sealed class CheckpointStoreTests : IDisposable
         var info = store.Save(trainer, Meta(trainer));
         Assert.Equal(Path.Combine(_run, "checkpoints", "step-3"), info.Directory);
         var names = Directory.GetFiles(info.Directory).Select(f => Path.GetFileName(f)!).Order().ToArray();
-        Assert.Equal(["decoder-a.pt", "decoder-b.pt", "encoder.pt", "meta.json", "optimizer.pt"], names);
+        Assert.Equal(["decoder-a.pt", "decoder-b.pt", "encoder.pt", "meta.json", "optimizer.bin"], names);
 
         using var resumed = NewTrainer(["a", "b"], seed: 99);
         var latest = store.FindLatestValid(out var warnings);

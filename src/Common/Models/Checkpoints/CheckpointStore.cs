@@ -12,14 +12,18 @@ namespace FaceCluster.Common.Models.Checkpoints;
 
 /// <summary>
 /// Component checkpoints in RUNDIR/checkpoints/step-&lt;N&gt;/: one file per model component (encoder.pt,
-/// decoder-&lt;identity&gt;.pt, ...), optimizer.pt and meta.json with checksums.
+/// decoder-&lt;identity&gt;.pt, ...), optimizer.bin (optimizer.pt in older checkpoints) and meta.json with checksums.
 /// A save writes a hidden temporary folder, flushes every file and renames the folder into place, so a
 /// reader never sees a half-written checkpoint. The last K checkpoints and the best one are kept.
 /// </summary>
 public sealed class CheckpointStore
 {
     public const string MetaFile = "meta.json";
-    public const string OptimizerFile = "optimizer.pt";
+    /// <summary>The optimizer's moments (<see cref="FlatAdam"/>'s format).</summary>
+    public const string OptimizerFile = "optimizer.bin";
+
+    /// <summary>A TorchSharp Adam state dictionary: what checkpoints held before the flat optimizer; still read.</summary>
+    public const string LegacyOptimizerFile = "optimizer.pt";
     private const string Prefix = "step-";
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private readonly ILogger _log;
@@ -142,7 +146,7 @@ public sealed class CheckpointStore
     {
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var name in checkpoint.Meta.Files.Keys)
-            if (name.EndsWith(".pt", StringComparison.Ordinal)) files[name] = File.ReadAllBytes(checkpoint.File(name));
+            if (name.EndsWith(".pt", StringComparison.Ordinal) || name == OptimizerFile) files[name] = File.ReadAllBytes(checkpoint.File(name));
         var m = checkpoint.Meta;
         return new ModelBundle(m.ModelKind, m.Preset, m.Labels, m.Step, files);
     }

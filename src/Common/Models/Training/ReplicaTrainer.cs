@@ -15,11 +15,17 @@ namespace FaceCluster.Common.Models.Training;
 /// <item><see cref="ComputeGradients"/>: forward, per-sample losses, and a backward pass of
 ///   sum(losses) / globalBatch, so that summing every worker's buffer gives the exact mean gradient over the
 ///   global batch, however the global batch was split.</item>
-/// <item><see cref="ApplyUpdate"/>: the optimizer step from the (possibly all-reduced) gradients.</item>
+/// <item>The Adam update (<see cref="FlatAdam"/>) from the (possibly reduced) gradients, range by range:
+///   <see cref="UpdateRange"/> writes the new parameters of a range into the gradient buffer, and
+///   <see cref="CommitUpdate"/> adopts the whole buffer as the parameters. <see cref="ApplyUpdate"/> does both for
+///   the whole vector; a worker in a ring updates only the range it owns after the reduce-scatter and the
+///   all-gather brings it every other range (a sharded update, see <see cref="FaceCluster.Common.DataPlane.ShardLayout"/>).</item>
 /// </list>
 /// The gradients live in ONE contiguous float32 buffer, <see cref="Gradients"/>: every parameter's .grad is a
 /// view into it (like DDP's gradient_as_bucket_view), so backward writes straight into the buffer the data plane
-/// sends, with no per-element copies. On a GPU the buffer is mirrored by one device tensor and one copy each way.
+/// sends, with no per-element copies. The parameters are views of one flat vector too (host memory on a CPU), so
+/// committing an update is one copy. On a GPU each flat vector is mirrored by one device tensor and one copy each way;
+/// the update runs on the host over the rank's range (as ZeRO-Offload's CPU Adam), on <see cref="TrainerOptions.UpdateThreads"/> threads.
 /// </summary>
 public sealed class ReplicaTrainer : IDisposable
 {
@@ -28,8 +34,11 @@ public sealed class ReplicaTrainer : IDisposable
     private readonly float[] _flat;
     private readonly Tensor _flatCpu;
     private readonly Tensor _flatDevice;
+    private readonly float[] _params;
+    private readonly Tensor _paramsCpu;
+    private readonly Tensor _paramsDevice;
     private readonly bool _onCpu;
-    private readonly Adam _optimizer;
+    private readonly FlatAdam _optimizer;
     private bool _disposed;
 
     public ReplicaTrainer(IFaceModel model, Device device, TrainerOptions options)
@@ -47,15 +56,27 @@ public sealed class ReplicaTrainer : IDisposable
         _flat = new float[total];
         _flatCpu = torch.frombuffer(_flat, ScalarType.Float32);
         _flatDevice = _onCpu ? _flatCpu : torch.zeros(total, ScalarType.Float32, device);
+        _params = new float[total];
+        _paramsCpu = torch.frombuffer(_params, ScalarType.Float32);
+        _paramsDevice = _onCpu ? _paramsCpu : torch.zeros(total, ScalarType.Float32, device);
         long offset = 0;
-        foreach (var p in _parameters)
+        using (torch.no_grad())
         {
-            long n = p.numel();
-            using var view = _flatDevice.narrow(0, offset, n).view(p.shape);
-            p.grad = view;
-            offset += n;
+            foreach (var p in _parameters)
+            {
+                long n = p.numel();
+                using var view = _flatDevice.narrow(0, offset, n).view(p.shape);
+                p.grad = view;
+                // The parameter keeps its identity (the modules hold it) but its storage becomes a slice of the flat vector.
+                using var weights = _paramsDevice.narrow(0, offset, n).view(p.shape);
+                weights.copy_(p);
+                p.set_(weights);
+                offset += n;
+            }
         }
-        _optimizer = optim.Adam(_parameters, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
+        if (!_onCpu) _paramsCpu.copy_(_paramsDevice);
+        _optimizer = new FlatAdam((int)total, options);
+        _optimizer.SaveBoundary();
     }
 
     public IFaceModel Model => _model;
@@ -119,15 +140,56 @@ public sealed class ReplicaTrainer : IDisposable
         }
     }
 
-    /// <summary>Second half: applies <see cref="Gradients"/> (as they are now, e.g. summed across workers).</summary>
+    /// <summary>Second half: applies <see cref="Gradients"/> (as they are now, e.g. summed across workers) to every parameter.</summary>
     public void ApplyUpdate()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        using var scope = torch.NewDisposeScope();
-        if (!_onCpu) _flatDevice.copy_(_flatCpu);
-        _optimizer.step();
-        Step++;
+        UpdateRange(0, _flat.Length);
+        CommitUpdate();
     }
+
+    /// <summary>
+    /// The Adam update of parameters [<paramref name="offset"/>, +<paramref name="length"/>) from the gradients there:
+    /// the new parameters replace those gradients in <see cref="Gradients"/>, and the moments of the range advance.
+    /// The replica's weights change only at <see cref="CommitUpdate"/>, once the buffer holds every range's new parameters.
+    /// </summary>
+    public void UpdateRange(int offset, int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var watch = Stopwatch.StartNew();
+        long t = Step + 1;
+        int threads = Math.Max(1, Options.UpdateThreads);
+        const int Block = 1 << 18;
+        if (threads == 1 || length < 2 * Block)
+            _optimizer.UpdateRange(_params, _flat, offset, length, t);
+        else
+            Parallel.For(0, (length + Block - 1) / Block, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                b => _optimizer.UpdateRange(_params, _flat, offset + b * Block, Math.Min(Block, length - b * Block), t));
+        UpdateTime += watch.Elapsed;
+    }
+
+    /// <summary>
+    /// Adopts the buffer as the replica's weights: one update applied. Call it once the buffer holds every range's new
+    /// parameters (after <see cref="UpdateRange"/> of the whole vector, or after the all-gather of a sharded update).
+    /// </summary>
+    public void CommitUpdate()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var watch = Stopwatch.StartNew();
+        _flat.AsSpan().CopyTo(_params);
+        if (!_onCpu)
+        {
+            using var scope = torch.NewDisposeScope();
+            _paramsDevice.copy_(_paramsCpu);
+        }
+        Step++;
+        UpdateTime += watch.Elapsed;
+    }
+
+    /// <summary>Time spent in <see cref="UpdateRange"/> and <see cref="CommitUpdate"/> since the replica was built (for the step-cost model).</summary>
+    public TimeSpan UpdateTime { get; private set; }
+
+    /// <summary>The optimizer's moments: a ring exchanges the ranges at the end of a sharded segment.</summary>
+    public FlatAdam Optimizer => _optimizer;
 
     /// <summary>Drops the gradients of a step that will not be applied (e.g. its all-reduce failed).</summary>
     public void AbandonStep()
@@ -161,7 +223,7 @@ public sealed class ReplicaTrainer : IDisposable
         using var scope = torch.NewDisposeScope();
         foreach (var component in _model.Components)
             files[CheckpointStore.ComponentFile(component.Name)] = Write(w => component.Module.save(w));
-        files[CheckpointStore.OptimizerFile] = Write(w => _optimizer.save_state_dict(w));
+        files[CheckpointStore.OptimizerFile] = _optimizer.Save();
         return new ModelBundle(_model.Kind.ToString(), _model.Preset.Name, _model.Labels.ToArray(), Step, files);
 
         static byte[] Write(Action<BinaryWriter> save)
@@ -197,10 +259,42 @@ public sealed class ReplicaTrainer : IDisposable
                 throw new FaceClusterException($"{source}: {file} does not fit this model's {component.Name} (another preset or shape?): {e.Message}", ExitCodes.UserError, e);
             }
         }
-        if (!bundle.Files.TryGetValue(CheckpointStore.OptimizerFile, out var optimizer)) throw new FaceClusterException($"{source} has no {CheckpointStore.OptimizerFile}");
-        using (var reader = new BinaryReader(new MemoryStream(optimizer, writable: false)))
-            _optimizer.load_state_dict(reader);
+        if (!_onCpu) _paramsCpu.copy_(_paramsDevice); // the modules loaded into the device vector
+        if (bundle.Files.TryGetValue(CheckpointStore.OptimizerFile, out var optimizer))
+            _optimizer.Load(optimizer, $"{source}: {CheckpointStore.OptimizerFile}");
+        else if (bundle.Files.TryGetValue(CheckpointStore.LegacyOptimizerFile, out var legacy))
+            LoadLegacyOptimizer(legacy, $"{source}: {CheckpointStore.LegacyOptimizerFile}");
+        else
+            throw new FaceClusterException($"{source} has no {CheckpointStore.OptimizerFile}");
         Step = bundle.Step;
+    }
+
+    /// <summary>Moments from a TorchSharp Adam state dictionary (checkpoints written before the flat optimizer).</summary>
+    private void LoadLegacyOptimizer(byte[] bytes, string source)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var adam = optim.Adam(_parameters, Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon);
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
+            adam.load_state_dict(reader);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or InvalidOperationException)
+        {
+            throw new FaceClusterException($"{source} is not an optimizer state of this model: {e.Message}", ExitCodes.UserError, e);
+        }
+        var states = adam.state_dict().State;
+        if (states.Count != _parameters.Length) throw new FaceClusterException($"{source} holds {states.Count} parameter states; this model has {_parameters.Length}");
+        _optimizer.Reset();
+        int offset = 0;
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            int n = (int)_parameters[i].numel();
+            if (states[i] is Adam.State { exp_avg: { } m, exp_avg_sq: { } v } && m.numel() == n && v.numel() == n)
+                _optimizer.LoadMoments(m.cpu().contiguous().data<float>().ToArray(), v.cpu().contiguous().data<float>().ToArray(), offset);
+            offset += n;
+        }
+        _optimizer.SaveBoundary();
     }
 
     /// <summary>The bundle as bytes, for the data plane.</summary>
@@ -211,8 +305,6 @@ public sealed class ReplicaTrainer : IDisposable
 
     /// <summary>Sets the step counter (used when resuming from a checkpoint whose state was loaded piecewise).</summary>
     public void SetStep(long step) => Step = step >= 0 ? step : throw new ArgumentOutOfRangeException(nameof(step));
-
-    internal Adam Optimizer => _optimizer;
 
     private Tensor ToDevice(float[] data, int count, long[] shape)
     {
@@ -225,8 +317,8 @@ public sealed class ReplicaTrainer : IDisposable
         if (_disposed) return;
         _disposed = true;
         foreach (var p in _parameters) if (!p.IsInvalid) p.grad = null;
-        _optimizer.Dispose();
-        if (!_onCpu) _flatDevice.Dispose();
+        if (!_onCpu) { _flatDevice.Dispose(); _paramsDevice.Dispose(); }
         _flatCpu.Dispose();
+        _paramsCpu.Dispose();
     }
 }

@@ -5,6 +5,9 @@ namespace FaceCluster.Common.Models.Training;
 /// <summary>Optimizer settings. Adam with beta1 0.5 follows faceswap.</summary>
 public sealed record TrainerOptions(double LearningRate, double Beta1 = 0.5, double Beta2 = 0.999, double Epsilon = 1e-7)
 {
+    /// <summary>Host threads for the optimizer update (a CPU worker: its libtorch threads; a GPU worker: the host's cores).</summary>
+    public int UpdateThreads { get; init; } = 1;
+
     /// <summary>Defaults per preset: a small model on a CPU can take a larger step.</summary>
     public static TrainerOptions For(ModelPreset preset) =>
         new(preset.Name == ModelPreset.Tiny.Name ? 5e-4 : 5e-5);
