@@ -11,6 +11,7 @@ using FaceCluster.Common.Torch;
 using FaceCluster.GpuWorker.Devices;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace FaceCluster.GpuWorker.Training;
 
@@ -104,7 +105,10 @@ public sealed class WorkerEngine : IDisposable
         previousModel?.Dispose();
         var preset = ModelPreset.Parse(run.Preset);
         var model = FaceModelFactory.Create(FaceModelFactory.ParseKind(run.ModelKind), preset, run.Labels, run.Seed, run.SsimWeight);
-        _trainer = new ReplicaTrainer(model, Device.Device, new TrainerOptions(run.LearningRate));
+        _trainer = new ReplicaTrainer(model, Device.Device, new TrainerOptions(run.LearningRate)
+        {
+            UpdateThreads = Device.Device.type == DeviceType.CPU ? Math.Max(1, Options.Threads) : Environment.ProcessorCount,
+        });
         _faceSet = faceSet;
         _run = run;
         _log.LogInformation("Worker {Worker}: {Kind} model, preset {Preset}, {Parameters:N0} parameters on {Device}",
@@ -181,6 +185,7 @@ public sealed class WorkerEngine : IDisposable
         }
         Busy = true;
         long step = plan.FromStep;
+        bool sharded = false;
         // Cancelled by Abort: a resync or ring join waiting on a peer that is gone must not outlive the coordinator's grace.
         using var abort = new CancellationTokenSource();
         lock (_ringGate) _segmentAbort = (plan.Generation, abort);
@@ -199,6 +204,10 @@ public sealed class WorkerEngine : IDisposable
             var idsPerStep = PlanSteps(plan, faceSet, run.Seed, trainer.Model.BatchComposition);
             var ring = Endpoint.JoinRing(new RingSpec(plan.Generation, plan.RingEndpoints), plan.Rank, Options.EffectiveAllReduceTimeout, abort.Token);
             lock (_ringGate) _ring = ring;
+            sharded = ring.Size > 1;
+            // Each rank updates the share of the parameters in proportion to its local batch (its speed), inside the
+            // all-reduce; the all-gather brings the new parameters (see ShardLayout, ReplicaTrainer.UpdateRange).
+            var layout = ShardLayout.Proportional(trainer.ParameterCount, plan.LocalBatches.Select(b => (double)b).ToArray());
             using var batches = faceSet.CreateBatches(idsPerStep, unchecked(run.Seed ^ (ulong)plan.FromStep * 0x9E3779B97F4A7C15UL ^ (ulong)plan.Rank));
             double computeMs = 0, waitMs = 0, reduceMs = 0, updateMs = 0;
             long samples = 0;
@@ -211,12 +220,12 @@ public sealed class WorkerEngine : IDisposable
                 double wait = watch.Elapsed.TotalMilliseconds;
                 var result = trainer.ComputeGradients(batch, plan.GlobalBatch);
                 batches.Recycle(batch); // the step's tensors are gone: the arrays go back to the loader
+                var updateBefore = trainer.UpdateTime;
                 watch.Restart();
-                ring.AllReduceSum(trainer.Gradients, trainer.ParameterCount, step);
-                double reduce = watch.Elapsed.TotalMilliseconds;
-                watch.Restart();
-                trainer.ApplyUpdate();
-                double update = watch.Elapsed.TotalMilliseconds;
+                ring.AllReduceSum(trainer.Gradients, trainer.ParameterCount, step, layout, trainer.UpdateRange);
+                trainer.CommitUpdate();
+                double update = (trainer.UpdateTime - updateBefore).TotalMilliseconds;
+                double reduce = Math.Max(0, watch.Elapsed.TotalMilliseconds - update);
                 double compute = result.ComputeTime.TotalMilliseconds + update;
                 computeMs += compute; waitMs += wait; reduceMs += reduce; updateMs += update; samples += batch.Count; stepsRun++;
                 events.StepCompleted(new StepCompleted(WorkerId, plan.Generation, plan.Cycle, step, plan.RingWorkerIds.Length,
@@ -227,17 +236,34 @@ public sealed class WorkerEngine : IDisposable
                     break;
                 }
             }
+            if (sharded)
+            {
+                // Every rank kept the optimizer moments of its own range current: exchange them, so that every replica
+                // holds the whole state again (for a checkpoint, a joining peer, or the next plan's other ranges).
+                ring.AllGather(trainer.Optimizer.FirstMoments, trainer.ParameterCount, step, layout);
+                ring.AllGather(trainer.Optimizer.SecondMoments, trainer.ParameterCount, step, layout);
+            }
+            trainer.Optimizer.SaveBoundary();
+            sharded = false;
             if (plan.ProbeIdentity && step == plan.ToStep && trainer.CanProbeIdentity)
                 ProbeShard(plan, trainer, faceSet, events);
             double sps = computeMs > 0 ? samples / (computeMs / 1000.0) : 0;
+            if (stepsRun > 0)
+                _log.LogDebug("Worker {Worker}: cycle {Cycle}, {Steps} steps of batch {Batch}, per step: compute {Compute:F1} ms (update {Update:F1} ms), data wait {Wait:F1} ms, all-reduce {Reduce:F1} ms",
+                    WorkerId, plan.Cycle, stepsRun, plan.LocalBatches[plan.Rank], computeMs / stepsRun, updateMs / stepsRun, waitMs / stepsRun, reduceMs / stepsRun);
+            // A sharded update costs in proportion to the rank's batch (its share follows it): no batch-independent part.
+            double fixedUpdateMs = stepsRun == 0 || plan.RingEndpoints.Length > 1 ? 0 : updateMs / stepsRun;
             events.SegmentFinished(new SegmentFinished(WorkerId, plan.Generation, plan.Cycle, trainer.Step, trainer.ParameterChecksum(),
                 sps, stepsRun == 0 ? 0 : computeMs / stepsRun, stepsRun == 0 ? 0 : waitMs / stepsRun, stepsRun == 0 ? 0 : reduceMs / stepsRun,
-                stepsRun == 0 ? 0 : updateMs / stepsRun));
+                fixedUpdateMs));
         }
         catch (Exception e) when (e is AllReduceFailedException or OperationCanceledException or ObjectDisposedException or StateTransferException
                                    or Common.Errors.FaceClusterException or IOException or InvalidDataException)
         {
             trainer.AbandonStep();
+            // The moments of other ranks' ranges are stale here and those of this rank's range ran ahead: every survivor
+            // goes back to the moments of the last exchange, so that the replicas' optimizer states stay identical.
+            if (sharded) trainer.Optimizer.RestoreBoundary();
             string suspect = e is AllReduceFailedException arf ? arf.PeerEndpoint : "";
             _log.LogWarning("Worker {Worker}: step {Step} of generation {Generation} abandoned: {Reason}", WorkerId, step, plan.Generation, e.Message);
             events.StepFailed(new StepFailed(WorkerId, plan.Generation, step, trainer.Step, e.Message, suspect));
