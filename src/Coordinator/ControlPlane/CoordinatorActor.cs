@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
@@ -167,6 +168,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             _state = _state with { MeanLoss = double.IsNaN(_state.MeanLoss) ? mean : _state.MeanLoss * 0.95 + mean * 0.05 };
         }
         FaceClusterMetrics.StepCompleted(s.WorkerId, s.SampleIds.Length, s.ComputeMs, s.DataWaitMs, s.AllReduceMs, s.WorkerId == _state.Segment?.Members.FirstOrDefault());
+        CheckBalance(s);
         FaceClusterMetrics.Loss(_state.MeanLoss);
         if (s.ComputeMs > 0 && _state.Segment != null && s.WorkerId == _state.Segment.Members.FirstOrDefault())
         {
@@ -175,6 +177,49 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             _state = _state with { SamplesPerSecond = _state.SamplesPerSecond == 0 ? sps : _state.SamplesPerSecond * 0.9 + sps * 0.1 };
             _settings.Observer?.StepCompleted(s.Step + 1, _settings.TotalSteps, _state.MeanLoss, _state.SamplesPerSecond, stepMs);
         }
+    }
+
+    /// <summary>
+    /// Measures each member's compute per step early in a segment; when the split by calibrated speed leaves the
+    /// slowest member at least <see cref="CoordinatorSettings.RebalanceMinGain"/> slower than a split by the measured
+    /// speeds would, the members stop at the next step boundary and the rest of the cycle is planned with the
+    /// measured costs (LB-BSP's correction, within the cycle instead of at its end).
+    /// </summary>
+    private void CheckBalance(StepCompleted s)
+    {
+        var segment = _state.Segment;
+        if (segment == null || s.Generation != segment.Generation || segment.BalanceChecked || segment.StopRequested
+            || _settings.EqualBatches || _settings.RebalanceSampleSteps <= 0 || segment.Members.Length < 2 || _state.Phase != CoordinatorPhase.Running
+            || s.Step < segment.FromStep + _settings.RebalanceSkipSteps || s.ComputeMs <= 0)
+            return;
+        var costs = segment.ComputeCosts.TryGetValue(s.WorkerId, out var c) ? c : (Ms: 0.0, Steps: 0);
+        segment = segment with { ComputeCosts = segment.ComputeCosts.SetItem(s.WorkerId, (costs.Ms + s.ComputeMs, costs.Steps + 1)) };
+        _state = _state with { Segment = segment };
+        if (!segment.Members.All(id => segment.ComputeCosts.TryGetValue(id, out var m) && m.Steps >= _settings.RebalanceSampleSteps)) return;
+        _state = _state with { Segment = segment with { BalanceChecked = true } };
+        if (segment.ToStep - s.Step <= 2L * _settings.RebalanceSampleSteps) return; // too little of the segment left to gain
+        var members = segment.Members.Select(id => _state.Workers.TryGetValue(id, out var w) ? w : null).ToList();
+        if (members.Any(m => m == null || m.Batch <= 0)) return;
+        var perStep = segment.Members.Select(id => segment.ComputeCosts[id].Ms / segment.ComputeCosts[id].Steps).ToArray();
+        var msPerSample = members.Select((m, i) => perStep[i] / m!.Batch).ToArray();
+        int[] proposed;
+        try
+        {
+            proposed = BatchBalancer.Balance(_settings.GlobalBatch, members.Select((m, i) => new BatchBalancer.Capacity(m!.Id, 1000 / msPerSample[i],
+                m.Device.MaxBatch > 0 ? m.Device.MaxBatch : _settings.GlobalBatch)).ToList());
+        }
+        catch (FaceClusterException) { return; }
+        double now = perStep.Max();
+        double predicted = proposed.Select((b, i) => b * msPerSample[i]).Max();
+        if (now < predicted * (1 + _settings.RebalanceMinGain)) return;
+        var workers = _state.Workers;
+        for (int i = 0; i < members.Count; i++)
+            workers = workers.SetItem(members[i]!.Id, members[i]! with { MsPerSample = msPerSample[i], FixedMs = 0 });
+        _state = _state with { Workers = workers };
+        string why = string.Create(CultureInfo.InvariantCulture,
+            $"rebalancing: compute per step [{string.Join(", ", perStep.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))}] ms at batches [{string.Join(", ", members.Select(m => m!.Batch))}], about {predicted:F0} ms at [{string.Join(", ", proposed)}]");
+        _settings.Observer?.Message(why);
+        RequestBoundary(why);
     }
 
     private void OnIdentityProbed(IdentityProbed p)

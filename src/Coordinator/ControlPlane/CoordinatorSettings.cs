@@ -27,6 +27,20 @@ public sealed record CoordinatorSettings(
     /// <summary>Split every global batch equally instead of by measured speed (the baseline of `bench hetero`, and both runs of `bench curation`).</summary>
     public bool EqualBatches { get; init; }
 
+    /// <summary>
+    /// Steps of a segment whose measured compute times are compared, after the first <see cref="RebalanceSkipSteps"/>,
+    /// before the coordinator decides whether to re-split the batch within the cycle (0: only at segment boundaries).
+    /// The calibration before the first plan takes a fraction of a second; a long cycle planned on a misleading one
+    /// would keep a fast worker waiting for a slow one until the cycle ends.
+    /// </summary>
+    public int RebalanceSampleSteps { get; init; } = 8;
+
+    /// <summary>The first steps of a segment, left out of the measurement (the loaders and the ring are starting).</summary>
+    public int RebalanceSkipSteps { get; init; } = 2;
+
+    /// <summary>Re-split only when the slowest member's compute per step would drop by at least this fraction.</summary>
+    public double RebalanceMinGain { get; init; } = 0.1;
+
     /// <summary>Workers probe their shards (see <c>IIdentityProbe</c>) at the end of every this-many-th cycle; 0 never.</summary>
     public int ProbeEveryCycles { get; init; }
 

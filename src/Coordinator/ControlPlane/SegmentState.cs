@@ -9,6 +9,12 @@ public sealed record SegmentState(
     ImmutableDictionary<string, SegmentFinished> Finished, ImmutableDictionary<string, StepFailed> Failed,
     ImmutableHashSet<string> Lost, bool StopRequested, bool GraceStarted)
 {
+    /// <summary>Each member's summed compute ms and step count, over the steps measured for rebalancing.</summary>
+    public ImmutableDictionary<string, (double Ms, int Steps)> ComputeCosts { get; init; } = ImmutableDictionary<string, (double Ms, int Steps)>.Empty;
+
+    /// <summary>The rebalancing check of this segment has been made (once per segment).</summary>
+    public bool BalanceChecked { get; init; }
+
     public static SegmentState Start(long generation, long cycle, long from, long to, IEnumerable<string> members) =>
         new(generation, cycle, from, to, members.ToImmutableArray(), ImmutableDictionary<string, SegmentFinished>.Empty,
             ImmutableDictionary<string, StepFailed>.Empty, ImmutableHashSet<string>.Empty, false, false);

@@ -25,14 +25,24 @@ public static class DeviceCalibrator
         bool targets = trainer.Model.BatchKind == Common.FaceSet.BatchKind.Reconstruction;
         int cap = maxBatchOverride > 0 ? maxBatchOverride : DefaultCap(device);
 
-        // Throughput: one warm-up step, then timed steps at a moderate batch.
+        // Throughput: one warm-up step, then timed steps at a moderate batch. The fastest step counts: what the
+        // device can do, not what a neighbour on a shared host left it at that moment (the coordinator measures the
+        // real steps again and corrects the split early in the run).
         int probeBatch = Math.Min(16, cap);
         var batch = RandomBatch(probeBatch, size, labels, targets);
         trainer.ComputeGradients(batch, probeBatch);
-        var watch = Stopwatch.StartNew();
+        var total = Stopwatch.StartNew();
+        double fastest = double.MaxValue;
         int reps = 0;
-        do { trainer.ComputeGradients(batch, probeBatch); reps++; } while (watch.Elapsed < TimeSpan.FromMilliseconds(300) && reps < 20);
-        double sps = probeBatch * reps / watch.Elapsed.TotalSeconds;
+        do
+        {
+            var watch = Stopwatch.StartNew();
+            trainer.ComputeGradients(batch, probeBatch);
+            fastest = Math.Min(fastest, watch.Elapsed.TotalSeconds);
+            reps++;
+        }
+        while (reps < 3 || (total.Elapsed < TimeSpan.FromMilliseconds(300) && reps < 20));
+        double sps = probeBatch / Math.Max(fastest, 1e-6);
         trainer.AbandonStep();
 
         // Largest batch: double until it fails or would not fit.

@@ -70,6 +70,71 @@ public sealed class CoordinatorActorTests : TestKit
         Assert.Equal([4, 4], fast.ExpectMsg<SegmentPlan>().LocalBatches);
     }
 
+    private (IActorRef Coordinator, Akka.TestKit.TestProbe Fast, Akka.TestKit.TestProbe Slow, SegmentPlan Plan) TwoEqualWorkersPlanned(CoordinatorSettings settings)
+    {
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(settings));
+        var fast = CreateTestProbe();
+        var slow = CreateTestProbe();
+        coordinator.Tell(Register("fast"), fast.Ref);
+        coordinator.Tell(Register("slow"), slow.Ref);
+        fast.ExpectMsg<RegistrationAccepted>();
+        slow.ExpectMsg<RegistrationAccepted>();
+        // The calibration said they are equal.
+        coordinator.Tell(new WorkerReady("fast", Cpu(100), 0, "c"), fast.Ref);
+        coordinator.Tell(new WorkerReady("slow", Cpu(100), 0, "c"), slow.Ref);
+        var plan = fast.ExpectMsg<SegmentPlan>();
+        slow.ExpectMsg<SegmentPlan>();
+        Assert.Equal([4, 4], plan.LocalBatches);
+        return (coordinator, fast, slow, plan);
+    }
+
+    private static StepCompleted Step(string id, SegmentPlan plan, long step, double computeMs) =>
+        new(id, plan.Generation, plan.Cycle, step, 2, [1, 2, 3, 4], [0.1f, 0.1f, 0.1f, 0.1f], computeMs, 0, 5);
+
+    [Fact]
+    public void A_split_the_measured_steps_contradict_is_corrected_within_the_cycle()
+    {
+        var (coordinator, fast, slow, plan) = TwoEqualWorkersPlanned(Settings(2) with { RebalanceSkipSteps = 1, RebalanceSampleSteps = 2 });
+        // In fact one computes 4 samples in 40 ms and the other in 120 ms.
+        for (long step = 0; step < 3; step++)
+        {
+            coordinator.Tell(Step("fast", plan, step, 40), fast.Ref);
+            coordinator.Tell(Step("slow", plan, step, 120), slow.Ref);
+        }
+        var stop = fast.ExpectMsg<StopAtStep>();
+        Assert.Equal(stop, slow.ExpectMsg<StopAtStep>());
+        Assert.Equal((plan.Generation, 4L), (stop.Generation, stop.Step));
+        coordinator.Tell(new SegmentFinished("fast", plan.Generation, 0, 5, "c", 100, 40, 0, 5, 0), fast.Ref);
+        coordinator.Tell(new SegmentFinished("slow", plan.Generation, 0, 5, "c", 33, 120, 0, 5, 0), slow.Ref);
+
+        var next = fast.ExpectMsg<SegmentPlan>();
+        Assert.Equal(next.LocalBatches, slow.ExpectMsg<SegmentPlan>().LocalBatches);
+        Assert.Equal((plan.Generation + 1, 5L, 10L), (next.Generation, next.FromStep, next.ToStep)); // the rest of the same cycle
+        Assert.Equal(6, next.LocalBatches[Array.IndexOf(next.RingWorkerIds, "fast")]);
+        Assert.Equal(2, next.LocalBatches[Array.IndexOf(next.RingWorkerIds, "slow")]);
+    }
+
+    [Fact]
+    public void A_split_the_measured_steps_confirm_is_kept_and_so_is_one_with_little_to_gain()
+    {
+        var (coordinator, fast, slow, plan) = TwoEqualWorkersPlanned(Settings(2) with { RebalanceSkipSteps = 1, RebalanceSampleSteps = 2 });
+        for (long step = 0; step < 4; step++)
+        {
+            coordinator.Tell(Step("fast", plan, step, 100), fast.Ref);
+            coordinator.Tell(Step("slow", plan, step, 108), slow.Ref); // 8% apart: below the 10% worth a new plan
+        }
+        fast.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        slow.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        var (coordinator2, fast2, slow2, plan2) = TwoEqualWorkersPlanned(Settings(2) with { EqualBatches = true, RebalanceSkipSteps = 1, RebalanceSampleSteps = 2 });
+        for (long step = 0; step < 4; step++)
+        {
+            coordinator2.Tell(Step("fast", plan2, step, 40), fast2.Ref);
+            coordinator2.Tell(Step("slow", plan2, step, 120), slow2.Ref); // --balance equal: never re-split
+        }
+        fast2.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
     [Fact]
     public void A_restarted_coordinator_continues_from_live_replicas_newer_than_its_checkpoint()
     {
