@@ -16,6 +16,9 @@ namespace FaceCluster.Coordinator.Cli.Bench;
 /// coordinator process: each worker alone, both with batches split by measured speed, and both with an equal
 /// split. Reported: balanced / (sum of the standalone rates) — the target is ≥ 0.9 — and balanced / equal. Without
 /// augmentation, as `bench scaling`: the work is each worker's compute, the all-reduce and the coordination.
+/// A fifth phase measures the host's ceiling: each worker alone in its own run (its own coordinator, no ring between
+/// them), both runs at the same time on the same cores, timed over the same window: the sum of what they reach
+/// together bounds what one run with both can reach on this host.
 /// </summary>
 internal static class BenchHeteroCommand
 {
@@ -65,13 +68,17 @@ internal static class BenchHeteroCommand
             return rate;
         }
 
-        double fastAlone, slowAlone, balanced, equal;
+        double fastAlone, slowAlone, balanced, equal, together;
         try
         {
             fastAlone = Measure("fast worker alone", true, false, "speed");
             slowAlone = Measure("slow worker alone", false, true, "speed");
             balanced = Measure("both, split by speed", true, true, "speed");
             equal = Measure("both, split equally", true, true, "equal");
+            var window = TimeSpan.FromSeconds(Math.Clamp(steps * (double)batch / slowAlone, 10, 60)); // about the slow phase's timed steps
+            var (fast, slow) = SideBySide(temp.Combine($"run-{phase++}"), temp.Combine($"run-{phase++}"), data, secret, group, batch, window, signals.Token);
+            together = fast + slow;
+            o.WriteLine(string.Create(inv, $"  {"each alone, side by side",-26} {together,8:F1} samples/s   fast {fast:F1} + slow {slow:F1}: two separate runs at once, over the same {window.TotalSeconds:F0} s"));
         }
         catch (OperationCanceledException)
         {
@@ -79,6 +86,7 @@ internal static class BenchHeteroCommand
             return ExitCodes.Interrupted;
         }
         o.WriteLine(string.Create(inv, $"balanced / (fast alone + slow alone): {balanced / (fastAlone + slowAlone):F2} (target >= 0.9)"));
+        o.WriteLine(string.Create(inv, $"host ceiling: each alone side by side / (fast alone + slow alone): {together / (fastAlone + slowAlone):F2}; balanced / that ceiling: {balanced / together:F2}"));
         o.WriteLine(string.Create(inv, $"balanced / equal split: {balanced / equal:F2}x"));
         return ExitCodes.Ok;
     }
@@ -87,36 +95,72 @@ internal static class BenchHeteroCommand
     private static (double Rate, string Split) Phase(string runDir, string data, string secret, CpuQuotaGroup group, bool fast, bool slow, string balance, int batch, int steps,
         CancellationToken cancellationToken)
     {
+        using var run = StartRun(runDir, data, secret, group, fast, slow, balance, batch);
+        long from = WaitForStep(run.Http, WarmupSteps, run.Processes, TimeSpan.FromMinutes(5), cancellationToken);
+        var watch = Stopwatch.StartNew();
+        long to = WaitForStep(run.Http, from + steps, run.Processes, TimeSpan.FromMinutes(10), cancellationToken);
+        double rate = (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
+        return (rate, Split(run.Http));
+    }
+
+    /// <summary>The fast worker alone in one run and the slow one alone in another, at the same time: samples/s of each over one window.</summary>
+    private static (double Fast, double Slow) SideBySide(string fastRunDir, string slowRunDir, string data, string secret, CpuQuotaGroup group, int batch, TimeSpan window,
+        CancellationToken cancellationToken)
+    {
+        using var fast = StartRun(fastRunDir, data, secret, group, true, false, "speed", batch);
+        using var slow = StartRun(slowRunDir, data, secret, group, false, true, "speed", batch);
+        var both = fast.Processes.Concat(slow.Processes).ToList();
+        WaitForStep(fast.Http, WarmupSteps, both, TimeSpan.FromMinutes(5), cancellationToken);
+        WaitForStep(slow.Http, WarmupSteps, both, TimeSpan.FromMinutes(5), cancellationToken);
+        long fast0 = WaitForStep(fast.Http, 0, both, TimeSpan.FromMinutes(1), cancellationToken), slow0 = WaitForStep(slow.Http, 0, both, TimeSpan.FromMinutes(1), cancellationToken);
+        var watch = Stopwatch.StartNew();
+        if (cancellationToken.WaitHandle.WaitOne(window)) cancellationToken.ThrowIfCancellationRequested();
+        long fast1 = WaitForStep(fast.Http, 0, both, TimeSpan.FromMinutes(1), cancellationToken), slow1 = WaitForStep(slow.Http, 0, both, TimeSpan.FromMinutes(1), cancellationToken);
+        double seconds = watch.Elapsed.TotalSeconds;
+        return ((fast1 - fast0) * (double)batch / seconds, (slow1 - slow0) * (double)batch / seconds);
+    }
+
+    /// <summary>A coordinator process and the chosen workers (the slow one in the cgroup); disposing kills them all.</summary>
+    private static BenchRun StartRun(string runDir, string data, string secret, CpuQuotaGroup group, bool fast, bool slow, string balance, int batch)
+    {
         int bind = FreePort(), http = FreePort();
         int workers = (fast ? 1 : 0) + (slow ? 1 : 0);
-        var processes = new List<Process>();
+        var run = new BenchRun(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/"), Timeout = TimeSpan.FromSeconds(5) });
         try
         {
-            processes.Add(Start("coordinator", "--data", data, "--run", runDir, "--bind", $"127.0.0.1:{bind}", "--http", $"127.0.0.1:{http}",
+            run.Processes.Add(Start("coordinator", "--data", data, "--run", runDir, "--bind", $"127.0.0.1:{bind}", "--http", $"127.0.0.1:{http}",
                 "--min-workers", workers.ToString(CultureInfo.InvariantCulture), "--cycles", "1", "--steps-per-cycle", "1000000",
                 "--batch", batch.ToString(CultureInfo.InvariantCulture), "--secret-file", secret, "--curation", "off", "--balance", balance, "--no-augment"));
             foreach (var (id, slowed) in new[] { ("fast", false), ("slow", true) })
             {
                 if (slowed ? !slow : !fast) continue;
                 var p = Start("worker", "--join", $"127.0.0.1:{bind}", "--secret-file", secret, "--threads", "1", "--data", data, "--id", id, "--bind", "127.0.0.1");
+                run.Processes.Add(p);
                 if (slowed) group.Add(p.Id);
-                processes.Add(p);
             }
-            using var http1 = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/"), Timeout = TimeSpan.FromSeconds(5) };
-            long from = WaitForStep(http1, WarmupSteps, processes, TimeSpan.FromMinutes(5), cancellationToken);
-            var watch = Stopwatch.StartNew();
-            long to = WaitForStep(http1, from + steps, processes, TimeSpan.FromMinutes(10), cancellationToken);
-            double rate = (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
-            return (rate, Split(http1));
+            return run;
         }
-        finally
+        catch
         {
-            foreach (var p in processes)
+            run.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class BenchRun(HttpClient http) : IDisposable
+    {
+        public HttpClient Http { get; } = http;
+        public List<Process> Processes { get; } = [];
+
+        public void Dispose()
+        {
+            foreach (var p in Processes)
             {
                 try { if (!p.HasExited) p.Kill(entireProcessTree: true); p.WaitForExit(10_000); }
                 catch (InvalidOperationException) { }
                 p.Dispose();
             }
+            Http.Dispose();
         }
     }
 
