@@ -21,7 +21,8 @@ namespace FaceCluster.Coordinator.Cli.Bench;
 /// TorchSharp loop (forward, mean loss, backward, Adam) on the same model, batch size and threads, over images
 /// decoded beforehand and batched the same way (shuffled, so every identity's decoder runs each step), in the same
 /// run. The two sides alternate for --rounds rounds, so drift in the machine's speed (a shared host) hits both
-/// alike; the ratio printed is the median of the rounds' ratios. With --memory-steps N it also runs N of
+/// alike; the ratio printed is the median of the rounds' ratios. The plain loop uses torch.optim.Adam, FaceCluster its
+/// fused flat Adam (FlatAdam): a ratio above 1 is partly that. With --memory-steps N it also runs N of
 /// FaceCluster's replica steps and prints the process's memory at the start and end: it must stay flat.
 /// </summary>
 internal static class BenchTrainCommand
