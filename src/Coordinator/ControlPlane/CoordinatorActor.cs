@@ -185,6 +185,9 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     /// speeds would, the members stop at the next step boundary and the rest of the cycle is planned with the
     /// measured costs (LB-BSP's correction, within the cycle instead of at its end).
     /// </summary>
+    /// <summary>The largest local batch a worker may get: what its calibration found to fit, or the global batch when unknown.</summary>
+    private int MaxBatchOf(WorkerEntry w) => w.Device.MaxBatch > 0 ? w.Device.MaxBatch : _settings.GlobalBatch;
+
     private void CheckBalance(StepCompleted s)
     {
         var segment = _state.Segment;
@@ -206,7 +209,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         try
         {
             proposed = BatchBalancer.Balance(_settings.GlobalBatch, members.Select((m, i) => new BatchBalancer.Capacity(m!.Id, 1000 / msPerSample[i],
-                m.Device.MaxBatch > 0 ? m.Device.MaxBatch : _settings.GlobalBatch)).ToList());
+                MaxBatchOf(m))).ToList());
         }
         catch (FaceClusterException) { return; }
         double now = perStep.Max();
@@ -577,7 +580,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             batches = BatchBalancer.Balance(_settings.GlobalBatch,
                 members.Select(m => new BatchBalancer.Capacity(m.Id,
                     _settings.EqualBatches ? 1.0 : m.MsPerSample > 0 ? 1000 / m.MsPerSample : m.SamplesPerSecond,
-                    m.Device.MaxBatch > 0 ? m.Device.MaxBatch : _settings.GlobalBatch,
+                    MaxBatchOf(m),
                     _settings.EqualBatches ? 0 : m.FixedMs)).ToList());
         }
         catch (FaceClusterException e)

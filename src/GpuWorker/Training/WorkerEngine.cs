@@ -243,6 +243,7 @@ public sealed class WorkerEngine : IDisposable
                 ring.AllGather(trainer.Optimizer.FirstMoments, trainer.ParameterCount, step, layout);
                 ring.AllGather(trainer.Optimizer.SecondMoments, trainer.ParameterCount, step, layout);
             }
+            // Also after a segment alone: the next one may be sharded (a worker joined) and must fall back to this point.
             trainer.Optimizer.SaveBoundary();
             sharded = false;
             if (plan.ProbeIdentity && step == plan.ToStep && trainer.CanProbeIdentity)
