@@ -67,14 +67,6 @@ internal sealed class RingPlan
     public long PayloadBytesSent { get; }
     public int MaxSegmentElements { get; }
 
-    /// <summary>First element and length of <paramref name="chunk"/> when <paramref name="count"/> elements are cut into <paramref name="size"/> chunks.</summary>
-    public static (int Offset, int Length) ChunkBounds(int count, int size, int chunk)
-    {
-        int quotient = count / size, remainder = count % size;
-        int offset = chunk * quotient + Math.Min(chunk, remainder);
-        return (offset, quotient + (chunk < remainder ? 1 : 0));
-    }
-
     public static string PhaseName(byte phase) => phase switch
     {
         ReduceScatter => "reduce-scatter",
