@@ -1,4 +1,5 @@
 using TorchSharp;
+using FaceCluster.Common.Torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,6 +9,7 @@ namespace FaceCluster.Common.Models.Autoencoder;
 public sealed class FaceDecoder : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<UpscaleBlock> _upscales = new();
+    private const long ImagePadding = 2;
     private readonly Conv2d _toImage;
 
     public FaceDecoder(string name, ModelPreset preset) : base(name)
@@ -18,7 +20,7 @@ public sealed class FaceDecoder : nn.Module<Tensor, Tensor>
             _upscales.Add(new UpscaleBlock($"up{i}", inChannels, preset.DecoderChannels[i]));
             inChannels = preset.DecoderChannels[i];
         }
-        _toImage = nn.Conv2d(inChannels, 3, 5, padding: 2);
+        _toImage = nn.Conv2d(inChannels, 3, 5, padding: ImagePadding);
         RegisterComponents();
     }
 
@@ -28,7 +30,7 @@ public sealed class FaceDecoder : nn.Module<Tensor, Tensor>
         Tensor x = code;
         foreach (var up in _upscales)
             x = up.call(x);
-        return torch.sigmoid(_toImage.call(x)).MoveToOuterDisposeScope();
+        return torch.sigmoid(NarrowConvolution.Apply(_toImage, x, ImagePadding)).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
