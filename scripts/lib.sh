@@ -5,7 +5,7 @@
 FC_ROOT="${FC_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 FC_CONFIG="${FC_CONFIG:-Release}"
 FC_RID="linux-x64"
-FC_OUT="$FC_ROOT/artifacts/bin/FaceCluster.Coordinator/$(echo "$FC_CONFIG" | tr '[:upper:]' '[:lower:]')_$FC_RID"
+FC_OUT="$FC_ROOT/artifacts/bin/FaceCluster.Cli/$(echo "$FC_CONFIG" | tr '[:upper:]' '[:lower:]')_$FC_RID"
 FC_DLL="$FC_OUT/facecluster.dll"
 FC_STAMP="$FC_ROOT/artifacts/.facecluster-build-stamp"
 
@@ -75,7 +75,7 @@ fc_build() {
       fc_log "building the tool ($FC_CONFIG; the first build restores packages and takes a few minutes)"
       local start; start=$(date +%s)
       touch "$FC_STAMP.new"
-      if ! dotnet build "$FC_ROOT/src/Coordinator/FaceCluster.Coordinator.csproj" -c "$FC_CONFIG" -nologo -v q -clp:ErrorsOnly >"$FC_ROOT/artifacts/build.log" 2>&1; then
+      if ! dotnet build "$FC_ROOT/src/Cli/FaceCluster.Cli.csproj" -c "$FC_CONFIG" -nologo -v q -clp:ErrorsOnly >"$FC_ROOT/artifacts/build.log" 2>&1; then
         cat "$FC_ROOT/artifacts/build.log" >&2
         fc_log "build failed (log: artifacts/build.log)"
         rm -f "$FC_STAMP.new"

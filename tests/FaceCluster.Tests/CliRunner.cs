@@ -1,11 +1,11 @@
-using FaceCluster.Coordinator.Cli;
+using FaceCluster.Cli;
 
 namespace FaceCluster.Tests;
 
 /// <summary>Runs the facecluster CLI in-process, as a user would type it, capturing its output.</summary>
 internal static class CliRunner
 {
-    public static (int Code, string Out, string Err) Cli(params string[] args)
+    public static (int Code, string Out, string Err) RunCli(params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();

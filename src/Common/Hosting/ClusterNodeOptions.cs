@@ -41,4 +41,19 @@ public sealed record ClusterNodeOptions
             throw new FaceClusterException($"{flag} '{text}': the port must be a number from {(allowZeroPort ? 0 : 1)} to 65535", ExitCodes.UsageError);
         return (host, port);
     }
+
+    /// <summary>An address of this machine for a bind flag: an IP, "localhost", "0.0.0.0"/"::", or a name that resolves.</summary>
+    public static System.Net.IPAddress ResolveLocal(string host, string flag)
+    {
+        if (host is "localhost") return System.Net.IPAddress.Loopback;
+        if (System.Net.IPAddress.TryParse(host, out var ip)) return ip;
+        try
+        {
+            return System.Net.Dns.GetHostAddresses(host).OrderBy(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).First();
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException or ArgumentException)
+        {
+            throw new FaceClusterException($"{flag}: cannot resolve '{host}' to an address of this machine", ExitCodes.UsageError);
+        }
+    }
 }

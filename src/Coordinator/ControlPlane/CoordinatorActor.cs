@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Collections.Immutable;
+using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.Protocol;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Telemetry;
 

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using FaceCluster.Common.DataPlane;
 using FaceCluster.Common.Errors;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Telemetry;
 using FaceCluster.Coordinator.ControlPlane;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Globalization;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Coordinator.Ledger;
 

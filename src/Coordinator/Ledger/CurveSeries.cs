@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Coordinator.Ledger;
 

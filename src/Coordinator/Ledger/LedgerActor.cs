@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Coordinator.Ledger;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using FaceCluster.Common.Errors;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

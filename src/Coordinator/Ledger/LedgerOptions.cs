@@ -1,5 +1,5 @@
 using FaceCluster.Common.Errors;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Coordinator.Ledger;

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using FaceCluster.Common.FaceSet;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using FaceCluster.Common.Errors;
+using FaceCluster.Common.Hosting;
 using FaceCluster.Common.IO;
 
 namespace FaceCluster.Coordinator.Runs;
@@ -69,26 +70,14 @@ public sealed class RunFolder : IDisposable
     /// </summary>
     public byte[] LoadOrCreateSecret(string? secretFile)
     {
-        if (secretFile != null) return ReadSecret(secretFile);
-        if (File.Exists(SecretPath)) return ReadSecret(SecretPath);
+        if (secretFile != null) return ClusterSecret.Read(secretFile);
+        if (File.Exists(SecretPath)) return ClusterSecret.Read(SecretPath);
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
         DurableFiles.WriteAllText(SecretPath, secret + "\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(SecretPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return System.Text.Encoding.UTF8.GetBytes(secret);
     }
 
-    /// <summary>Reads a secret file: its trimmed content is the secret (at least 16 characters).</summary>
-    public static byte[] ReadSecret(string path)
-    {
-        string text;
-        try { text = File.ReadAllText(path).Trim(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new FaceClusterException($"--secret-file {path}: {e.Message}");
-        }
-        if (text.Length < 16) throw new FaceClusterException($"--secret-file {path}: the secret must be at least 16 characters");
-        return System.Text.Encoding.UTF8.GetBytes(text);
-    }
 
     public void Dispose()
     {

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Randomness;
 using Microsoft.Extensions.Logging;
-using TorchSharp;
 
 namespace FaceCluster.GpuWorker.Devices;
 

@@ -4,14 +4,12 @@ using FaceCluster.Common.DataPlane;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Planning;
-using FaceCluster.Common.Protocol;
 using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Randomness;
 using FaceCluster.Common.Torch;
 using FaceCluster.GpuWorker.Devices;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace FaceCluster.GpuWorker.Training;
 

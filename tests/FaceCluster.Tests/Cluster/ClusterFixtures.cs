@@ -1,4 +1,4 @@
-using FaceCluster.Common.FaceSet.Synth;
+using FaceCluster.Synth;
 
 namespace FaceCluster.Tests.Cluster;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
+using FaceCluster.Cli.Hosts;
 using FaceCluster.Common.DataPlane;
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Hosting;
@@ -19,8 +20,6 @@ using FaceCluster.GpuWorker.Hosting;
 using FaceCluster.GpuWorker.Training;
 using FaceCluster.Tests.FaceSet;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceCluster.Tests.Cluster;

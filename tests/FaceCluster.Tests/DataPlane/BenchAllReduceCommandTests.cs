@@ -1,5 +1,5 @@
+using FaceCluster.Cli;
 using FaceCluster.Common.Errors;
-using FaceCluster.Coordinator.Cli;
 
 namespace FaceCluster.Tests.DataPlane;
 

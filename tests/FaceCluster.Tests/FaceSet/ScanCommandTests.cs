@@ -1,6 +1,6 @@
 using System.Text.Json;
+using FaceCluster.Cli.Commands;
 using FaceCluster.Common.Errors;
-using FaceCluster.Coordinator.Cli;
 using static FaceCluster.Tests.CliRunner;
 
 namespace FaceCluster.Tests.FaceSet;
@@ -24,7 +24,7 @@ public class ScanCommandTests
         using var runs = new TempFolder("fc-runs");
         BuildSet(data);
         string run = runs.Combine("r");
-        var (code, output, err) = Cli("scan", "--data", data.Path, "--run", run);
+        var (code, output, err) = RunCli("scan", "--data", data.Path, "--run", run);
         Assert.Equal(0, code);
         Assert.Equal("", err);
         Assert.Contains(data.Path, output);
@@ -36,7 +36,7 @@ public class ScanCommandTests
         Assert.Contains("list.txt", output);
         Assert.True(File.Exists(Path.Combine(run, "manifest.json")));
 
-        var again = Cli("scan", "--data", data.Path, "--run", run);
+        var again = RunCli("scan", "--data", data.Path, "--run", run);
         Assert.Equal(0, again.Code);
         Assert.Contains("(reused: nothing changed)", again.Out);
     }
@@ -47,7 +47,7 @@ public class ScanCommandTests
         using var data = new TempFolder();
         using var runs = new TempFolder("fc-runs");
         BuildSet(data);
-        var (code, output, _) = Cli("scan", "--data", data.Path, "--run", runs.Path, "--json", "--min-images", "1", "--val-fraction", "0");
+        var (code, output, _) = RunCli("scan", "--data", data.Path, "--run", runs.Path, "--json", "--min-images", "1", "--val-fraction", "0");
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
@@ -65,21 +65,21 @@ public class ScanCommandTests
     {
         using var data = new TempFolder();
         BuildSet(data);
-        var bad = Cli("scan", "--data", data.Path, "--min-images", "0");
+        var bad = RunCli("scan", "--data", data.Path, "--min-images", "0");
         Assert.Equal(ExitCodes.UsageError, bad.Code);
         Assert.Equal("error: --min-images 0: must be at least 1", bad.Err.Trim());
 
-        var fraction = Cli("scan", "--data", data.Path, "--val-fraction", "1.5");
+        var fraction = RunCli("scan", "--data", data.Path, "--val-fraction", "1.5");
         Assert.Equal(ExitCodes.UsageError, fraction.Code);
         Assert.Contains("--val-fraction 1.5", fraction.Err);
 
         string missing = data.Combine("missing");
-        var gone = Cli("scan", "--data", missing);
+        var gone = RunCli("scan", "--data", missing);
         Assert.Equal(ExitCodes.UserError, gone.Code);
         Assert.Single(gone.Err.Trim().Split('\n'));
         Assert.Contains(missing, gone.Err);
 
-        var noData = Cli("scan");
+        var noData = RunCli("scan");
         Assert.Equal(ExitCodes.UsageError, noData.Code);
         Assert.Contains("--data", noData.Err);
     }
@@ -96,13 +96,13 @@ public class ScanCommandTests
     {
         using var data = new TempFolder();
         BuildSet(data);
-        var (code, output, err) = Cli("bench", "loader", "--data", data.Path, "--seconds", "0.2", "--size", "32", "--batch", "4", "--workers", "1");
+        var (code, output, err) = RunCli("bench", "loader", "--data", data.Path, "--seconds", "0.2", "--size", "32", "--batch", "4", "--workers", "1");
         Assert.True(code == 0, err);
         Assert.Contains("baseline: read + Cv2.ImDecode", output);
         Assert.Matches(@"cold: BatchPipeline, no cache\s+\d+\s+\d+\s+\d+\.\d\dx", output);
         Assert.Matches(@"warm: BatchPipeline, decoded-image cache\s+\d+\s+\d+\s+\d+\.\d\dx", output);
 
-        var bad = Cli("bench", "loader", "--data", data.Path, "--seconds", "0");
+        var bad = RunCli("bench", "loader", "--data", data.Path, "--seconds", "0");
         Assert.Equal(ExitCodes.UsageError, bad.Code);
         Assert.Contains("--seconds 0", bad.Err);
     }

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

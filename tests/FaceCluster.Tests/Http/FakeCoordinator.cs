@@ -1,5 +1,5 @@
 using Akka.Actor;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Protocol.Training;
 
 namespace FaceCluster.Tests.Http;

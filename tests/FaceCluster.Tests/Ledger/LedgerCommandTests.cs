@@ -1,7 +1,6 @@
 using System.Text.Json;
 using FaceCluster.Common.Errors;
-using FaceCluster.Common.Protocol.Ledger;
-using FaceCluster.Coordinator.Cli;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
 using FaceCluster.Tests.FaceSet;
@@ -37,12 +36,12 @@ public sealed class LedgerCommandTests : IClassFixture<LedgerCommandTests.Stoppe
     public void Stats_and_worst_read_the_ledger_as_tables_and_as_json()
     {
         Assert.NotEmpty(_run.Quarantined);
-        var (code, output, err) = Cli("ledger", "stats", "--run", _run.Folder.Path);
+        var (code, output, err) = RunCli("ledger", "stats", "--run", _run.Folder.Path);
         Assert.True(code == 0, err);
         Assert.Contains($"{_run.Run.Ids.Length} samples of 8 identities", output);
         Assert.Contains($"quarantined {_run.Quarantined.Length}", output);
 
-        (code, output, err) = Cli("ledger", "worst", "--run", _run.Folder.Path, "-n", "5", "--include-quarantined", "--json");
+        (code, output, err) = RunCli("ledger", "worst", "--run", _run.Folder.Path, "-n", "5", "--include-quarantined", "--json");
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(output);
         var samples = doc.RootElement.GetProperty("samples");
@@ -54,11 +53,11 @@ public sealed class LedgerCommandTests : IClassFixture<LedgerCommandTests.Stoppe
     [Fact]
     public void Quarantine_and_sample_name_the_quarantined_faces()
     {
-        var (code, output, err) = Cli("ledger", "quarantine", "--run", _run.Folder.Path);
+        var (code, output, err) = RunCli("ledger", "quarantine", "--run", _run.Folder.Path);
         Assert.True(code == 0, err);
         Assert.Contains($"{_run.Quarantined.Length} quarantine(s)", output);
         int id = _run.Quarantined[0];
-        (code, output, err) = Cli("ledger", "sample", id.ToString(), "--run", _run.Folder.Path);
+        (code, output, err) = RunCli("ledger", "sample", id.ToString(), "--run", _run.Folder.Path);
         Assert.True(code == 0, err);
         Assert.Contains($"sample {id}:", output);
         Assert.Contains("quarantined", output);
@@ -67,22 +66,22 @@ public sealed class LedgerCommandTests : IClassFixture<LedgerCommandTests.Stoppe
     [Fact]
     public void Unknown_ids_missing_runs_and_missing_targets_are_clear_errors()
     {
-        var (code, _, err) = Cli("ledger", "sample", "424242", "--run", _run.Folder.Path);
+        var (code, _, err) = RunCli("ledger", "sample", "424242", "--run", _run.Folder.Path);
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("unknown sample id(s) 424242", err);
 
         using var empty = new TempFolder("fc-ledger-none");
-        (code, _, err) = Cli("ledger", "stats", "--run", empty.Combine("nope"));
+        (code, _, err) = RunCli("ledger", "stats", "--run", empty.Combine("nope"));
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("no run folder at", err);
-        (code, _, err) = Cli("ledger", "stats", "--run", empty.Path);
+        (code, _, err) = RunCli("ledger", "stats", "--run", empty.Path);
         Assert.Contains("has no ledger", err);
 
-        (code, _, err) = Cli("ledger", "stats");
+        (code, _, err) = RunCli("ledger", "stats");
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Contains("--run RUNDIR", err);
 
-        (code, _, err) = Cli("ledger", "stats", "--url", "ftp://x");
+        (code, _, err) = RunCli("ledger", "stats", "--url", "ftp://x");
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Contains("ftp://x", err);
     }
@@ -96,15 +95,15 @@ public sealed class LedgerCommandTests : IClassFixture<LedgerCommandTests.Stoppe
 
         using (RunFolder.OpenExclusive(copy.Path))
         {
-            var (locked, _, lockedErr) = Cli("ledger", "restore", id.ToString(), "--run", copy.Path);
+            var (locked, _, lockedErr) = RunCli("ledger", "restore", id.ToString(), "--run", copy.Path);
             Assert.Equal(ExitCodes.Locked, locked);
             Assert.Contains("--url", lockedErr);
         }
 
-        var (code, output, err) = Cli("ledger", "restore", id.ToString(), "--run", copy.Path);
+        var (code, output, err) = RunCli("ledger", "restore", id.ToString(), "--run", copy.Path);
         Assert.True(code == 0, err);
         Assert.Contains($"restored 1 sample(s): {id}", output);
-        (code, output, _) = Cli("ledger", "quarantine", "--run", copy.Path, "--json");
+        (code, output, _) = RunCli("ledger", "quarantine", "--run", copy.Path, "--json");
         Assert.Equal(0, code);
         using var doc = JsonDocument.Parse(output);
         var held = doc.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("sampleId").GetInt32()).ToList();

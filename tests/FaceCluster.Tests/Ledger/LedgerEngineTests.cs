@@ -1,5 +1,5 @@
 using FaceCluster.Common.Errors;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Tests.FaceSet;
 using Microsoft.Data.Sqlite;

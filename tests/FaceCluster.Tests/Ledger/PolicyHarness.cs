@@ -1,4 +1,4 @@
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Randomness;
 using FaceCluster.Coordinator.Ledger;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using FaceCluster.Common.Errors;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Tests.FaceSet;
 

@@ -1,5 +1,5 @@
 using FaceCluster.Common.Planning;
-using FaceCluster.Common.Protocol.Ledger;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Randomness;
 using FaceCluster.Coordinator.Ledger;
 

@@ -1,4 +1,4 @@
-using FaceCluster.Coordinator.Curation;
+using FaceCluster.Cli.Offline.QualityScreening;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Tests.FaceSet;
 using FaceCluster.Tests.Ledger;

@@ -1,7 +1,7 @@
+using FaceCluster.Cli.Offline.QualityScreening;
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Quality;
-using FaceCluster.Coordinator.Curation;
 using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Models;
@@ -125,11 +125,11 @@ public class CurateTests
         using var layout = new Layout();
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = FaceCluster.Coordinator.Cli.CliApp.Run(["curate", "--data", layout.Data, "--good", layout.Root.Combine("missing"), "--bad", layout.Bad], stdout, stderr);
+        int code = FaceCluster.Cli.CliApp.Run(["curate", "--data", layout.Data, "--good", layout.Root.Combine("missing"), "--bad", layout.Bad], stdout, stderr);
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Contains("--good", stderr.ToString());
         Assert.Single(stderr.ToString().Trim().Split('\n'));
-        code = FaceCluster.Coordinator.Cli.CliApp.Run(["curate", "--data", layout.Data, "--good", layout.Good, "--bad", layout.Bad, "--move", "--record-only"], stdout, stderr);
+        code = FaceCluster.Cli.CliApp.Run(["curate", "--data", layout.Data, "--good", layout.Good, "--bad", layout.Bad, "--move", "--record-only"], stdout, stderr);
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Equal(layout.AllFiles().Length, Directory.GetFiles(layout.Root.Path, "*", SearchOption.AllDirectories).Length);
     }

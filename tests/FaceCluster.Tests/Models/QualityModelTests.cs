@@ -1,7 +1,7 @@
+using FaceCluster.Cli.Offline.QualityScreening;
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Quality;
-using FaceCluster.Common.Models.Training;
 using TorchSharp;
 
 namespace FaceCluster.Tests.Models;

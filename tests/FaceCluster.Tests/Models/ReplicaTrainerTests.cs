@@ -2,7 +2,6 @@ using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Autoencoder;
 using FaceCluster.Common.Models.Training;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace FaceCluster.Tests.Models;
 

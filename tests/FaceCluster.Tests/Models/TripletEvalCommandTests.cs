@@ -2,7 +2,6 @@ using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;
-using FaceCluster.Coordinator.Cli;
 using FaceCluster.Tests.FaceSet;
 using TorchSharp;
 using static FaceCluster.Tests.CliRunner;
@@ -31,7 +30,7 @@ public class TripletEvalCommandTests
         for (int g = 0; g < 4; g++)
             for (int i = 0; i < 6; i++)
                 QualityTestImages.Write(root.Combine("held", $"person-{g}"), $"{i}.png", bad: g % 2 == 0, seed: g * 10 + i);
-        var (code, output, error) = Cli("eval", "--run", root.Combine("run"), "--data", root.Combine("held"));
+        var (code, output, error) = RunCli("eval", "--run", root.Combine("run"), "--data", root.Combine("held"));
         Assert.True(code == 0, error);
         Assert.Matches(@"verification accuracy: [01]\.\d{4} ± 0\.\d{4} \(10-fold\)", output);
         Assert.Contains("24 images", output);
@@ -42,12 +41,12 @@ public class TripletEvalCommandTests
     {
         using var root = new TempFolder("fc-eval");
         Directory.CreateDirectory(root.Combine("held"));
-        var (code, _, error) = Cli("eval", "--run", root.Combine("nope"), "--data", root.Combine("held"));
+        var (code, _, error) = RunCli("eval", "--run", root.Combine("nope"), "--data", root.Combine("held"));
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Contains("--run", error);
 
         SaveCheckpoint(root.Combine("run"), ModelKind.Quality, ["bad", "good"]);
-        (code, _, error) = Cli("eval", "--run", root.Combine("run"), "--data", root.Combine("held"));
+        (code, _, error) = RunCli("eval", "--run", root.Combine("run"), "--data", root.Combine("held"));
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Contains("Quality", error);
         Assert.Single(error.Trim().Split('\n'));

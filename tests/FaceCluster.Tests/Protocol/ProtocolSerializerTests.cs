@@ -5,6 +5,7 @@ using Akka.Configuration;
 using FaceCluster.Common.Protocol;
 using FaceCluster.Common.Protocol.Serialization;
 using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Tests.Protocol;
 
@@ -58,26 +59,34 @@ public class ProtocolSerializerTests
         }
     }
 
-    public static IEnumerable<object[]> MessageTypes() => ProtocolSerializer.SupportedTypes.Select(t => new object[] { t.FullName! });
+    /// <summary>The training protocol's messages and the ledger protocol's, each with its serializer's round trip.</summary>
+    private static IEnumerable<(Type Type, Func<object, object> RoundTrip)> Codecs() =>
+        ProtocolSerializer.SupportedTypes.Select(t => (t, (Func<object, object>)ProtocolSerializer.RoundTrip))
+            .Concat(LedgerProtocolSerializer.SupportedTypes.Select(t => (t, (Func<object, object>)LedgerProtocolSerializer.RoundTrip)));
+
+    public static IEnumerable<object[]> MessageTypes() => Codecs().Select(c => new object[] { c.Type.FullName! });
 
     [Theory]
     [MemberData(nameof(MessageTypes))]
     public void Every_message_round_trips_field_for_field(string typeName)
     {
-        var type = ProtocolSerializer.SupportedTypes.Single(t => t.FullName == typeName);
+        var (type, roundTrip) = Codecs().Single(c => c.Type.FullName == typeName);
         int counter = 1;
         var message = Sample(type, ref counter);
-        var copy = ProtocolSerializer.RoundTrip(message);
+        var copy = roundTrip(message);
         AssertDeepEqual(message, copy);
     }
 
     [Fact]
     public void Every_message_type_in_the_protocol_has_a_codec()
     {
-        var all = typeof(IProtocolMessage).Assembly.GetTypes()
-            .Where(t => typeof(IProtocolMessage).IsAssignableFrom(t) && !t.IsInterface && !t.IsAbstract).ToList();
+        static List<Type> Messages(Type marker) => marker.Assembly.GetTypes()
+            .Where(t => marker.IsAssignableFrom(t) && !t.IsInterface && !t.IsAbstract).ToList();
+        var all = Messages(typeof(IProtocolMessage));
+        var ledger = Messages(typeof(ILedgerMessage));
         Assert.NotEmpty(all);
-        var missing = all.Except(ProtocolSerializer.SupportedTypes).Select(t => t.Name).ToList();
+        Assert.NotEmpty(ledger);
+        var missing = all.Except(ProtocolSerializer.SupportedTypes).Concat(ledger.Except(LedgerProtocolSerializer.SupportedTypes)).Select(t => t.Name).ToList();
         Assert.True(missing.Count == 0, "no codec for: " + string.Join(", ", missing));
     }
 

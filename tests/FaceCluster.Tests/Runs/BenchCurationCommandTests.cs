@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using FaceCluster.Coordinator.Cli;
+using FaceCluster.Cli;
 using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Runs;

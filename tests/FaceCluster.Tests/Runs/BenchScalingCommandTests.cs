@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using FaceCluster.Common.FaceSet.Synth;
-using FaceCluster.Coordinator.Cli;
+using FaceCluster.Cli;
+using FaceCluster.Synth;
 using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Runs;

@@ -1,9 +1,8 @@
 using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet.Synth;
 using FaceCluster.Common.Models.Checkpoints;
-using FaceCluster.Coordinator.Cli;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
+using FaceCluster.Synth;
 using FaceCluster.Tests.Cluster;
 using FaceCluster.Tests.FaceSet;
 using static FaceCluster.Tests.CliRunner;
@@ -49,7 +48,7 @@ public sealed class CrashResumeTests
         Assert.True(Directory.GetDirectories(checkpoints, "step-*").All(valid.Contains), string.Join("; ", skipped));
 
         long target = latest.Meta.Step + 3;
-        var (code, output, err) = Cli(["train", .. common, "--cycles", target.ToString(), "--resume"]);
+        var (code, output, err) = RunCli(["train", .. common, "--cycles", target.ToString(), "--resume"]);
         Assert.True(code == 0, output + err);
         Assert.Contains($"Done: step {target}", output);
         Assert.NotNull(new CheckpointStore(run).ListValid().FirstOrDefault(c => c.Meta.Step == target));
@@ -76,7 +75,7 @@ public sealed class CrashResumeTests
             Assert.Equal(Path.Combine(run, "checkpoints", $"step-{stoppedAt}"), m.Groups[2].Value);
         }
         Assert.Equal(stoppedAt, new CheckpointStore(run).FindLatestValid(out _)!.Meta.Step);
-        var (code, output, err) = Cli(["train", .. common, "--cycles", "1", "--resume"]);
+        var (code, output, err) = RunCli(["train", .. common, "--cycles", "1", "--resume"]);
         Assert.True(code == 0, output + err);
         Assert.Contains("Done: step 200", output);
     }
@@ -87,7 +86,7 @@ public sealed class CrashResumeTests
         using var temp = new TempFolder("fc-resume-new");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 4 });
-        var (code, output, err) = Cli("train", "--data", data, "--run", run, "--cycles", "1", "--steps-per-cycle", "2", "--batch", "4", "--resume");
+        var (code, output, err) = RunCli("train", "--data", data, "--run", run, "--cycles", "1", "--steps-per-cycle", "2", "--batch", "4", "--resume");
         Assert.True(code == 0, output + err);
         Assert.Contains("has no checkpoint yet: starting a new run", output);
         Assert.Contains("Done: step 2", output);
@@ -101,7 +100,7 @@ public sealed class CrashResumeTests
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 8 });
         using (RunFolder.OpenExclusive(run, "coordinator (test)"))
         {
-            var (code, _, err) = Cli("train", "--data", data, "--run", run, "--cycles", "1", "--steps-per-cycle", "1", "--batch", "4");
+            var (code, _, err) = RunCli("train", "--data", data, "--run", run, "--cycles", "1", "--steps-per-cycle", "1", "--batch", "4");
             Assert.Equal(ExitCodes.Locked, code);
             Assert.Contains("is in use by coordinator (test)", err);
         }

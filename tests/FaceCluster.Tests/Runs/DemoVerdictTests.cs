@@ -1,5 +1,5 @@
-using FaceCluster.Common.FaceSet.Synth;
-using FaceCluster.Coordinator.Runs;
+using FaceCluster.Cli.Demo;
+using FaceCluster.Synth;
 
 namespace FaceCluster.Tests.Runs;
 

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
-using FaceCluster.Common.FaceSet.Synth;
-using FaceCluster.Coordinator.Cli;
 using FaceCluster.Coordinator.Ledger;
+using FaceCluster.Synth;
 using FaceCluster.Tests.FaceSet;
 using static FaceCluster.Tests.CliRunner;
 
@@ -19,7 +18,7 @@ public sealed class EmbeddedRunTests
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 5 });
         string[] common = ["--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "4", "--batch", "8", "--preset", "tiny", "--min-images", "3"];
 
-        var (code, output, err) = Cli(["train", .. common, "--cycles", "2"]);
+        var (code, output, err) = RunCli(["train", .. common, "--cycles", "2"]);
         Assert.True(code == 0, output + err);
         Assert.True(Directory.Exists(Path.Combine(run, "checkpoints", "step-8")), output);
         // A preview at every save: 3 identities x 2 faces, each as original | reconstruction | swap, at 2x of 32 px.
@@ -40,7 +39,7 @@ public sealed class EmbeddedRunTests
             Assert.Equal(0, stats.IncompleteSteps);
         }
 
-        (code, output, err) = Cli(["train", .. common, "--cycles", "3", "--resume"]);
+        (code, output, err) = RunCli(["train", .. common, "--cycles", "3", "--resume"]);
         Assert.True(code == 0, output + err);
         Assert.Contains("Done: step 12", output);
         using (var ledger = LedgerEngine.OpenReadOnly(run))
@@ -58,12 +57,12 @@ public sealed class EmbeddedRunTests
         using var temp = new TempFolder("fc-probe");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 7 });
-        var (code, output, err) = Cli(["train", "--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "4", "--batch", "8", "--cycles", "3",
+        var (code, output, err) = RunCli(["train", "--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "4", "--batch", "8", "--cycles", "3",
             "--preset", "tiny", "--min-images", "3", "--warmup-steps", "0", "--probe-every", "2", "--curation", "off"]);
         Assert.True(code == 0, output + err);
         int training = FaceCluster.Common.FaceSet.ManifestStore.Load(Path.Combine(run, FaceCluster.Common.FaceSet.ManifestStore.FileName)).TrainingSamples.Count();
         using var ledger = LedgerEngine.OpenReadOnly(run);
-        var samples = Assert.IsType<FaceCluster.Common.Protocol.Ledger.WorstSamples>(ledger.Handle(new FaceCluster.Common.Protocol.Ledger.GetWorstSamples(1000, true))).Samples;
+        var samples = Assert.IsType<FaceCluster.Coordinator.Ledger.Protocol.WorstSamples>(ledger.Handle(new FaceCluster.Coordinator.Ledger.Protocol.GetWorstSamples(1000, true))).Samples;
         Assert.Equal(training, samples.Length);
         // Cycles 0..2 with --probe-every 2: only cycle 1 ends with a probe, and both workers' shards cover every training face once.
         Assert.All(samples, s => Assert.Equal(1, s.IdentityProbes));
@@ -77,13 +76,13 @@ public sealed class EmbeddedRunTests
         string data = temp.Combine("faces"), trained = temp.Combine("trained"), warm = temp.Combine("warm");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 2, PerIdentity = 10, Size = 32, Seed = 6, BadFraction = 0, HardFraction = 0 });
         string[] common = ["--data", data, "--workers", "2", "--batch", "8", "--preset", "tiny", "--curation", "off"];
-        var (code, output, err) = Cli(["train", .. common, "--run", trained, "--cycles", "1", "--steps-per-cycle", "150"]);
+        var (code, output, err) = RunCli(["train", .. common, "--run", trained, "--cycles", "1", "--steps-per-cycle", "150"]);
         Assert.True(code == 0, output + err);
         string checkpoint = Path.Combine(trained, "checkpoints", "step-150");
         string[] decoders = [.. Directory.GetDirectories(data).Select(Path.GetFileName).Order().SelectMany(id => new[] { "--init-decoder", $"{id}={checkpoint}" })];
         Assert.Equal(4, decoders.Length);
 
-        (code, output, err) = Cli(["train", .. common, "--run", warm, "--cycles", "1", "--steps-per-cycle", "2", "--init-encoder", checkpoint, .. decoders]);
+        (code, output, err) = RunCli(["train", .. common, "--run", warm, "--cycles", "1", "--steps-per-cycle", "2", "--init-encoder", checkpoint, .. decoders]);
         Assert.True(code == 0, output + err);
 
         // Same seed and data: the fresh run's first step is what an ignored warm start would give.
@@ -107,7 +106,7 @@ public sealed class EmbeddedRunTests
     public void A_short_demo_ends_with_the_verdict_line()
     {
         using var temp = new TempFolder("fc-demo");
-        var (code, output, err) = Cli("demo", "--out", temp.Path, "--cycles", "2", "--steps-per-cycle", "4", "--batch", "8",
+        var (code, output, err) = RunCli("demo", "--out", temp.Path, "--cycles", "2", "--steps-per-cycle", "4", "--batch", "8",
             "--identities", "3", "--per-identity", "10", "--warmup-steps", "0", "--worst", "3");
         Assert.True(code == 0, output + err);
         Assert.Contains("worst faces", output);

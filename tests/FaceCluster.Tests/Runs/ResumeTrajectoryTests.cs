@@ -1,7 +1,7 @@
-using FaceCluster.Common.FaceSet.Synth;
-using FaceCluster.Common.Protocol.Ledger;
-using FaceCluster.Coordinator.Cli;
+using FaceCluster.Cli;
+using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
+using FaceCluster.Synth;
 using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Runs;

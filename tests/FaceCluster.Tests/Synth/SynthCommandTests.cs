@@ -1,6 +1,5 @@
 using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet.Synth;
-using FaceCluster.Coordinator.Cli;
+using FaceCluster.Synth;
 using static FaceCluster.Tests.CliRunner;
 
 namespace FaceCluster.Tests.Synth;
@@ -26,7 +25,7 @@ public class SynthCommandTests
     public void Bad_flag_values_are_refused_with_a_usage_error_naming_flag_and_value(string flag, string value, string expected)
     {
         using var temp = new SynthTempDir();
-        var (code, _, err) = Cli(["synth", "--out", temp.Set(), flag, value]);
+        var (code, _, err) = RunCli(["synth", "--out", temp.Set(), flag, value]);
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Contains(expected, err);
         Assert.DoesNotContain("internal error", err);
@@ -38,7 +37,7 @@ public class SynthCommandTests
     public void Too_few_good_images_per_identity_is_refused_naming_the_values()
     {
         using var temp = new SynthTempDir();
-        var (code, _, err) = Cli("synth", "--out", temp.Set(), "--identities", "4", "--per-identity", "6", "--bad-fraction", "0.5");
+        var (code, _, err) = RunCli("synth", "--out", temp.Set(), "--identities", "4", "--per-identity", "6", "--bad-fraction", "0.5");
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Contains("--per-identity 6", err);
         Assert.Contains("--bad-fraction 0.5", err);
@@ -51,7 +50,7 @@ public class SynthCommandTests
     {
         using var temp = new SynthTempDir();
         string sheet = Path.Combine(temp.Root, "sheet.png");
-        var (code, output, err) = Cli(SmallArgs(temp.Set(), "--holdout-per-identity", "2", "--contact-sheet", sheet));
+        var (code, output, err) = RunCli(SmallArgs(temp.Set(), "--holdout-per-identity", "2", "--contact-sheet", sheet));
         Assert.True(code == ExitCodes.Ok, err);
         Assert.Contains("3 identities", output);
         Assert.Contains("24 images", output);
@@ -68,7 +67,7 @@ public class SynthCommandTests
     public void A_contact_sheet_inside_the_face_set_is_refused()
     {
         using var temp = new SynthTempDir();
-        var (code, _, err) = Cli(SmallArgs(temp.Set(), "--contact-sheet", Path.Combine(temp.Set(), "sheet.png")));
+        var (code, _, err) = RunCli(SmallArgs(temp.Set(), "--contact-sheet", Path.Combine(temp.Set(), "sheet.png")));
         Assert.Equal(ExitCodes.UsageError, code);
         Assert.Contains("--contact-sheet", err);
         Assert.False(Directory.Exists(temp.Set()));
@@ -82,13 +81,13 @@ public class SynthCommandTests
         string precious = Path.Combine(temp.Set(), "precious.txt");
         File.WriteAllText(precious, "mine");
 
-        var (code, _, err) = Cli(SmallArgs(temp.Set()));
+        var (code, _, err) = RunCli(SmallArgs(temp.Set()));
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains(temp.Set(), err);
         Assert.Contains("--force", err);
 
         // --force without a truth file cannot tell what synth wrote, so it deletes nothing.
-        (code, _, err) = Cli(SmallArgs(temp.Set(), "--force"));
+        (code, _, err) = RunCli(SmallArgs(temp.Set(), "--force"));
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("nothing was deleted", err);
         Assert.Equal("mine", File.ReadAllText(precious));
@@ -98,11 +97,11 @@ public class SynthCommandTests
     public void Force_replaces_an_earlier_generation_and_refuses_when_foreign_files_are_mixed_in()
     {
         using var temp = new SynthTempDir();
-        Assert.Equal(ExitCodes.Ok, Cli(SmallArgs(temp.Set(), "--holdout-per-identity", "2")).Code);
-        Assert.Equal(ExitCodes.UserError, Cli(SmallArgs(temp.Set())).Code);
+        Assert.Equal(ExitCodes.Ok, RunCli(SmallArgs(temp.Set(), "--holdout-per-identity", "2")).Code);
+        Assert.Equal(ExitCodes.UserError, RunCli(SmallArgs(temp.Set())).Code);
 
         // Replace with fewer images and no holdout: every old file and the old holdout folder go.
-        var (code, output, err) = Cli("synth", "--out", temp.Set(), "--identities", "2", "--per-identity", "5", "--bad-fraction", "0.2", "--size", "16", "--force");
+        var (code, output, err) = RunCli("synth", "--out", temp.Set(), "--identities", "2", "--per-identity", "5", "--bad-fraction", "0.2", "--size", "16", "--force");
         Assert.True(code == ExitCodes.Ok, err);
         Assert.Contains("deleted 30 files", output);
         var truth = SynthTruth.Load(SynthTruth.PathFor(temp.Set()));
@@ -114,7 +113,7 @@ public class SynthCommandTests
         // A file synth did not write: --force refuses and deletes nothing.
         string foreign = Path.Combine(temp.Set(), "person-01", "my-photo.png");
         File.WriteAllText(foreign, "not synth");
-        (code, _, err) = Cli(SmallArgs(temp.Set(), "--force"));
+        (code, _, err) = RunCli(SmallArgs(temp.Set(), "--force"));
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("person-01/my-photo.png", err);
         Assert.True(File.Exists(foreign));
@@ -127,7 +126,7 @@ public class SynthCommandTests
         using var temp = new SynthTempDir();
         string truthPath = SynthTruth.PathFor(temp.Set());
         File.WriteAllText(truthPath, "{\"hello\": 1}");
-        var (code, _, err) = Cli(SmallArgs(temp.Set(), "--force"));
+        var (code, _, err) = RunCli(SmallArgs(temp.Set(), "--force"));
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains(truthPath, err);
         Assert.Equal("{\"hello\": 1}", File.ReadAllText(truthPath));

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using FaceCluster.Common.FaceSet.Synth;
+using FaceCluster.Synth;
 using OpenCvSharp;
 
 namespace FaceCluster.Tests.Synth;

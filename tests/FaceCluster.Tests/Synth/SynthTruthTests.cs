@@ -1,6 +1,6 @@
 using System.Text.Json;
 using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet.Synth;
+using FaceCluster.Synth;
 
 namespace FaceCluster.Tests.Synth;
 

@@ -1,6 +1,5 @@
 using FaceCluster.Common.FaceSet;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace FaceCluster.Common.Models.Triplet;
 

@@ -9,16 +9,13 @@ namespace FaceCluster.Common.Protocol.Serialization;
 /// message, named by a short manifest with a version suffix), no JSON and no reflection per message.
 /// Add a codec when adding a message; change the manifest's version when changing a layout.
 /// </summary>
-public sealed partial class ProtocolSerializer : SerializerWithStringManifest
+public sealed class ProtocolSerializer : SerializerWithStringManifest
 {
     /// <summary>Akka serializer id (ids below 100 are reserved by Akka).</summary>
     public const int SerializerId = 4711;
     public const string Name = "facecluster";
 
-    private static readonly Dictionary<Type, Codec> ByType = new();
-    private static readonly Dictionary<string, Codec> ByManifest = new(StringComparer.Ordinal);
-
-    private sealed record Codec(string Manifest, Type Type, Action<WireWriter, object> Write, Func<WireReader, object> Read);
+    private static readonly CodecTable Codecs = new();
 
     static ProtocolSerializer()
     {
@@ -84,58 +81,24 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             w.Write(m.GlobalBatch); w.Write(m.SamplesPerSecond); w.Write(m.Workers, WriteWorkerStatus);
         }, r => new ClusterStatus(r.ReadString(), r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadDouble(), r.ReadArray(ReadWorkerStatus)));
 
-        RegisterLedgerCodecs();
-
     }
 
     public ProtocolSerializer(ExtendedActorSystem system) : base(system) { }
 
     public override int Identifier => SerializerId;
 
-    /// <summary>Registers a codec; used by this class and the protocol groups it includes.</summary>
-    internal static void Add<T>(string manifest, Action<WireWriter, T> write, Func<WireReader, T> read) where T : class
-    {
-        var codec = new Codec(manifest, typeof(T), (w, o) => write(w, (T)o), r => read(r));
-        ByType.Add(typeof(T), codec);
-        ByManifest.Add(manifest, codec);
-    }
+    private static void Add<T>(string manifest, Action<WireWriter, T> write, Func<WireReader, T> read) where T : class => Codecs.Add(manifest, write, read);
 
-    public static IEnumerable<Type> SupportedTypes => ByType.Keys;
+    public static IEnumerable<Type> SupportedTypes => Codecs.Types;
 
-    public override string Manifest(object o) =>
-        ByType.TryGetValue(o.GetType(), out var codec) ? codec.Manifest
-            : throw new ArgumentException($"no FaceCluster codec for {o.GetType().FullName}");
+    public override string Manifest(object o) => Codecs.Manifest(o);
 
-    public override byte[] ToBinary(object obj)
-    {
-        if (!ByType.TryGetValue(obj.GetType(), out var codec))
-            throw new ArgumentException($"no FaceCluster codec for {obj.GetType().FullName}");
-        var writer = new WireWriter();
-        codec.Write(writer, obj);
-        return writer.ToArray();
-    }
+    public override byte[] ToBinary(object obj) => Codecs.ToBinary(obj);
 
-    public override object FromBinary(byte[] bytes, string manifest)
-    {
-        if (!ByManifest.TryGetValue(manifest, out var codec))
-            throw new System.Runtime.Serialization.SerializationException($"unknown FaceCluster message '{manifest}' (a peer of another protocol version?)");
-        var reader = new WireReader(bytes);
-        object message = codec.Read(reader);
-        if (!reader.AtEnd) throw new System.Runtime.Serialization.SerializationException($"trailing bytes after '{manifest}'");
-        return message;
-    }
+    public override object FromBinary(byte[] bytes, string manifest) => Codecs.FromBinary(bytes, manifest);
 
     /// <summary>Round-trips a message through the codecs without an actor system (tests, tools).</summary>
-    public static object RoundTrip(object message)
-    {
-        var codec = ByType[message.GetType()];
-        var writer = new WireWriter();
-        codec.Write(writer, message);
-        var reader = new WireReader(writer.ToArray());
-        var result = ByManifest[codec.Manifest].Read(reader);
-        if (!reader.AtEnd) throw new InvalidDataException("trailing bytes");
-        return result;
-    }
+    public static object RoundTrip(object message) => Codecs.RoundTrip(message);
 
     private static void WriteDevice(WireWriter w, DeviceReport d)
     {

@@ -1,0 +1,107 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.Hosting;
+using FaceCluster.Common.Models.Checkpoints;
+using FaceCluster.Common.Torch;
+using FaceCluster.Coordinator.ControlPlane;
+using FaceCluster.Coordinator.Hosting;
+using FaceCluster.Coordinator.Http;
+using FaceCluster.Coordinator.Runs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Cli.Hosts;
+
+/// <summary>
+/// `facecluster coordinator`: a cluster node with role "coordinator" only. It hosts the coordinator singleton, the
+/// ledger, checkpoints and the HTTP API; workers on other machines join it with `facecluster worker --join`.
+/// </summary>
+public static class ClusterCoordinatorRun
+{
+    /// <summary>How the run ended. <paramref name="Stopped"/>: by Ctrl-C/SIGTERM before the planned steps were done.</summary>
+    public sealed record Result(long Step, string Reason, bool Stopped, string RunDir, string? LastCheckpoint, IReadOnlyList<string> Warnings);
+
+    /// <param name="announce">Told, once the node and the HTTP server listen, what workers and people need (cluster address, URL, token).</param>
+    public static async Task<Result> RunAsync(ClusterCoordinatorOptions options, ICoordinatorObserver display, Action<string> announce,
+        ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var train = options.Run;
+        TorchRuntime.EnsureLoaded();
+        using var folder = RunFolder.OpenExclusive(train.RunDir);
+        var warnings = new List<string>();
+
+        var scan = RunSetup.ScanFaceSet(train, folder);
+        var manifest = scan.Manifest;
+        var labels = manifest.Identities.ToArray();
+        byte[] secret = folder.LoadOrCreateSecret(train.SecretFile);
+        string token = ApiToken.Create(folder.TokenPath);
+
+        var (bindHost, bindPort) = ClusterNodeOptions.ParseHostPort(options.Bind, "--bind", allowZeroPort: true);
+        var (httpHost, httpPort) = ClusterNodeOptions.ParseHostPort(options.Http, "--http", allowZeroPort: true);
+        string? publicHost = options.PublicHost;
+        var bindAddress = ClusterNodeOptions.ResolveLocal(bindHost, "--bind");
+
+        using var coordinatorPlane = new DataPlaneEndpoint(bindAddress, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane.coordinator"),
+            advertisedHost: publicHost);
+        var store = new CheckpointStore(folder.Root, train.KeepCheckpoints, loggerFactory.CreateLogger("facecluster.checkpoints"));
+        var resume = RunSetup.StartPoint(train, folder, store, manifest, labels, coordinatorPlane, warnings);
+
+        var coordinatorRef = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var httpOptions = new CoordinatorHttpOptions(httpHost, httpPort, manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false),
+            token, secret, publicHost);
+        await using var http = await CoordinatorHttpServer.StartAsync(httpOptions, coordinatorRef.Task, loggerFactory, cancellationToken).ConfigureAwait(false);
+
+        var hub = new RunObserverHub(display);
+        var settings = RunSetup.Settings(train, folder, manifest, secret, store, resume, options.MinWorkers, http.Url, hub, loggerFactory);
+
+        var node = new ClusterNodeOptions { Hostname = bindHost, Port = bindPort, PublicHostname = publicHost, Roles = [ClusterNodeOptions.CoordinatorRole] };
+        using var host = ClusterNodeHost.Build(node, loggerFactory, akka => akka.WithCoordinator(settings));
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not FaceClusterException and not OperationCanceledException)
+        {
+            throw new FaceClusterException($"--bind {options.Bind}: the cluster node could not start: {e.GetBaseException().Message}", ExitCodes.UserError, e);
+        }
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        coordinatorRef.TrySetResult(host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>());
+        var self = Cluster.Get(system).SelfAddress;
+        announce($"Cluster node: {self.Host}:{self.Port} (workers: facecluster worker --join {self.Host}:{self.Port} --secret-file <copy of {train.SecretFile ?? folder.SecretPath}>)");
+        announce($"HTTP API: {http.Url}");
+        announce($"HTTP token (for POST requests; also in {folder.TokenPath}): {token}");
+        try
+        {
+            var finished = await Task.WhenAny(hub.Completion, system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested && !hub.Completion.IsCompleted && !system.WhenTerminated.IsCompleted)
+            {
+                // A graceful stop: the replicas finish their step and the coordinator checkpoints it before this node leaves.
+                coordinatorRef.Task.Result.Tell(new StopRun("stopped by a signal"));
+                await Task.WhenAny(hub.Completion, system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(120), CancellationToken.None)).ConfigureAwait(false);
+                if (hub.Completion.IsCompleted) await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+                return new Result(hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep, "stopped", true, folder.Root, hub.LastCheckpoint, warnings);
+            }
+            if (finished == system.WhenTerminated && !hub.Completion.IsCompleted && !cancellationToken.IsCancellationRequested)
+                throw new FaceClusterException("the coordinator's cluster node stopped before the run finished (it was downed or could not keep its address)");
+            // Workers hear TrainingFinished and leave; give them a moment before this node leaves the cluster.
+            if (hub.Completion.IsCompleted) await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await host.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+        }
+        // A stop request that came while the last step finished still ends a finished run.
+        if (hub.Completion.IsCompletedSuccessfully)
+        {
+            var (step, reason) = hub.Completion.Result;
+            return new Result(step, reason, false, folder.Root, hub.LastCheckpoint, warnings);
+        }
+        return new Result(hub.LastStep, "stopped", true, folder.Root, hub.LastCheckpoint, warnings);
+    }
+
+}

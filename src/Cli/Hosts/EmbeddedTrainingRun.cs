@@ -1,0 +1,113 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Hosting;
+using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.Errors;
+using FaceCluster.Common.FaceSet;
+using FaceCluster.Common.Hosting;
+using FaceCluster.Common.Models.Checkpoints;
+using FaceCluster.Common.Torch;
+using FaceCluster.Coordinator.ControlPlane;
+using FaceCluster.Coordinator.Hosting;
+using FaceCluster.Coordinator.Runs;
+using FaceCluster.GpuWorker.Actors;
+using FaceCluster.GpuWorker.Devices;
+using FaceCluster.GpuWorker.Hosting;
+using FaceCluster.GpuWorker.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FaceCluster.Cli.Hosts;
+
+/// <summary>
+/// `facecluster train`: the coordinator and local workers in one process, with the same actors as a
+/// multi-host run, on loopback (Akka.Remote and the data plane both on 127.0.0.1).
+/// </summary>
+public static class EmbeddedTrainingRun
+{
+    public sealed record Result(long Step, string Reason, string RunDir, string? LastCheckpoint, IReadOnlyList<string> Warnings, bool Stopped = false);
+
+    public static async Task<Result> RunAsync(TrainRunOptions options, ICoordinatorObserver display, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var log = loggerFactory.CreateLogger("facecluster.train");
+        TorchRuntime.EnsureLoaded();
+        using var folder = RunFolder.OpenExclusive(options.RunDir);
+        var warnings = new List<string>();
+
+        var scan = RunSetup.ScanFaceSet(options, folder);
+        var manifest = scan.Manifest;
+        var labels = manifest.Identities.ToArray();
+        byte[] secret = folder.LoadOrCreateSecret(options.SecretFile);
+
+        using var coordinatorPlane = new DataPlaneEndpoint(IPAddress.Loopback, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane.coordinator"));
+        var store = new CheckpointStore(folder.Root, options.KeepCheckpoints, loggerFactory.CreateLogger("facecluster.checkpoints"));
+        var resume = RunSetup.StartPoint(options, folder, store, manifest, labels, coordinatorPlane, warnings);
+
+        var devices = ResolveDevices(options);
+        int threads = options.Threads > 0 ? options.Threads : Math.Max(1, Environment.ProcessorCount / devices.Count);
+        var engines = new List<WorkerEngine>();
+        var cache = new DecodedImageCache(options.DecodedCacheBytes);
+        try
+        {
+            for (int i = 0; i < devices.Count; i++)
+            {
+                var endpoint = new DataPlaneEndpoint(IPAddress.Loopback, 0, secret, loggerFactory.CreateLogger($"facecluster.dataplane.w{i}"));
+                string id = devices.Count == 1 ? "local" : $"local-{i}";
+                engines.Add(new WorkerEngine(new WorkerEngineOptions(id, threads, options.MaxBatch), devices[i], endpoint, secret, loggerFactory.CreateLogger("facecluster.worker." + id)));
+            }
+            var faceSets = new LocalFaceSetProvider(manifest, new LocalFaceImageSource(manifest.DataRoot), cache, 1, loggerFactory.CreateLogger("facecluster.loader"));
+
+            var hub = new RunObserverHub(display);
+            var settings = RunSetup.Settings(options, folder, manifest, secret, store, resume, minWorkers: engines.Count, httpBaseUrl: "", hub, loggerFactory);
+
+            var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
+            var workers = new WorkerLifecycle();
+            using var host = ClusterNodeHost.Build(node, loggerFactory, akka => akka
+                .WithCoordinator(settings)
+                .WithWorkers(engines, faceSets, workers, createProxy: false));
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+            await using var http = await EmbeddedHttp.StartAsync(options.Http, folder, scan, secret, host.Services, loggerFactory, hub, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var finished = await Task.WhenAny(hub.Completion, workers.Outcome, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+                if (finished == workers.Outcome && !hub.Completion.IsCompleted)
+                {
+                    // The coordinator tells the workers before it tells the observers: give it a moment to finish.
+                    await Task.WhenAny(hub.Completion, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken)).ConfigureAwait(false);
+                    if (!hub.Completion.IsCompleted)
+                        throw new FaceClusterException("the workers stopped: " + (await workers.Outcome.ConfigureAwait(false)).Reason);
+                }
+                if (cancellationToken.IsCancellationRequested && !hub.Completion.IsCompleted)
+                {
+                    // A graceful stop: the replicas finish their step and the coordinator checkpoints it.
+                    host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>().Tell(new StopRun("stopped by a signal"));
+                    await Task.WhenAny(hub.Completion, Task.Delay(TimeSpan.FromSeconds(120), CancellationToken.None)).ConfigureAwait(false);
+                    long at = hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep;
+                    return new Result(at, "stopped by a signal", folder.Root, hub.LastCheckpoint, warnings, Stopped: true);
+                }
+                var (step, reason) = await hub.Completion.ConfigureAwait(false);
+                return new Result(step, reason, folder.Root, hub.LastCheckpoint, warnings);
+            }
+            finally
+            {
+                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await host.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            foreach (var e in engines) { e.Dispose(); e.Endpoint.Dispose(); }
+        }
+    }
+
+    private static IReadOnlyList<WorkerDevice> ResolveDevices(TrainRunOptions options)
+    {
+        var devices = DeviceInventory.Select(options.Device);
+        if (devices.Count == 1 && devices[0].Kind == "cpu")
+            return Enumerable.Repeat(devices[0], options.Workers).ToList();
+        if (options.Workers > 1 && options.Workers != devices.Count)
+            throw new FaceClusterException($"--workers {options.Workers} does not match --device {options.Device}, which means {devices.Count} device(s) here; leave --workers out to use one worker per device", ExitCodes.UsageError);
+        return devices;
+    }
+}

@@ -1,0 +1,3 @@
+using FaceCluster.Cli;
+
+return CliApp.Run(args);

@@ -1,7 +1,0 @@
-namespace FaceCluster.Common.Protocol.Ledger;
-
-/// <summary>Asks for per-identity figures (`facecluster ledger identities`); the reply is <see cref="LedgerIdentities"/>.</summary>
-public sealed record GetLedgerIdentities : ILedgerRequest
-{
-    public static readonly GetLedgerIdentities Instance = new();
-}

@@ -1,4 +1,0 @@
-namespace FaceCluster.Common.Protocol.Ledger;
-
-/// <summary>A query or user command for the ledger; the coordinator forwards these to its ledger actor.</summary>
-public interface ILedgerRequest : IProtocolMessage;

@@ -1,4 +1,0 @@
-namespace FaceCluster.Common.Protocol.Ledger;
-
-/// <summary>Per-identity figures, in registration order.</summary>
-public sealed record LedgerIdentities(LedgerIdentity[] Identities) : IProtocolMessage;

@@ -1,4 +1,0 @@
-namespace FaceCluster.Common.Protocol.Ledger;
-
-/// <summary>Samples awaiting review, worst first; each summary's Reason says why the policy would prune it.</summary>
-public sealed record ReviewQueue(SampleSummary[] Samples) : IProtocolMessage;

@@ -1,4 +1,0 @@
-namespace FaceCluster.Common.Protocol.Ledger;
-
-/// <summary>One sample: its current summary, every closed cycle it was seen in, its status changes and its quarantines.</summary>
-public sealed record SampleHistory(SampleSummary Sample, SampleCycleEntry[] Cycles, SampleStatusChange[] Changes, QuarantineEntry[] Quarantines) : IProtocolMessage;

@@ -1,0 +1,27 @@
+namespace FaceCluster.Coordinator.Ledger.Protocol;
+
+// Coordinator → ledger: the face set, the losses and the cycle boundaries.
+
+/// <summary>The face set of the run: sample ids, each sample's identity (index into IdentityNames) and path.</summary>
+public sealed record RegisterFaceSet(string[] IdentityNames, int[] SampleIds, int[] IdentityOfSample, string[] RelativePaths, string ManifestHash) : ILedgerMessage;
+
+/// <summary>
+/// The per-sample losses (reduction none) of one worker's local batch in one step, tagged with sample ids.
+/// <paramref name="ReportsInStep"/> is how many workers report for that step, so the ledger knows when the step is complete.
+/// </summary>
+public sealed record LossReport(string WorkerId, long Cycle, long Step, int ReportsInStep, int[] SampleIds, float[] Losses) : ILedgerMessage;
+
+/// <summary>
+/// Identity-probe losses of samples at the end of <paramref name="Cycle"/> (step <paramref name="Step"/>): per sample, the loss
+/// through its own identity's decoder and the lowest through another identity's.
+/// </summary>
+public sealed record ProbeReport(string WorkerId, long Cycle, long Step, int[] SampleIds, float[] OwnLosses, float[] OtherLosses) : ILedgerMessage;
+
+/// <summary>The cycle is over: run the curation policy and reply with <see cref="CurationDirectives"/>.</summary>
+public sealed record CloseCycle(long Cycle, long Step) : ILedgerMessage;
+
+/// <summary>
+/// The policy's decisions for the next cycle. Prune: quarantine now (auto mode). Refeed with weights: oversample.
+/// Flagged: outliers being watched. AwaitingReview: waiting for a person (review mode). Restored: back in training.
+/// </summary>
+public sealed record CurationDirectives(long Cycle, int[] Prune, int[] Refeed, float[] RefeedWeights, int[] Flagged, int[] AwaitingReview, int[] Restored) : ILedgerMessage;

@@ -1,3 +1,0 @@
-using FaceCluster.Coordinator.Cli;
-
-return CliApp.Run(args);
