@@ -1,3 +1,5 @@
+using FaceCluster.Coordinator.Ledger.Curation;
+using FaceCluster.Coordinator.Ledger.Store;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -99,8 +101,8 @@ internal static class BenchLedgerCommand
             using var engine = LedgerEngine.Open(options with { FaceSet = faceSet });
             double registerSeconds = clock.Elapsed.TotalSeconds;
 
-            var writingBefore = engine.Store.FlushTime;
-            long flushesBefore = engine.Store.Flushes;
+            var writingBefore = engine.Store.Writer.FlushTime;
+            long flushesBefore = engine.Store.Writer.Flushes;
             clock.Restart();
             long cycles = 0;
             var closing = new Stopwatch();
@@ -120,8 +122,8 @@ internal static class BenchLedgerCommand
             }
             engine.Flush();
             double ingestSeconds = clock.Elapsed.TotalSeconds;
-            var writing = engine.Store.FlushTime - writingBefore;
-            long flushes = engine.Store.Flushes - flushesBefore;
+            var writing = engine.Store.Writer.FlushTime - writingBefore;
+            long flushes = engine.Store.Writer.Flushes - flushesBefore;
             clock.Restart();
             engine.Snapshot();
             double snapshotSeconds = clock.Elapsed.TotalSeconds;

@@ -71,7 +71,7 @@ internal static class BenchScalingCommand
             var options = new TrainRunOptions
             {
                 DataDir = data, RunDir = temp.Combine($"run-{++runs}"), Workers = n, Augment = augment, Threads = 1, Cycles = 1, StepsPerCycle = WarmupSteps + timedSteps,
-                GlobalBatch = globalBatch, KeepCheckpoints = 1, Curation = FaceCluster.Coordinator.Ledger.CurationPolicyOptions.Default with { Mode = FaceCluster.Coordinator.Ledger.CurationMode.Off },
+                GlobalBatch = globalBatch, KeepCheckpoints = 1, Curation = FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default with { Mode = FaceCluster.Coordinator.Ledger.Curation.CurationMode.Off },
             };
             EmbeddedTrainingRun.RunAsync(options, clock, loggerFactory, CancellationToken.None).GetAwaiter().GetResult();
             return clock.SamplesPerSecond(globalBatch);

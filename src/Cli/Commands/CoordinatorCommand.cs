@@ -1,9 +1,9 @@
+using FaceCluster.Coordinator.Ledger.Quarantine;
 using System.CommandLine;
 using FaceCluster.Cli.Hosts;
 using FaceCluster.Common.Errors;
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Models;
-using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
 
 namespace FaceCluster.Cli.Commands;

@@ -1,3 +1,4 @@
+using FaceCluster.Coordinator.Ledger.Curation;
 using System.CommandLine;
 using System.Globalization;
 using FaceCluster.Cli.Demo;

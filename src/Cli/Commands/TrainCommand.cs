@@ -69,9 +69,9 @@ internal static class TrainOptionsBinding
     public static readonly Option<int> MaxBatch = new("--max-batch") { Description = "Cap for the per-worker batch probe (0: device default).", DefaultValueFactory = _ => 0 };
     public static readonly Option<string> Curation = new("--curation") { Description = "auto (prunes take effect), review (prunes wait for a person) or off (ledger only).", DefaultValueFactory = _ => "auto" };
     public static readonly Option<string> PruneAction = new("--prune-action") { Description = "exclude (the file stays where it is) or move (to RUNDIR/quarantine/<identity>/). Nothing is ever deleted.", DefaultValueFactory = _ => "exclude" };
-    public static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {FaceCluster.Coordinator.Ledger.CurationPolicyOptions.Default.WarmupSteps})." };
-    public static readonly Option<int?> ProbeEvery = new("--probe-every") { Description = $"Identity probe of every face (autoencoder) at the end of every N-th cycle, 0 never (default {FaceCluster.Coordinator.Ledger.CurationPolicyOptions.Default.ProbeEveryCycles})." };
-    public static readonly Option<double?> MaxPrune = new("--max-prune") { Description = $"Most of the face set (and of each identity) quarantined in total, as a fraction (default {FaceCluster.Coordinator.Ledger.CurationPolicyOptions.Default.MaxPruneFraction})." };
+    public static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.WarmupSteps})." };
+    public static readonly Option<int?> ProbeEvery = new("--probe-every") { Description = $"Identity probe of every face (autoencoder) at the end of every N-th cycle, 0 never (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.ProbeEveryCycles})." };
+    public static readonly Option<double?> MaxPrune = new("--max-prune") { Description = $"Most of the face set (and of each identity) quarantined in total, as a fraction (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.MaxPruneFraction})." };
     public static readonly Option<string> Balance = new("--balance") { Description = "How each global batch is split: speed (in proportion to each worker's measured samples/s) or equal.", DefaultValueFactory = _ => "speed" };
     public static readonly Option<string?> Http = new("--http") { Description = "Also serve the coordinator's HTTP API (status, ledger, /metrics) on HOST:PORT, e.g. 127.0.0.1:5080." };
     public static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
@@ -128,22 +128,22 @@ internal static class TrainOptionsBinding
             },
             PruneAction = parse.GetValue(PruneAction)!.Trim().ToLowerInvariant() switch
             {
-                "exclude" => FaceCluster.Coordinator.Ledger.QuarantineAction.Exclude,
-                "move" => FaceCluster.Coordinator.Ledger.QuarantineAction.Move,
+                "exclude" => FaceCluster.Coordinator.Ledger.Quarantine.QuarantineAction.Exclude,
+                "move" => FaceCluster.Coordinator.Ledger.Quarantine.QuarantineAction.Move,
                 var other => throw new FaceClusterException($"--prune-action '{other}' is not an action: use exclude or move", ExitCodes.UsageError),
             },
         };
     }
 
-    internal static FaceCluster.Coordinator.Ledger.CurationPolicyOptions BindCuration(ParseResult parse)
+    internal static FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions BindCuration(ParseResult parse)
     {
-        var policy = FaceCluster.Coordinator.Ledger.CurationPolicyOptions.Default with
+        var policy = FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default with
         {
             Mode = parse.GetValue(Curation)!.Trim().ToLowerInvariant() switch
             {
-                "auto" => FaceCluster.Coordinator.Ledger.CurationMode.Auto,
-                "review" => FaceCluster.Coordinator.Ledger.CurationMode.Review,
-                "off" => FaceCluster.Coordinator.Ledger.CurationMode.Off,
+                "auto" => FaceCluster.Coordinator.Ledger.Curation.CurationMode.Auto,
+                "review" => FaceCluster.Coordinator.Ledger.Curation.CurationMode.Review,
+                "off" => FaceCluster.Coordinator.Ledger.Curation.CurationMode.Off,
                 var other => throw new FaceClusterException($"--curation '{other}' is not a mode: use auto, review or off", ExitCodes.UsageError),
             },
         };

@@ -5,7 +5,6 @@ using Akka.Actor;
 using FaceCluster.Common.DataPlane;
 using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
-using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Telemetry;
 using FaceCluster.Coordinator.ControlPlane;
 using Microsoft.AspNetCore.Builder;
@@ -121,10 +120,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
             {
                 var actor = await coordinator.WaitAsync(timeout).ConfigureAwait(false);
                 var status = await actor.Ask<ClusterStatus>(GetClusterStatus.Instance, timeout).ConfigureAwait(false);
-                CoordinatorState? state = null;
-                try { state = await actor.Ask<CoordinatorState>(GetCoordinatorState.Instance, TimeSpan.FromSeconds(Math.Min(2, timeout.TotalSeconds))).ConfigureAwait(false); }
-                catch (Exception e) when (e is not OperationCanceledException) { } // optional detail (replica checksums)
-                return Results.Json(ToResponse(status, state), Json);
+                return Results.Json(ToResponse(status), Json);
             }
             catch (Exception e) when (e is AskTimeoutException or TimeoutException)
             {
@@ -200,20 +196,15 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
 
     private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
 
-    private static StatusResponse ToResponse(ClusterStatus s, CoordinatorState? state)
+    private static StatusResponse ToResponse(ClusterStatus s)
     {
-        var workers = s.Workers.Select(w =>
-        {
-            WorkerEntry? entry = null;
-            state?.Workers.TryGetValue(w.Id, out entry);
-            return new WorkerStatusResponse(w.Id, w.Host, w.Device, w.State, w.Batch, w.SamplesPerSecond, w.LastStep, w.Note,
-                entry?.ReplicaStep ?? -1, entry?.Checksum ?? "");
-        }).ToArray();
-        double? loss = state != null && double.IsFinite(state.MeanLoss) ? state.MeanLoss : null;
+        var workers = s.Workers.Select(w => new WorkerStatusResponse(w.Id, w.Host, w.Device, w.State, w.Batch, w.SamplesPerSecond, w.LastStep, w.Note,
+            w.ReplicaStep, w.Checksum)).ToArray();
+        double? loss = double.IsFinite(s.MeanLoss) ? s.MeanLoss : null;
         // Within a segment the coordinator's step moves only at its end; the members' reports say how far it has got.
         long step = Math.Max(s.Step, s.Workers.Where(w => w.State == "active").Select(w => w.LastStep + 1).DefaultIfEmpty(0).Max());
         return new StatusResponse(s.RunId, s.State, step, s.Cycle, s.TotalSteps, s.Generation, s.GlobalBatch, s.SamplesPerSecond, loss,
-            state?.Excluded.Count ?? 0, state?.LastCheckpointStep ?? -1, workers);
+            s.Quarantined, s.LastCheckpointStep, workers);
     }
 
     public async ValueTask DisposeAsync()

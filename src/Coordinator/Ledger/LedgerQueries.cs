@@ -1,4 +1,8 @@
+using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Protocol;
+using FaceCluster.Coordinator.Ledger.Quarantine;
+using FaceCluster.Coordinator.Ledger.State;
+using FaceCluster.Coordinator.Ledger.Store;
 
 namespace FaceCluster.Coordinator.Ledger;
 
@@ -65,7 +69,7 @@ internal static class LedgerQueries
         return new WorstSamples(s.LastCycle, ranked, picked.Select(x => Summary(s, x.D, policy)).ToArray());
     }
 
-    public static SampleHistory History(LedgerState s, LedgerStore store, IReadOnlyList<QuarantineRecord> quarantines, int d, CurationPolicyOptions policy)
+    public static SampleHistory History(LedgerState s, LedgerReader store, IReadOnlyList<QuarantineRecord> quarantines, int d, CurationPolicyOptions policy)
     {
         var cycles = store.ReadSampleCycles(d).Select(x => new SampleCycleEntry(
             x.Cycle, x.Row.Observations, x.Row.MeanRelative, x.Row.MeanLoss, x.Row.Z,
@@ -73,7 +77,7 @@ internal static class LedgerQueries
             (x.Row.Flags & CycleFlags.Refed) != 0, (x.Row.Flags & CycleFlags.Evaluated) != 0,
             x.Row.Status <= (byte)SampleStatus.Restored ? ((SampleStatus)x.Row.Status).ToName() : "",
             (x.Row.Flags & CycleFlags.IdentityOutlier) != 0)).ToArray();
-        var changes = store.ReadEvents(d).Select(e => new SampleStatusChange(e.Cycle, e.Step, e.From.ToName(), e.To.ToName(), e.Reason, LedgerStore.Iso(e.At))).ToArray();
+        var changes = store.ReadEvents(d).Select(e => new SampleStatusChange(e.Cycle, e.Step, e.From.ToName(), e.To.ToName(), e.Reason, LedgerFormat.Iso(e.At))).ToArray();
         var q = quarantines.Where(r => r.Dense == d).Select(Entry).ToArray();
         return new SampleHistory(Summary(s, d, policy), cycles, changes, q);
     }
@@ -120,7 +124,7 @@ internal static class LedgerQueries
         new(records.Where(r => includeRestored || !r.IsRestored).Select(Entry).ToArray());
 
     public static ReviewQueue Review(LedgerState s, CurationPolicyOptions policy) =>
-        new(s.ByStatus[(int)SampleStatus.AwaitingReview]
+        new(s.InStatus(SampleStatus.AwaitingReview)
             .OrderByDescending(d => Badness(s.Counters[d])).ThenBy(d => s.Ids[d])
             .Select(d => Summary(s, d, policy)).ToArray());
 
@@ -133,6 +137,6 @@ internal static class LedgerQueries
     }
 
     public static QuarantineEntry Entry(QuarantineRecord r) => new(
-        r.SampleId, r.Identity, r.Path, r.Cycle, r.Step, LedgerStore.ActionName(r.Action), r.CurrentPath, r.Sha256, r.Reason,
-        LedgerStore.Iso(r.At), r.IsRestored, r.RestoredCycle, r.RestoredAt is { } t ? LedgerStore.Iso(t) : "");
+        r.SampleId, r.Identity, r.Path, r.Cycle, r.Step, LedgerFormat.ActionName(r.Action), r.CurrentPath, r.Sha256, r.Reason,
+        LedgerFormat.Iso(r.At), r.IsRestored, r.RestoredCycle, r.RestoredAt is { } t ? LedgerFormat.Iso(t) : "");
 }

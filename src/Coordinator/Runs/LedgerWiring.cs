@@ -1,3 +1,5 @@
+using FaceCluster.Coordinator.Ledger.Curation;
+using FaceCluster.Coordinator.Ledger.Quarantine;
 using Akka.Actor;
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Coordinator.Ledger.Protocol;

@@ -34,9 +34,9 @@ public sealed record TrainRunOptions
     public TimeSpan FailureGrace { get; init; } = TimeSpan.FromSeconds(3);
     public long DecodedCacheBytes { get; init; } = 512L << 20;
     /// <summary>The ledger's curation policy (mode auto, review or off, and its thresholds).</summary>
-    public Ledger.CurationPolicyOptions Curation { get; init; } = Ledger.CurationPolicyOptions.Default;
+    public FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions Curation { get; init; } = FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default;
     /// <summary>What quarantining does to a file: exclude (untouched) or move into the run folder.</summary>
-    public Ledger.QuarantineAction PruneAction { get; init; } = Ledger.QuarantineAction.Exclude;
+    public FaceCluster.Coordinator.Ledger.Quarantine.QuarantineAction PruneAction { get; init; } = FaceCluster.Coordinator.Ledger.Quarantine.QuarantineAction.Exclude;
     /// <summary>Split each global batch equally among the workers instead of by their measured speed.</summary>
     public bool EqualBatches { get; init; }
 

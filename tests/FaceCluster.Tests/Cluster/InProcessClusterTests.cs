@@ -1,3 +1,5 @@
+using FaceCluster.Coordinator.Ledger.Curation;
+using FaceCluster.Coordinator.Ledger.Quarantine;
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
@@ -12,7 +14,6 @@ using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Torch;
 using FaceCluster.Coordinator.ControlPlane;
 using FaceCluster.Coordinator.Hosting;
-using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
 using FaceCluster.GpuWorker.Actors;
 using FaceCluster.GpuWorker.Devices;
@@ -86,11 +87,11 @@ public sealed class InProcessClusterTests
 
                 var coordinator = coordinatorHost.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>();
                 var probe = kit.CreateTestProbe();
-                coordinator.Tell(GetCoordinatorState.Instance, probe.Ref);
-                var state = await probe.ExpectMsgAsync<CoordinatorState>(TimeSpan.FromSeconds(10));
-                Assert.Equal(2, state.Workers.Count);
-                Assert.All(state.Workers.Values, w => Assert.Equal(6, w.ReplicaStep));
-                Assert.Single(state.Workers.Values.Select(w => w.Checksum).Distinct());
+                coordinator.Tell(GetClusterStatus.Instance, probe.Ref);
+                var state = await probe.ExpectMsgAsync<ClusterStatus>(TimeSpan.FromSeconds(10));
+                Assert.Equal(2, state.Workers.Length);
+                Assert.All(state.Workers, w => Assert.Equal(6, w.ReplicaStep));
+                Assert.Single(state.Workers.Select(w => w.Checksum).Distinct());
                 Assert.Equal(await engines[0].Checksum(), await engines[1].Checksum());
                 Assert.Equal(new WorkerOutcome(WorkerOutcomeKind.Finished, 6, "all planned steps are done"), await workers.Outcome.WaitAsync(TimeSpan.FromSeconds(10)));
             }

@@ -1,3 +1,5 @@
+using FaceCluster.Coordinator.Ledger.Curation;
+using FaceCluster.Coordinator.Ledger.Quarantine;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -7,7 +9,6 @@ using FaceCluster.Common.DataPlane;
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Telemetry;
 using FaceCluster.Coordinator.Http;
-using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
 using FaceCluster.GpuWorker.Training;
 using FaceCluster.Tests.Cluster;

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using FaceCluster.Coordinator.Ledger.Protocol;
-using FaceCluster.Common.Protocol.Training;
+using FaceCluster.Coordinator.ControlPlane;
 
 namespace FaceCluster.Tests.Http;
 
@@ -8,13 +8,12 @@ namespace FaceCluster.Tests.Http;
 internal sealed class FakeCoordinator : ReceiveActor
 {
     public static readonly ClusterStatus Status = new("run-x", "running", 7, 1, 20, 2, 8, 123.5,
-        [new WorkerStatus("w1", "host-a", "cpu", "active", 8, 123.5, 6, "")]);
+        [new WorkerStatus("w1", "host-a", "cpu", "active", 8, 123.5, 6, "", -1, "")], double.NaN, 0, -1);
 
     public FakeCoordinator(Props ledgerProps)
     {
         var ledger = Context.ActorOf(ledgerProps, "ledger");
         Receive<GetClusterStatus>(_ => Sender.Tell(Status));
-        Receive<FaceCluster.Coordinator.ControlPlane.GetCoordinatorState>(_ => Sender.Tell(new Akka.Actor.Status.Failure(new InvalidOperationException("not kept by this stand-in"))));
         Receive<ILedgerRequest>(m => ledger.Forward(m));
     }
 }

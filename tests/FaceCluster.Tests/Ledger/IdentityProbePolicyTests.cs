@@ -1,5 +1,5 @@
+using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Protocol;
-using FaceCluster.Coordinator.Ledger;
 
 namespace FaceCluster.Tests.Ledger;
 

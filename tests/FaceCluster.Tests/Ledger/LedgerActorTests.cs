@@ -1,3 +1,4 @@
+using FaceCluster.Coordinator.Ledger.Curation;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using FaceCluster.Coordinator.Ledger.Protocol;

@@ -1,3 +1,5 @@
+using FaceCluster.Coordinator.Ledger.Curation;
+using FaceCluster.Coordinator.Ledger.Store;
 using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
@@ -130,8 +132,8 @@ public class LedgerEngineTests
             Assert.Equal(before with { UnflushedRecords = 0 }, e.Stats() with { UnflushedRecords = 0 });
             var after = Queries(e, run);
             for (int i = 0; i < after.Length; i++) Protocol.ProtocolSerializerTests.AssertDeepEqual(beforeQueries[i], after[i]);
-            var stored = e.Store.ReadReports().ToList();
-            var workers = e.Store.ReadWorkerNames();
+            var stored = e.Store.Reader.ReadReports().ToList();
+            var workers = e.Store.Reader.ReadWorkerNames();
             Assert.Equal(sent.Count, stored.Count);
             for (int i = 0; i < sent.Count; i++)
             {
@@ -145,6 +147,51 @@ public class LedgerEngineTests
             // The resumed run continues its ledger.
             run.Drive(e, 1210, 1400);
             Assert.Equal(35, e.Stats().Cycles);
+        }
+    }
+
+    [Fact]
+    public void A_snapshot_written_with_another_layout_of_the_statistics_is_rebuilt_from_the_raw_log()
+    {
+        using var dir = new TempFolder("fc-ledger");
+        var run = new SyntheticRun(totalSteps: 1400);
+        LedgerStats before;
+        object[] beforeQueries;
+        using (var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = run.FaceSet }))
+        {
+            run.Drive(e, 0, 1210);
+            before = e.Stats();
+            beforeQueries = Queries(e, run);
+        }
+        // As if a build with one more per-sample statistic had written the snapshot: its statistics cannot be read as they are.
+        string path = Path.Combine(dir.Path, LedgerStore.FileName);
+        using (var c = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE meta SET value = 'SampleCounters:56[another build]' WHERE key = 'stats_layout';";
+            Assert.Equal(1, cmd.ExecuteNonQuery());
+            cmd.CommandText = "UPDATE sample_stats SET counters = zeroblob(length(counters) + 4 * count);"; // 4 more bytes per sample
+            Assert.True(cmd.ExecuteNonQuery() > 0);
+        }
+        using (var e = LedgerEngine.Open(Options(dir.Path)))
+        {
+            Assert.Equal(before with { UnflushedRecords = 0 }, e.Stats() with { UnflushedRecords = 0 });
+            var after = Queries(e, run);
+            for (int i = 0; i < after.Length; i++) Protocol.ProtocolSerializerTests.AssertDeepEqual(beforeQueries[i], after[i]);
+            run.Drive(e, 1210, 1400);
+            Assert.Equal(35, e.Stats().Cycles);
+            before = e.Stats();
+        }
+        // The rebuilt ledger wrote its statistics again in this build's layout: the next open reads them as they are.
+        using (var e = LedgerEngine.Open(Options(dir.Path)))
+            Assert.Equal(before with { UnflushedRecords = 0 }, e.Stats() with { UnflushedRecords = 0 });
+        using (var c = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT value FROM meta WHERE key = 'stats_layout';";
+            Assert.Equal(LedgerFormat.StatsLayout, cmd.ExecuteScalar());
         }
     }
 

@@ -1,3 +1,5 @@
+using FaceCluster.Coordinator.Ledger.Curation;
+using FaceCluster.Coordinator.Ledger.Store;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Tests.FaceSet;

@@ -1,6 +1,6 @@
+using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Randomness;
-using FaceCluster.Coordinator.Ledger;
 
 namespace FaceCluster.Tests.Ledger;
 

@@ -1,3 +1,5 @@
+using FaceCluster.Coordinator.Ledger.Quarantine;
+using FaceCluster.Coordinator.Ledger.Store;
 using System.Security.Cryptography;
 using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
@@ -75,7 +77,7 @@ public class QuarantineTests
         using (root)
         {
             using var store = LedgerStore.Open(run);
-            var manager = new QuarantineManager(store, run, data, QuarantineAction.Move) { ForceCopy = true };
+            var manager = new QuarantineManager(store.Writer, run, data, QuarantineAction.Move) { ForceCopy = true };
             byte[] original = File.ReadAllBytes(Path.Combine(data, "bob", "b3.png"));
             var record = manager.Quarantine(5, 22, "bob", "bob/b3.png", 7, 300, "test", DateTime.UtcNow);
             Assert.Equal(QuarantineAction.Move, record.Action);

@@ -93,13 +93,13 @@ public sealed class EmbeddedRunTests
     private static float FirstStepMean(string run)
     {
         using var ledger = LedgerEngine.OpenReadOnly(run);
-        return ledger.Store.ReadSteps().Single(s => s.Step == 0).Mean;
+        return ledger.Store.Reader.ReadSteps().Single(s => s.Step == 0).Mean;
     }
 
     private static float LastStepMean(string run)
     {
         using var ledger = LedgerEngine.OpenReadOnly(run);
-        return ledger.Store.ReadSteps().MaxBy(s => s.Step).Mean;
+        return ledger.Store.Reader.ReadSteps().MaxBy(s => s.Step).Mean;
     }
 
     [Fact]

@@ -71,16 +71,6 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             r => new StateReady(r.ReadString(), r.ReadLong(), r.ReadString(), r.ReadString()));
         Add<TrainingFinished>("fin.1", (w, m) => { w.Write(m.Step); w.Write(m.Reason); }, r => new TrainingFinished(r.ReadLong(), r.ReadString()));
         Add<CoordinatorStopping>("cstop.1", (w, m) => { w.Write(m.Step); w.Write(m.Reason); }, r => new CoordinatorStopping(r.ReadLong(), r.ReadString()));
-
-        // Status
-        Add<GetClusterStatus>("status?.1", (_, _) => { }, _ => GetClusterStatus.Instance);
-        Add<WorkerStatus>("wstatus.1", WriteWorkerStatus, ReadWorkerStatus);
-        Add<ClusterStatus>("status.1", (w, m) =>
-        {
-            w.Write(m.RunId); w.Write(m.State); w.Write(m.Step); w.Write(m.Cycle); w.Write(m.TotalSteps); w.Write(m.Generation);
-            w.Write(m.GlobalBatch); w.Write(m.SamplesPerSecond); w.Write(m.Workers, WriteWorkerStatus);
-        }, r => new ClusterStatus(r.ReadString(), r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadDouble(), r.ReadArray(ReadWorkerStatus)));
-
     }
 
     public ProtocolSerializer(ExtendedActorSystem system) : base(system) { }
@@ -119,12 +109,4 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     private static RunSpec ReadRunSpec(WireReader r) =>
         new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadStrings(), r.ReadString(), r.ReadString(), r.ReadString(),
             r.ReadDouble(), r.ReadDouble(), r.ReadULong(), r.ReadInt(), r.ReadBool());
-
-    private static void WriteWorkerStatus(WireWriter w, WorkerStatus s)
-    {
-        w.Write(s.Id); w.Write(s.Host); w.Write(s.Device); w.Write(s.State); w.Write(s.Batch); w.Write(s.SamplesPerSecond); w.Write(s.LastStep); w.Write(s.Note);
-    }
-
-    private static WorkerStatus ReadWorkerStatus(WireReader r) =>
-        new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadDouble(), r.ReadLong(), r.ReadString());
 }

@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>Asks for per-identity figures (`facecluster ledger identities`); the reply is <see cref="LedgerIdentities"/>.</summary>

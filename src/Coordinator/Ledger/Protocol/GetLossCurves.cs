@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>Asks for the loss curves, each downsampled to at most <paramref name="MaxPoints"/> points; the reply is <see cref="LossCurves"/>.</summary>

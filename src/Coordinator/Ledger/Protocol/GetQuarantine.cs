@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>Asks for the quarantine list (`facecluster ledger quarantine`); the reply is <see cref="QuarantineList"/>.</summary>

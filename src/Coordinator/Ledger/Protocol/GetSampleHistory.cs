@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>Asks for one sample's history (`facecluster ledger sample ID`); the reply is <see cref="SampleHistory"/> or a <see cref="LedgerError"/> for an unknown id.</summary>

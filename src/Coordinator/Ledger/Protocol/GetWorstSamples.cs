@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>Asks for the <paramref name="Count"/> samples with the highest badness (`facecluster ledger worst`); the reply is <see cref="WorstSamples"/>.</summary>

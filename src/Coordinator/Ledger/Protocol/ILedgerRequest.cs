@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>A query or user command for the ledger; the coordinator forwards these to its ledger actor.</summary>

@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 // Coordinator → ledger: the face set, the losses and the cycle boundaries.

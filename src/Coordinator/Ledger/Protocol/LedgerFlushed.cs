@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>The ledger wrote everything it held; <paramref name="RawReports"/> reports are in ledger.db.</summary>

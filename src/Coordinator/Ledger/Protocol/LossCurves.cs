@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>Mean loss over the steps: of the whole global batch, per identity and per worker.</summary>

@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>One quarantine of one sample (a sample quarantined, restored and quarantined again has two).</summary>

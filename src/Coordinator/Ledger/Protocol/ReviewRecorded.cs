@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>A review decision applied: the sample's status now and where its file is.</summary>

@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>One sample: its current summary, every closed cycle it was seen in, its status changes and its quarantines.</summary>

@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>A status change of one sample: when, from what, to what, and why.</summary>

@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>The names of <see cref="SampleStatus"/> used in messages, the CLI and the HTTP API.</summary>

@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>The samples restored (they go back into training with the next cycle's plan) and those that could not be.</summary>

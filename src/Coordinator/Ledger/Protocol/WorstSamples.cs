@@ -1,3 +1,4 @@
+
 namespace FaceCluster.Coordinator.Ledger.Protocol;
 
 /// <summary>The worst samples by badness, worst first.</summary>

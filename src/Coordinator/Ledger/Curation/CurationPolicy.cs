@@ -1,0 +1,409 @@
+using FaceCluster.Coordinator.Ledger.State;
+using System.Buffers;
+using System.Globalization;
+using FaceCluster.Coordinator.Ledger.Protocol;
+
+namespace FaceCluster.Coordinator.Ledger.Curation;
+
+/// <summary>
+/// Decides, at the end of a cycle, which samples to flag, re-feed, prune or send to review. A pure function of a
+/// <see cref="CurationSnapshot"/> and <see cref="CurationPolicyOptions"/>: no clock, no randomness, no I/O.
+/// <para><b>Statistic.</b> Every loss is first made relative to the other samples of the same step (loss / median loss
+/// of that step's global batch, computed by the ledger), which removes the downward trend of training and the
+/// difficulty of the step. Per sample the ledger smooths ln(relative loss) over its observations (moving averages of
+/// it and of its square). Here each evaluated sample is compared with its identity's samples of the same cycle by a
+/// robust z: (x − median) / max(1.4826 · MAD, MinSpread). Per identity, because identities differ in how hard they
+/// are (a beard, glasses) and a face of the wrong person stands out most against the right person's faces; the median
+/// and MAD, because the outliers themselves must not move the reference. Identities with too few evaluated samples
+/// in the cycle fall back to every sample of the cycle.</para>
+/// <para><b>Outliers.</b> High: z ≥ OutlierZ and at least MinOutlierRatio × the median. Low: z ≤ −LowOutlierZ and at most
+/// MaxLowOutlierRatio × the median (blank or flat images are reconstructed almost perfectly). Erratic: the robust z of
+/// ln(spread of its relative loss) ≥ ErraticZ and that spread ≥ MinErraticRatio × the identity's median spread (its
+/// loss swings with augmentation as no face of its identity does: blank and flat images again).
+/// Identity outlier (models with an identity probe, every ProbeEveryCycles cycles): the robust z of its identity margin —
+/// ln(loss through its own identity's decoder ÷ the lowest loss through another's), on the image without augmentation —
+/// against its identity's margins in the same probe (same weights) is ≥ IdentityOutlierZ and the margin exceeds the
+/// identity's median by MinIdentityOutlierRatio: its own decoder knows it hardly better than another identity's does,
+/// as for a face of another person, a bad crop, an occluded face or no face at all. It separates a face of the wrong
+/// person for the whole run (memorising it does not make that person's own decoder worse at it), and bad crops and
+/// occlusions early in training, before the decoder has memorised them.
+/// Nothing happens before WarmupSteps, nor to a sample with fewer than MinObservations observations.</para>
+/// <para><b>Chance.</b> One outlier cycle only flags a sample. Acting needs persistence: outliers in PersistenceHits of
+/// its last PersistenceWindow evaluations; identity outliers in IdentityPersistenceHits of its last IdentityPersistenceProbes
+/// probes (counted in probes, not cycles: a probe's verdict stands until the next probe).</para>
+/// <para><b>Hard versus bad.</b> A persistent high outlier is first re-fed (oversampled by RefeedWeight) for RefeedCycles
+/// evaluated cycles, and judged by its cycles' own means in that window (the smoothed statistic lags): normal
+/// (z &lt; ClearZ) → learned, re-feed stops; its excess over the identity median fell by LearnFraction → hard but
+/// learnable, another window (at most MaxRefeedCycles in all); still an outlier (z ≥ OutlierZ) → bad, pruned;
+/// in between → no longer an outlier, re-feed stops. A sample that was normal only while re-fed and is a persistent outlier again within
+/// RelapseCycles was memorised, not learned, and is pruned without another re-feed — re-feeding what the model can
+/// only memorise is the trap of replaying the highest-loss samples. Low, erratic and identity outliers are never re-fed
+/// (oversampling cannot make an image a face, nor a face another person's); persistent ones are pruned.</para>
+/// <para><b>Caps.</b> Prunes are granted worst first while: this cycle's prunes stay within MaxPruneFractionPerCycle of
+/// the face set (at least one); quarantined plus awaiting review stay within MaxPruneFraction of the face set and of
+/// the identity (rounded up); the identity keeps at least MinImagesPerIdentity samples in training. A prune held back
+/// is flagged, not re-fed, and pruned as soon as the caps allow. Restored samples are evaluated but never changed.</para>
+/// <para><b>Modes.</b> auto: prunes become Quarantined. review: they become AwaitingReview. off: outliers are recorded,
+/// no status changes.</para>
+/// </summary>
+public static class CurationPolicy
+{
+    /// <param name="buffer">Where to put the outcomes when it is large enough (a ledger closing cycles of a large face set reuses one); null allocates.</param>
+    public static CurationDecision Decide(CurationSnapshot snapshot, CurationPolicyOptions options, CurationOutcome[]? buffer = null)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(options);
+        var samples = snapshot.Samples.Span;
+        var outcomes = buffer != null && buffer.Length >= samples.Length ? buffer : new CurationOutcome[samples.Length];
+        bool warm = snapshot.Step >= options.WarmupSteps;
+        bool decide = warm && options.Mode != CurationMode.Off && snapshot.Cycle % options.PeriodCycles == 0;
+
+        var reference = BuildReferences(snapshot, options, probe: false);
+        var probeReference = BuildReferences(snapshot, options, probe: true);
+        var candidates = new List<(int Slot, double Severity, string Reason)>();
+        // The ratio thresholds in log units, once per decision rather than per sample.
+        double minLog = Math.Log(options.MinOutlierRatio), maxLowLog = Math.Log(options.MaxLowOutlierRatio);
+        double minErraticLog = Math.Log(options.MinErraticRatio), minIdentityLog = Math.Log(options.MinIdentityOutlierRatio);
+        for (int k = 0; k < samples.Length; k++)
+        {
+            var s = samples[k];
+            var state = s.State;
+            var flags = CycleFlags.None;
+            if (s.Status == SampleStatus.Refed) flags |= CycleFlags.Refed;
+            bool evaluable = Evaluable(s, options) && s.Status != SampleStatus.AwaitingReview;
+            if (!evaluable)
+            {
+                outcomes[k] = new CurationOutcome(s.Index, flags, float.NaN, float.NaN, state, s.Status, null);
+                continue;
+            }
+            var r = reference.For(s.Identity);
+            if (r.Global) flags |= CycleFlags.GlobalReference;
+            double excess = s.SmoothedLog - r.Median;
+            double z = excess / r.Spread;
+            double spreadExcess = LogSpread(s.SmoothedSpread) - r.SpreadMedian;
+            double ez = spreadExcess / r.SpreadSpread;
+            bool high = z >= options.OutlierZ && excess >= minLog;
+            bool low = options.DetectLow && z <= -options.LowOutlierZ && excess <= maxLowLog;
+            bool erratic = options.DetectErratic && ez >= options.ErraticZ && spreadExcess >= minErraticLog;
+            // A probe that came this cycle is judged against the same probe's margins of its identity (same weights).
+            double iz = double.NaN, identityExcess = double.NaN;
+            uint probeBits = s.ProbeOutlierBits;
+            bool foreign = false;
+            if (float.IsFinite(s.ProbeMargin))
+            {
+                var pr = probeReference.For(s.Identity);
+                identityExcess = s.ProbeMargin - pr.Median;
+                iz = identityExcess / pr.Spread;
+                foreign = iz >= options.IdentityOutlierZ && identityExcess >= minIdentityLog;
+                probeBits = (probeBits << 1) | (foreign ? 1u : 0u);
+            }
+            if (foreign) flags |= CycleFlags.IdentityOutlier;
+            if (high) flags |= CycleFlags.HighOutlier;
+            if (low) flags |= CycleFlags.LowOutlier;
+            if (erratic) flags |= CycleFlags.Erratic;
+            if (!warm)
+            {
+                // The warm-up records what it sees but neither counts it nor acts on it.
+                outcomes[k] = new CurationOutcome(s.Index, flags, (float)z, (float)ez, state with { LastZ = (float)z, LastErraticZ = (float)ez, LastExcess = (float)excess }, s.Status, null)
+                    { IdentityZ = (float)iz, ProbeOutlierBits = probeBits };
+                continue;
+            }
+            flags |= CycleFlags.Evaluated;
+            double cycleExcess = s.CycleMeanLog - r.Median;
+            state = state with
+            {
+                RecentCycleExcess = float.IsFinite(state.RecentCycleExcess) ? (float)(0.5 * (state.RecentCycleExcess + cycleExcess)) : (float)cycleExcess,
+                HighBits = (state.HighBits << 1) | (high ? 1u : 0u),
+                OddBits = (state.OddBits << 1) | (low || erratic ? 1u : 0u),
+                Evaluated = state.Evaluated + 1,
+                LastZ = (float)z, LastErraticZ = (float)ez, LastExcess = (float)excess,
+            };
+            if (s.Status == SampleStatus.Refed)
+                state = state with
+                {
+                    RefeedWindow = state.RefeedWindow + 1, RefeedCycles = state.RefeedCycles + 1,
+                    RefeedWindowExcess = state.RefeedWindowExcess + (float)cycleExcess,
+                };
+
+            var status = s.Status;
+            string? reason = null;
+            if (decide)
+                (status, state, reason) = Transition(s, state, options, snapshot.Cycle, new Signals(z, ez, iz, excess, identityExcess, r.Spread, high, low, erratic, foreign, probeBits), candidates, k);
+            outcomes[k] = new CurationOutcome(s.Index, flags, (float)z, (float)ez, state, status, reason) { IdentityZ = (float)iz, ProbeOutlierBits = probeBits };
+        }
+
+        int held = decide ? ApplyCaps(snapshot, options, outcomes, candidates) : 0;
+        return new CurationDecision(snapshot.Cycle, decide, new ArraySegment<CurationOutcome>(outcomes, 0, samples.Length), held);
+    }
+
+    /// <summary>What the policy measured of one sample in this cycle.</summary>
+    private readonly record struct Signals(double Z, double ErraticZ, double IdentityZ, double Excess, double IdentityExcess, double Spread,
+        bool High, bool Low, bool Erratic, bool Foreign, uint ProbeBits);
+
+    private static (SampleStatus, SamplePolicyState, string?) Transition(
+        in CurationSample s, SamplePolicyState state, CurationPolicyOptions o, long cycle, Signals g,
+        List<(int Slot, double Severity, string Reason)> candidates, int slot)
+    {
+        var (z, ez, excess, spread, high, low, erratic) = (g.Z, g.ErraticZ, g.Excess, g.Spread, g.High, g.Low, g.Erratic);
+        int window = o.PersistenceWindow;
+        bool persistentHigh = state.HighInLast(window) >= o.PersistenceHits;
+        bool persistentOdd = state.OddInLast(window) >= o.PersistenceHits;
+        int identityHits = System.Numerics.BitOperations.PopCount(g.ProbeBits & (o.IdentityPersistenceProbes >= 32 ? uint.MaxValue : (1u << o.IdentityPersistenceProbes) - 1));
+        bool persistentForeign = identityHits >= o.IdentityPersistenceHits;
+        double severity = Math.Max(Math.Max(Math.Abs(z), erratic ? ez : 0), g.Foreign ? g.IdentityZ : 0);
+        if (persistentForeign && s.Status != SampleStatus.Restored)
+        {
+            // Never re-fed: oversampling cannot make a face another person's, nor a bad crop a good one.
+            string now = g.Foreign ? F($" (this probe: margin ×{Math.Exp(g.IdentityExcess):0.00} its identity's median, z {g.IdentityZ:0.0})") : "";
+            candidates.Add((slot, Math.Max(severity, o.IdentityOutlierZ),
+                F($"identity outlier in {identityHits} of its last {o.IdentityPersistenceProbes} probes: its own decoder reconstructs it hardly better than another identity's{now}, as for a face of another person, a bad crop, an occlusion or no face")));
+            return (s.Status, state with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0 }, null);
+        }
+        switch (s.Status)
+        {
+            case SampleStatus.Restored:
+                return (s.Status, state, null);
+
+            case SampleStatus.Refed:
+            {
+                if (persistentOdd)
+                {
+                    candidates.Add((slot, severity, $"{OddWhat(g)} while re-fed"));
+                    return (s.Status, state, null);
+                }
+                if (state.RefeedWindow < o.RefeedCycles) return (s.Status, state, null);
+                // Judge the window by what the sample did in its cycles (the smoothed statistic lags behind).
+                double baseline = state.RefeedBaseline;
+                double windowExcess = state.RefeedWindowExcess / state.RefeedWindow;
+                double windowZ = windowExcess / spread;
+                float trend = baseline > 1e-6 ? (float)(windowExcess / baseline) : float.NaN;
+                state = state with { RefeedTrend = trend, RefeedWindow = 0, RefeedWindowExcess = 0 };
+                string change = F($"×{Math.Exp(baseline):0.00} → ×{Math.Exp(windowExcess):0.00} its identity's median over {o.RefeedCycles} re-fed cycles, z {windowZ:0.0}");
+                if (windowZ < o.ClearZ)
+                {
+                    // A relapse must show afresh: the outlier history starts over.
+                    state = state with { RefeedSince = -1, RefeedWeight = 1f, LearnedAtCycle = cycle, HighBits = 0, OddBits = 0 };
+                    return (SampleStatus.Active, state, $"learned while re-fed: normal again ({change})");
+                }
+                if (windowExcess <= (1 - o.LearnFraction) * baseline && state.RefeedCycles < o.MaxRefeedCycles)
+                {
+                    // Hard but learnable: keep re-feeding from where it is now.
+                    state = state with { RefeedBaseline = (float)windowExcess };
+                    return (s.Status, state, null);
+                }
+                if (windowZ >= o.OutlierZ && windowExcess < Math.Log(o.MinPruneRatio))
+                {
+                    // Bad by persistence, but too mild for its loss alone to prune it: a good face's tail reaches this far.
+                    state = state with { RefeedSince = -1, RefeedWeight = 1f, LearnedAtCycle = cycle };
+                    return (SampleStatus.Flagged, state,
+                        F($"stayed a mild outlier while re-fed ({change}): below the prune ratio ×{o.MinPruneRatio:0.0#}, kept in training and watched"));
+                }
+                if (windowZ >= o.OutlierZ)
+                {
+                    string why = windowExcess <= (1 - o.LearnFraction) * baseline
+                        ? F($"still an outlier after {state.RefeedCycles} re-fed cycles, the most allowed")
+                        : F($"stayed an outlier while re-fed ×{state.RefeedWeight:0.#}");
+                    candidates.Add((slot, severity, $"{why} ({change})"));
+                    return (s.Status, state, null);
+                }
+                // No longer an outlier, no longer falling fast: stop re-feeding; a relapse into a persistent outlier is pruned.
+                state = state with { RefeedSince = -1, RefeedWeight = 1f, LearnedAtCycle = cycle, HighBits = 0, OddBits = 0 };
+                return (SampleStatus.Active, state, $"no longer an outlier while re-fed: re-feed stopped ({change})");
+            }
+
+            default: // Active, Flagged
+            {
+                if (persistentOdd)
+                {
+                    candidates.Add((slot, severity, F($"{OddWhat(g)} in {state.OddInLast(window)} of its last {window} evaluations")));
+                    return (s.Status, state, null);
+                }
+                if (persistentHigh)
+                {
+                    string what = F($"high outlier in {state.HighInLast(window)} of its last {window} evaluations (×{Math.Exp(excess):0.00} its identity's median, z {z:0.0})");
+                    if (state.Held != 0)
+                    {
+                        candidates.Add((slot, severity, what + ", prune held back earlier by a cap"));
+                        return (s.Status, state, null);
+                    }
+                    bool mild = excess < Math.Log(o.MinPruneRatio);
+                    if (mild && (state.LearnedAtCycle >= 0 && cycle - state.LearnedAtCycle <= o.RelapseCycles || o.RefeedWeight <= 1))
+                    {
+                        // Its loss alone would prune it, but it is within the tail of good faces: watched, not pruned.
+                        return s.Status == SampleStatus.Flagged
+                            ? (s.Status, state, null)
+                            : (SampleStatus.Flagged, state, F($"{what}: below the prune ratio ×{o.MinPruneRatio:0.0#}, kept in training and watched"));
+                    }
+                    if (state.LearnedAtCycle >= 0 && cycle - state.LearnedAtCycle <= o.RelapseCycles)
+                    {
+                        candidates.Add((slot, severity, F($"{what}, {cycle - state.LearnedAtCycle} cycles after re-feeding made it normal: memorised, not learned")));
+                        return (s.Status, state, null);
+                    }
+                    if (o.RefeedWeight > 1)
+                    {
+                        state = state with
+                        {
+                            RefeedSince = cycle, RefeedWeight = (float)o.RefeedWeight, RefeedBaseline = (float)Math.Max(state.RecentCycleExcess, 1e-3),
+                            RefeedWindow = 0, RefeedWindowExcess = 0, RefeedTrend = float.NaN,
+                        };
+                        return (SampleStatus.Refed, state, F($"{what}: re-fed ×{o.RefeedWeight:0.#} to see whether it can be learned"));
+                    }
+                    candidates.Add((slot, severity, what));
+                    return (s.Status, state, null);
+                }
+                if (high || low || erratic || g.Foreign)
+                {
+                    if (s.Status == SampleStatus.Flagged) return (s.Status, state, null);
+                    string kind = high ? F($"high outlier (×{Math.Exp(excess):0.00} its identity's median, z {z:0.0})") : OddWhat(g);
+                    return (SampleStatus.Flagged, state, kind + " this cycle: watched");
+                }
+                if (s.Status == SampleStatus.Flagged && state.OutliersInLast(window) == 0 && (g.ProbeBits & 1) == 0)
+                    return (SampleStatus.Active, state with { Held = 0 }, F($"no outlier in its last {window} evaluations"));
+                return (s.Status, state, null);
+            }
+        }
+    }
+
+    // Low and erratic first: a persistent low or erratic outlier is pruned for that, even when this cycle's probe also made it an identity outlier.
+    private static string OddWhat(in Signals g) =>
+        g.Low ? F($"low outlier: far easier than its identity's faces, as a blank or flat image is (z {g.Z:0.0})")
+        : g.Erratic ? F($"erratic: its loss swings far more than its identity's faces' (spread z {g.ErraticZ:0.0})")
+        : g.Foreign ? F($"identity outlier: its own decoder reconstructs it hardly better than another identity's (margin ×{Math.Exp(g.IdentityExcess):0.00} its identity's median, z {g.IdentityZ:0.0})")
+        : "low or erratic outlier";
+
+    private static int ApplyCaps(CurationSnapshot snapshot, CurationPolicyOptions o, CurationOutcome[] outcomes, List<(int Slot, double Severity, string Reason)> candidates)
+    {
+        if (candidates.Count == 0) return 0;
+        int total = snapshot.TotalSamples;
+        int perCycle = o.MaxPruneFractionPerCycle > 0 ? Math.Max(1, (int)Math.Floor(o.MaxPruneFractionPerCycle * total + 1e-9)) : 0;
+        int totalCap = (int)Math.Floor(o.MaxPruneFraction * total + 1e-9);
+        int removed = snapshot.TotalQuarantined + snapshot.TotalAwaitingReview;
+        var grantedPerIdentity = new Dictionary<int, int>();
+        int granted = 0, held = 0;
+        var target = o.Mode == CurationMode.Review ? SampleStatus.AwaitingReview : SampleStatus.Quarantined;
+        foreach (var (slot, _, reason) in candidates.OrderByDescending(c => c.Severity).ThenBy(c => outcomes[c.Slot].Index))
+        {
+            var outcome = outcomes[slot];
+            int identity = snapshot.Samples.Span[slot].Identity;
+            var counts = identity >= 0 && identity < snapshot.Identities.Length ? snapshot.Identities[identity] : new IdentityCounts(total, total, 0, 0);
+            grantedPerIdentity.TryGetValue(identity, out int identityGranted);
+            int identityCap = (int)Math.Ceiling(o.MaxPruneFraction * counts.Samples - 1e-9);
+            string? blocked =
+                granted >= perCycle ? F($"the per-cycle cap ({perCycle} of {total} samples)")
+                : removed + granted >= totalCap ? F($"the total cap ({totalCap} of {total} samples)")
+                : counts.Quarantined + counts.AwaitingReview + identityGranted >= identityCap ? F($"its identity's cap ({identityCap} of {counts.Samples} samples)")
+                : counts.InTraining - identityGranted - 1 < o.MinImagesPerIdentity ? F($"the minimum of {o.MinImagesPerIdentity} samples per identity in training")
+                : null;
+            if (blocked == null)
+            {
+                granted++;
+                grantedPerIdentity[identity] = identityGranted + 1;
+                var state = outcome.State with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0, Held = 0 };
+                string why = target == SampleStatus.AwaitingReview ? "would prune: " + reason : reason;
+                outcomes[slot] = outcome with { State = state, Status = target, Reason = why };
+            }
+            else
+            {
+                held++;
+                // Never keep training a suspected-bad face harder while it waits for room under the caps.
+                var state = outcome.State with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0, Held = 1 };
+                bool changed = outcome.Status != SampleStatus.Flagged;
+                outcomes[slot] = outcome with
+                {
+                    State = state, Status = SampleStatus.Flagged, Flags = outcome.Flags | CycleFlags.HeldByCap,
+                    Reason = changed || outcome.State.Held == 0 ? $"{reason}; prune held back by {blocked}" : null,
+                };
+            }
+        }
+        return held;
+    }
+
+    private static double LogSpread(float spread) => Math.Log(Math.Max(spread, 1e-6f));
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private readonly record struct Reference(double Median, double Spread, double SpreadMedian, double SpreadSpread, bool Global);
+
+    private sealed class ReferenceSet
+    {
+        private readonly Reference[] _byIdentity;
+        private readonly Reference _global;
+
+        public ReferenceSet(Reference[] byIdentity, Reference global) { _byIdentity = byIdentity; _global = global; }
+
+        public Reference For(int identity) => identity >= 0 && identity < _byIdentity.Length ? _byIdentity[identity] : _global;
+    }
+
+    /// <summary>
+    /// Per identity (and over all), the median and robust spread of the evaluable samples' smoothed log relative loss and
+    /// of the log of its spread; or, with <paramref name="probe"/>, of the identity margins of the samples probed at the
+    /// end of this cycle (both statistics the margin).
+    /// </summary>
+    private static ReferenceSet BuildReferences(CurationSnapshot snapshot, CurationPolicyOptions o, bool probe)
+    {
+        bool Include(in CurationSample s) => Evaluable(s, o) && (!probe || float.IsFinite(s.ProbeMargin));
+        // Counting sort of the included samples by identity, then medians by selection: linear in the samples.
+        var samples = snapshot.Samples.Span;
+        int identities = snapshot.Identities.Length;
+        var count = new int[identities + 1];
+        int total = 0;
+        foreach (ref readonly var s in samples)
+        {
+            if (!Include(s)) continue;
+            count[(uint)s.Identity < (uint)identities ? s.Identity : identities]++;
+            total++;
+        }
+        var start = new int[identities + 2];
+        for (int g = 0; g <= identities; g++) start[g + 1] = start[g] + count[g];
+        var fill = (int[])start.Clone();
+        var x = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
+        var spread = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
+        foreach (ref readonly var s in samples)
+        {
+            if (!Include(s)) continue;
+            int at = fill[(uint)s.Identity < (uint)identities ? s.Identity : identities]++;
+            x[at] = probe ? s.ProbeMargin : s.SmoothedLog;
+            spread[at] = probe ? s.ProbeMargin : LogSpread(s.SmoothedSpread);
+        }
+        var scratch = ArrayPool<double>.Shared.Rent(Math.Max(1, total));
+        try
+        {
+            var global = Robust(x.AsSpan(0, total), spread.AsSpan(0, total), scratch, o.MinSpread, true);
+            var byIdentity = new Reference[identities];
+            for (int g = 0; g < identities; g++)
+                byIdentity[g] = count[g] >= o.MinReferenceSamples
+                    ? Robust(x.AsSpan(start[g], count[g]), spread.AsSpan(start[g], count[g]), scratch, o.MinSpread, false)
+                    : global;
+            return new ReferenceSet(byIdentity, global);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(x);
+            ArrayPool<double>.Shared.Return(spread);
+            ArrayPool<double>.Shared.Return(scratch);
+        }
+    }
+
+    private static bool Evaluable(in CurationSample s, CurationPolicyOptions o) =>
+        s.Observations >= o.MinObservations && float.IsFinite(s.SmoothedLog) && s.Status != SampleStatus.Quarantined;
+
+    /// <summary>Median and spread of both statistics; reorders its inputs' copies only (scratch).</summary>
+    private static Reference Robust(ReadOnlySpan<double> x, ReadOnlySpan<double> s, double[] scratch, double minSpread, bool global)
+    {
+        if (x.Length == 0) return new Reference(0, minSpread, 0, minSpread, global);
+        var (mx, dx) = MedianAndMad(x, scratch);
+        var (ms, ds) = MedianAndMad(s, scratch);
+        return new Reference(mx, Math.Max(1.4826 * dx, minSpread), ms, Math.Max(1.4826 * ds, minSpread), global);
+    }
+
+    private static (double Median, double Mad) MedianAndMad(ReadOnlySpan<double> values, double[] scratch)
+    {
+        var a = scratch.AsSpan(0, values.Length);
+        values.CopyTo(a);
+        double median = Median(a);
+        for (int i = 0; i < a.Length; i++) a[i] = Math.Abs(values[i] - median);
+        return (median, Median(a));
+    }
+
+    internal static double Median(Span<double> a) => Medians.Of(a);
+}

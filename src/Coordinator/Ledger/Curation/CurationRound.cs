@@ -1,0 +1,72 @@
+using FaceCluster.Coordinator.Ledger.Protocol;
+using FaceCluster.Coordinator.Ledger.State;
+
+namespace FaceCluster.Coordinator.Ledger.Curation;
+
+/// <summary>
+/// One run of the policy at a cycle close, live or replayed: the policy's input built from the ledger's memory
+/// (the registered, not quarantined samples seen in the open cycle, and the counts the caps need), and its decision.
+/// Its buffers are reused from cycle to cycle.
+/// </summary>
+internal sealed class CurationRound
+{
+    private CurationSample[] _samples = [];
+    private int[] _slotOfObserved = [];
+    private CurationOutcome[] _outcomes = [];
+
+    /// <summary>
+    /// Runs the policy for the open cycle of <paramref name="state"/>. <see cref="SlotOf"/> then maps each position
+    /// in <see cref="LedgerState.CycleObserved"/> to its outcome's index, -1 for a sample the policy did not see.
+    /// </summary>
+    public CurationDecision Decide(LedgerState state, long cycle, long step, CurationPolicyOptions options)
+    {
+        var snapshot = Snapshot(state, cycle, step);
+        if (_outcomes.Length < snapshot.Samples.Length) _outcomes = new CurationOutcome[snapshot.Samples.Length + snapshot.Samples.Length / 4];
+        return CurationPolicy.Decide(snapshot, options, _outcomes);
+    }
+
+    public int SlotOf(int observedPosition) => _slotOfObserved[observedPosition];
+
+    private CurationSnapshot Snapshot(LedgerState s, long cycle, long step)
+    {
+        var observed = s.CycleObserved;
+        if (_samples.Length < observed.Count) _samples = new CurationSample[Math.Max(observed.Count, _samples.Length * 2)];
+        if (_slotOfObserved.Length < observed.Count) _slotOfObserved = new int[Math.Max(observed.Count, _slotOfObserved.Length * 2)];
+        var registered = s.Registered;
+        var status = s.Status;
+        var counters = s.Counters;
+        int n = 0;
+        for (int k = 0; k < observed.Count; k++)
+        {
+            int d = observed[k];
+            if (!registered[d] || status[d] == SampleStatus.Quarantined) { _slotOfObserved[k] = -1; continue; }
+            ref readonly var c = ref counters[d];
+            ref readonly var p = ref s.Probes[d];
+            _slotOfObserved[k] = n;
+            _samples[n++] = new CurationSample(d, c.Identity, status[d], c.CycleObservations, c.CycleSumLog / c.CycleObservations,
+                c.RelObservations, c.SmoothedLog, c.SmoothedSpread, s.Policy[d])
+            {
+                Probes = p.Probes, IdentityMargin = p.SmoothedMargin, ProbeOutlierBits = p.OutlierBits,
+                ProbeMargin = p.LastCycle == cycle ? p.LastMargin : float.NaN,
+            };
+        }
+        int identities = s.Identities.Count;
+        var samples = new int[identities];
+        var quarantined = new int[identities];
+        var awaiting = new int[identities];
+        int total = 0;
+        for (int d = 0; d < s.Count; d++)
+        {
+            if (!registered[d]) continue;
+            int g = counters[d].Identity;
+            samples[g]++;
+            total++;
+            if (status[d] == SampleStatus.Quarantined) quarantined[g]++;
+            else if (status[d] == SampleStatus.AwaitingReview) awaiting[g]++;
+        }
+        var counts = new IdentityCounts[identities];
+        for (int g = 0; g < identities; g++)
+            counts[g] = new IdentityCounts(samples[g], samples[g] - quarantined[g] - awaiting[g], quarantined[g], awaiting[g]);
+        return new CurationSnapshot(cycle, step, _samples.AsMemory(0, n), counts, total, quarantined.Sum(), awaiting.Sum());
+    }
+}
