@@ -1,5 +1,3 @@
-using System.CommandLine;
-using FaceCluster.Common.Errors;
 
 namespace FaceCluster.Cli;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using FaceCluster.Cli.Commands;
 
 namespace FaceCluster.Cli;
@@ -6,6 +5,15 @@ namespace FaceCluster.Cli;
 /// <summary>Every top-level command, in the order `facecluster --help` lists them.</summary>
 internal static class CliCommands
 {
+    /// <summary>A command with its options, in the order its help lists them, and its action.</summary>
+    public static Command Define(string name, string description, Func<ParseResult, int> action, params IEnumerable<Option> options)
+    {
+        var command = new Command(name, description);
+        foreach (var option in options) command.Options.Add(option);
+        command.SetAction(action);
+        return command;
+    }
+
     public static IEnumerable<Command> All()
     {
         yield return DemoCommand.Create();

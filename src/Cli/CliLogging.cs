@@ -1,6 +1,3 @@
-using System.CommandLine;
-using FaceCluster.Common.Errors;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Cli;
 

@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using OpenCvSharp;
 
 namespace FaceCluster.Synth;

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
-using FaceCluster.Common.Errors;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenCvSharp;
 

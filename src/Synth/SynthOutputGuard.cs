@@ -1,5 +1,3 @@
-using FaceCluster.Common.Errors;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Synth;
 

@@ -1,12 +1,9 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using FaceCluster.Common.DataPlane;
-using FaceCluster.Common.Errors;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceCluster.Cli.Bench;
@@ -65,17 +62,9 @@ internal static class BenchAllReduceCommand
 
     public static Command Create()
     {
-        var command = new Command("allreduce",
-            "Ring all-reduce over the data plane on 127.0.0.1 against a raw single-stream TCP copy: bus bandwidth, its ratio to raw, and bytes sent against the ring minimum.");
-        command.Options.Add(SizeMiB);
-        command.Options.Add(Workers);
-        command.Options.Add(Iterations);
-        command.Options.Add(Warmup);
-        command.Options.Add(SegmentKiB);
-        command.Options.Add(ReduceBlockKiB);
-        command.Options.Add(SocketBufferKiB);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("allreduce",
+            "Ring all-reduce over the data plane on 127.0.0.1 against a raw single-stream TCP copy: bus bandwidth, its ratio to raw, and bytes sent against the ring minimum.",
+            Run, SizeMiB, Workers, Iterations, Warmup, SegmentKiB, ReduceBlockKiB, SocketBufferKiB);
     }
 
     private static int Run(ParseResult parse)

@@ -1,15 +1,10 @@
 using FaceCluster.Coordinator.Ledger.Curation;
-using System.CommandLine;
-using System.Globalization;
 using FaceCluster.Cli.Commands;
 using FaceCluster.Cli.Hosts;
 using FaceCluster.Cli.Offline.Evaluation;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Coordinator.Runs;
 using FaceCluster.Synth;
 
 namespace FaceCluster.Cli.Bench;
@@ -37,11 +32,8 @@ internal static class BenchCurationCommand
 
     public static Command Create()
     {
-        var command = new Command("curation", "Train a noisy face set twice on the same budget, curation off then auto, and compare the loss on clean held-out faces.");
-        foreach (var o in new Option[] { Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, Holdout, BadFraction, Seed, WarmupSteps, LogLevel })
-            command.Options.Add(o);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("curation", "Train a noisy face set twice on the same budget, curation off then auto, and compare the loss on clean held-out faces.", Run,
+            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, Holdout, BadFraction, Seed, WarmupSteps, LogLevel);
     }
 
     private static int Run(ParseResult parse)

@@ -1,11 +1,10 @@
-using System.CommandLine;
+using FaceCluster.Common.IO;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
-using FaceCluster.Common.Errors;
+using FaceCluster.Common.Hosting;
 using FaceCluster.Synth;
 
 namespace FaceCluster.Cli.Bench;
@@ -33,10 +32,8 @@ internal static class BenchHeteroCommand
 
     public static Command Create()
     {
-        var command = new Command("hetero", "Two one-thread worker processes, one slowed by a cgroup CPU quota: throughput with speed-balanced batches against an equal split and against the sum of each worker alone.");
-        foreach (var o in new Option[] { SlowCores, Steps, Batch, Data }) command.Options.Add(o);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("hetero", "Two one-thread worker processes, one slowed by a cgroup CPU quota: throughput with speed-balanced batches against an equal split and against the sum of each worker alone.", Run,
+            SlowCores, Steps, Batch, Data);
     }
 
     private static int Run(ParseResult parse)
@@ -51,11 +48,11 @@ internal static class BenchHeteroCommand
 
         // Ctrl-C or SIGTERM stops the phase under way: its processes are killed and the cgroup removed on the way out.
         using var signals = new CliSignals();
-        using var temp = new BenchTempFolder("hetero");
+        using var temp = new ScratchFolder("hetero");
         string data = parse.GetValue(Data) ?? temp.Combine("faces");
         if (parse.GetValue(Data) == null)
             SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 8, PerIdentity = 60, Size = 64, Seed = 3 });
-        string secret = temp.Combine("cluster.secret");
+        string secret = temp.Combine(ClusterSecret.FileName);
         File.WriteAllText(secret, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
         using var group = CpuQuotaGroup.Create($"facecluster-bench-{Environment.ProcessId}", slowCores);
         o.WriteLine(string.Create(inv, $"bench hetero: tiny autoencoder, global batch {batch}, {steps} steps timed per phase; workers of 1 thread, 'slow' limited to {slowCores:F2} cores by {group}"));

@@ -1,9 +1,6 @@
 using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Store;
-using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Randomness;
 using FaceCluster.Coordinator.Ledger;
@@ -29,11 +26,9 @@ internal static class BenchLedgerCommand
 
     public static Command Create()
     {
-        var command = new Command("ledger",
-            "Ledger ingest rate (records/s, persistence included) against a plain copy of the same records, and worst-1000 query latency.");
-        foreach (var option in new Option[] { Samples, Records, Batch, Workers, StepsPerCycle, Identities, Queries, Dir }) command.Options.Add(option);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("ledger",
+            "Ledger ingest rate (records/s, persistence included) against a plain copy of the same records, and worst-1000 query latency.", Run,
+            Samples, Records, Batch, Workers, StepsPerCycle, Identities, Queries, Dir);
     }
 
     private static int Run(ParseResult parse)

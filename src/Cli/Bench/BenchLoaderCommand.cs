@@ -1,8 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
 using OpenCvSharp;
 
 namespace FaceCluster.Cli.Bench;

@@ -1,13 +1,8 @@
-using System.CommandLine;
+using FaceCluster.Common.IO;
 using System.Diagnostics;
-using System.Globalization;
 using FaceCluster.Cli.Hosts;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Randomness;
-using FaceCluster.Common.Torch;
-using FaceCluster.Coordinator.Runs;
 using FaceCluster.Synth;
 
 namespace FaceCluster.Cli.Bench;
@@ -39,10 +34,8 @@ internal static class BenchScalingCommand
 
     public static Command Create()
     {
-        var command = new Command("scaling", "Samples/s with N one-thread CPU workers against one one-thread worker, in the same run.");
-        foreach (var o in new Option[] { Workers, Steps, Rounds, Batch, Augment, Data, LogLevel }) command.Options.Add(o);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("scaling", "Samples/s with N one-thread CPU workers against one one-thread worker, in the same run.", Run,
+            Workers, Steps, Rounds, Batch, Augment, Data, LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -54,7 +47,7 @@ internal static class BenchScalingCommand
         if (workers < 2) throw new FaceClusterException($"--workers must be at least 2, got {workers}", ExitCodes.UsageError);
         if (steps < 1) throw new FaceClusterException($"--steps must be at least 1, got {steps}", ExitCodes.UsageError);
         if (batch < workers) throw new FaceClusterException($"--batch {batch} is smaller than --workers {workers}", ExitCodes.UsageError);
-        using var temp = new BenchTempFolder("scaling");
+        using var temp = new ScratchFolder("scaling");
         string data = parse.GetValue(Data) ?? temp.Combine("faces");
         if (parse.GetValue(Data) == null)
             SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 8, PerIdentity = 60, Size = 64, Seed = 3 });

@@ -1,14 +1,8 @@
-using System.CommandLine;
+using FaceCluster.Common.IO;
 using System.Diagnostics;
-using System.Globalization;
 using FaceCluster.Cli.Hosts;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
-using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Previews;
 using FaceCluster.Common.Models.Training;
-using FaceCluster.Common.Torch;
-using FaceCluster.Coordinator.Runs;
 using FaceCluster.Synth;
 using static TorchSharp.torch;
 
@@ -39,10 +33,8 @@ internal static class BenchTrainCommand
 
     public static Command Create()
     {
-        var command = new Command("train", "Samples/s of FaceCluster's training step (1 worker, loading and loss reporting included) against a plain TorchSharp loop on pre-decoded images, as a ratio; optionally memory over many steps.");
-        foreach (var o in new Option[] { Steps, Rounds, Batch, Preset, Threads, Data, MemorySteps, LogLevel }) command.Options.Add(o);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("train", "Samples/s of FaceCluster's training step (1 worker, loading and loss reporting included) against a plain TorchSharp loop on pre-decoded images, as a ratio; optionally memory over many steps.", Run,
+            Steps, Rounds, Batch, Preset, Threads, Data, MemorySteps, LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -58,7 +50,7 @@ internal static class BenchTrainCommand
         var preset = ModelPreset.Parse(parse.GetValue(Preset)!);
         if (threads == 0) threads = Environment.ProcessorCount;
 
-        using var temp = new BenchTempFolder("train");
+        using var temp = new ScratchFolder("train");
         string data = parse.GetValue(Data) ?? temp.Combine("faces");
         if (parse.GetValue(Data) == null)
             SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 8, PerIdentity = 60, Size = 64, Seed = 3 });

@@ -1,5 +1,3 @@
-using System.Globalization;
-using FaceCluster.Common.Errors;
 
 namespace FaceCluster.Cli.Bench;
 

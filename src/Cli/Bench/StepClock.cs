@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.ControlPlane;
 
 namespace FaceCluster.Cli.Bench;

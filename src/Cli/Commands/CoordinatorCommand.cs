@@ -1,10 +1,4 @@
-using FaceCluster.Coordinator.Ledger.Quarantine;
-using System.CommandLine;
 using FaceCluster.Cli.Hosts;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
-using FaceCluster.Common.Models;
-using FaceCluster.Coordinator.Runs;
 
 namespace FaceCluster.Cli.Commands;
 
@@ -21,7 +15,6 @@ internal static class CoordinatorCommand
 
     public static Command Create()
     {
-        var command = new Command("coordinator", "Run the coordinator of a multi-host run: workers on other machines join it with `facecluster worker --join`.");
         Option[] train =
         [
             TrainOptionsBinding.Data, TrainOptionsBinding.RunDir, TrainOptionsBinding.Cycles, TrainOptionsBinding.StepsPerCycle, TrainOptionsBinding.Batch,
@@ -31,19 +24,14 @@ internal static class CoordinatorCommand
             TrainOptionsBinding.Curation, TrainOptionsBinding.PruneAction, TrainOptionsBinding.WarmupSteps, TrainOptionsBinding.ProbeEvery, TrainOptionsBinding.MaxPrune, TrainOptionsBinding.Balance,
             TrainOptionsBinding.LogLevel,
         ];
-        foreach (var option in train) command.Options.Add(option);
-        command.Options.Add(Bind);
-        command.Options.Add(Http);
-        command.Options.Add(PublicHost);
-        command.Options.Add(MinWorkers);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("coordinator", "Run the coordinator of a multi-host run: workers on other machines join it with `facecluster worker --join`.",
+            Run, [.. train, Bind, Http, PublicHost, MinWorkers]);
     }
 
     private static int Run(ParseResult parse)
     {
         var output = parse.InvocationConfiguration.Output;
-        var run = BindRun(parse);
+        var run = TrainOptionsBinding.Bind(parse);
         var options = new ClusterCoordinatorOptions(run, parse.GetValue(Bind)!, parse.GetValue(Http)!, parse.GetValue(PublicHost), parse.GetValue(MinWorkers));
         using var loggerFactory = CliLogging.Create(parse);
         using var signals = new CliSignals();
@@ -55,54 +43,5 @@ internal static class CoordinatorCommand
             ? $"Stopped at step {result.Step}. Last checkpoint: {result.LastCheckpoint ?? "none"} (continue with --resume)"
             : $"Done: step {result.Step}. Last checkpoint: {result.LastCheckpoint ?? "none"}");
         return result.Stopped ? ExitCodes.Interrupted : ExitCodes.Ok;
-    }
-
-    /// <summary>The run options `train` also has (the worker-side ones — devices, threads, batch cap — belong to `facecluster worker`).</summary>
-    private static TrainRunOptions BindRun(ParseResult parse)
-    {
-        string data = parse.GetRequiredValue(TrainOptionsBinding.Data);
-        var decoders = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var spec in parse.GetValue(TrainOptionsBinding.InitDecoder) ?? [])
-        {
-            int eq = spec.IndexOf('=');
-            if (eq <= 0 || eq == spec.Length - 1)
-                throw new FaceClusterException($"--init-decoder '{spec}' is not IDENTITY=PATH", ExitCodes.UsageError);
-            decoders[spec[..eq]] = spec[(eq + 1)..];
-        }
-        double? lr = parse.GetValue(TrainOptionsBinding.LearningRate);
-        if (lr is double l && (!(l > 0) || l > 1)) throw new FaceClusterException($"--learning-rate must be in (0, 1], got {l}", ExitCodes.UsageError);
-        return new TrainRunOptions
-        {
-            DataDir = data,
-            RunDir = parse.GetValue(TrainOptionsBinding.RunDir) ?? ScanCommand.DefaultRunDir(data),
-            Cycles = parse.GetValue(TrainOptionsBinding.Cycles),
-            StepsPerCycle = parse.GetValue(TrainOptionsBinding.StepsPerCycle),
-            GlobalBatch = parse.GetValue(TrainOptionsBinding.Batch),
-            Preset = ModelPreset.Parse(parse.GetValue(TrainOptionsBinding.Preset)!),
-            Model = FaceModelFactory.ParseKind(parse.GetValue(TrainOptionsBinding.Model)!),
-            Seed = parse.GetValue(TrainOptionsBinding.Seed),
-            LearningRate = lr,
-            SsimWeight = parse.GetValue(TrainOptionsBinding.Ssim),
-            Augment = !parse.GetValue(TrainOptionsBinding.NoAugment),
-            Resume = parse.GetValue(TrainOptionsBinding.Resume),
-            InitEncoder = parse.GetValue(TrainOptionsBinding.InitEncoder),
-            InitDecoders = decoders,
-            Scan = new ScanOptions(parse.GetValue(TrainOptionsBinding.MinImages), parse.GetValue(TrainOptionsBinding.ValFraction), ScanOptions.Default.MinSide),
-            KeepCheckpoints = parse.GetValue(TrainOptionsBinding.KeepCheckpoints),
-            SecretFile = parse.GetValue(TrainOptionsBinding.SecretFile),
-            Curation = TrainOptionsBinding.BindCuration(parse),
-            EqualBatches = parse.GetValue(TrainOptionsBinding.Balance)!.Trim().ToLowerInvariant() switch
-            {
-                "speed" => false,
-                "equal" => true,
-                var other => throw new FaceClusterException($"--balance '{other}' is not a split: use speed or equal", ExitCodes.UsageError),
-            },
-            PruneAction = parse.GetValue(TrainOptionsBinding.PruneAction)!.Trim().ToLowerInvariant() switch
-            {
-                "exclude" => QuarantineAction.Exclude,
-                "move" => QuarantineAction.Move,
-                var other => throw new FaceClusterException($"--prune-action '{other}' is not an action: use exclude or move", ExitCodes.UsageError),
-            },
-        };
     }
 }

@@ -1,7 +1,4 @@
-using System.CommandLine;
 using FaceCluster.Cli.Offline.QualityScreening;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Quality;
 
 namespace FaceCluster.Cli.Commands;
@@ -31,11 +28,8 @@ internal static class CurateCommand
 
     public static Command Create()
     {
-        var command = new Command("curate", "Train a good/bad face classifier from labelled folders (or a run's ledger), pseudo-label the confident images of a face set, retrain, repeat.");
-        foreach (var o in new Option[] { Data, Good, Bad, Low, High, Rounds, RecordOnly, Move, LabelsFrom, Screen, Reject, Out, Preset, Steps, Batch, LearningRate, Holdout, MaxGrowth, Seed })
-            command.Options.Add(o);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("curate", "Train a good/bad face classifier from labelled folders (or a run's ledger), pseudo-label the confident images of a face set, retrain, repeat.", Run,
+            Data, Good, Bad, Low, High, Rounds, RecordOnly, Move, LabelsFrom, Screen, Reject, Out, Preset, Steps, Batch, LearningRate, Holdout, MaxGrowth, Seed);
     }
 
     private static int Run(ParseResult parse)

@@ -1,12 +1,8 @@
 using FaceCluster.Coordinator.Ledger.Curation;
-using System.CommandLine;
-using System.Globalization;
 using FaceCluster.Cli.Demo;
 using FaceCluster.Cli.Hosts;
-using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Coordinator.Runs;
 using FaceCluster.Synth;
 
 namespace FaceCluster.Cli.Commands;
@@ -37,11 +33,8 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var command = new Command("demo", "Generate a face set with planted bad faces, train on it with a coordinator and 2 local workers, and report how well the ledger found the bad faces.");
-        foreach (var o in new Option[] { Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, LogLevel })
-            command.Options.Add(o);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("demo", "Generate a face set with planted bad faces, train on it with a coordinator and 2 local workers, and report how well the ledger found the bad faces.", Run,
+            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, LogLevel);
     }
 
     private static int Run(ParseResult parse)

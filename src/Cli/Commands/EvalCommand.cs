@@ -1,6 +1,4 @@
-using System.CommandLine;
 using FaceCluster.Cli.Offline.Evaluation;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models.Triplet;
 
 namespace FaceCluster.Cli.Commands;
@@ -16,10 +14,8 @@ internal static class EvalCommand
 
     public static Command Create()
     {
-        var command = new Command("eval", "Verification accuracy of a triplet run: same/different pairs of held-out images, 10-fold, threshold chosen on the other folds.");
-        foreach (var o in new Option[] { RunDir, Data, Folds, Pairs, Seed }) command.Options.Add(o);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("eval", "Verification accuracy of a triplet run: same/different pairs of held-out images, 10-fold, threshold chosen on the other folds.", Run,
+            RunDir, Data, Folds, Pairs, Seed);
     }
 
     private static int Run(ParseResult parse)

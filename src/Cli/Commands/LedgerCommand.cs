@@ -1,11 +1,6 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Coordinator.Runs;
 
 namespace FaceCluster.Cli.Commands;
 

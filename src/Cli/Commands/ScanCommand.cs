@@ -1,8 +1,5 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using FaceCluster.Common.FaceSet;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using FaceCluster.Common.Errors;
 using FaceCluster.Synth;
 
 namespace FaceCluster.Cli.Commands;
@@ -10,20 +7,19 @@ internal static class SynthCommand
 {
     public static Command Create()
     {
-        var command = new Command("synth", "Generate a procedural face set with planted bad faces (not-a-face, wrong identity, misaligned, occluded, blank or overexposed) and hard but valid faces, with the truth beside it.");
-        command.Options.Add(new Option<string>("--out") { Description = "Folder to write the face set to (DIR). The truth goes to DIR.truth.json and holdout images to DIR.holdout, beside it.", Required = true });
-        command.Options.Add(new Option<int>("--identities") { Description = "Number of identities.", DefaultValueFactory = _ => 8 });
-        command.Options.Add(new Option<int>("--per-identity") { Description = "Images per identity, bad and hard ones included.", DefaultValueFactory = _ => 60 });
-        command.Options.Add(new Option<double>("--bad-fraction") { Description = "Share of all images that are planted bad ones, in [0, 1).", DefaultValueFactory = _ => 0.1 });
-        command.Options.Add(new Option<int>("--seed") { Description = "Seed: the same arguments give byte-identical files.", DefaultValueFactory = _ => 1 });
-        command.Options.Add(new Option<int>("--size") { Description = "Image side in pixels (16..1024).", DefaultValueFactory = _ => 64 });
-        command.Options.Add(new Option<double>("--hard-fraction") { Description = "Share of all images that are hard but valid faces (strong side light, largest pose, unusual expression), in [0, 1).", DefaultValueFactory = _ => 0.05 });
-        command.Options.Add(new Option<int>("--holdout-per-identity") { Description = "Clean images per identity written to DIR.holdout (a held-out validation set).", DefaultValueFactory = _ => 0 });
-        command.Options.Add(new Option<double>("--jpeg-fraction") { Description = "Share of images written as JPEG (quality 95) rather than PNG, in [0, 1].", DefaultValueFactory = _ => 0.2 });
-        command.Options.Add(new Option<bool>("--force") { Description = "Replace a face set synth wrote before; deletes only the files its truth file lists." });
-        command.Options.Add(new Option<string?>("--contact-sheet") { Description = "Also write a PNG grid of samples there: good images per identity, then hard ones and each bad kind." });
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("synth", "Generate a procedural face set with planted bad faces (not-a-face, wrong identity, misaligned, occluded, blank or overexposed) and hard but valid faces, with the truth beside it.",
+            Run,
+            new Option<string>("--out") { Description = "Folder to write the face set to (DIR). The truth goes to DIR.truth.json and holdout images to DIR.holdout, beside it.", Required = true },
+            new Option<int>("--identities") { Description = "Number of identities.", DefaultValueFactory = _ => 8 },
+            new Option<int>("--per-identity") { Description = "Images per identity, bad and hard ones included.", DefaultValueFactory = _ => 60 },
+            new Option<double>("--bad-fraction") { Description = "Share of all images that are planted bad ones, in [0, 1).", DefaultValueFactory = _ => 0.1 },
+            new Option<int>("--seed") { Description = "Seed: the same arguments give byte-identical files.", DefaultValueFactory = _ => 1 },
+            new Option<int>("--size") { Description = "Image side in pixels (16..1024).", DefaultValueFactory = _ => 64 },
+            new Option<double>("--hard-fraction") { Description = "Share of all images that are hard but valid faces (strong side light, largest pose, unusual expression), in [0, 1).", DefaultValueFactory = _ => 0.05 },
+            new Option<int>("--holdout-per-identity") { Description = "Clean images per identity written to DIR.holdout (a held-out validation set).", DefaultValueFactory = _ => 0 },
+            new Option<double>("--jpeg-fraction") { Description = "Share of images written as JPEG (quality 95) rather than PNG, in [0, 1].", DefaultValueFactory = _ => 0.2 },
+            new Option<bool>("--force") { Description = "Replace a face set synth wrote before; deletes only the files its truth file lists." },
+            new Option<string?>("--contact-sheet") { Description = "Also write a PNG grid of samples there: good images per identity, then hard ones and each bad kind." });
     }
 
     private static int Run(ParseResult parse)

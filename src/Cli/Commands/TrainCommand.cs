@@ -1,10 +1,4 @@
-using System.CommandLine;
 using FaceCluster.Cli.Hosts;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
-using FaceCluster.Common.Models;
-using FaceCluster.Common.Torch;
-using FaceCluster.Coordinator.Runs;
 
 namespace FaceCluster.Cli.Commands;
 
@@ -16,10 +10,8 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var command = new Command("train", "Train on this machine: an embedded coordinator and local workers (the same actors as a cluster, on loopback).");
-        foreach (var option in TrainOptionsBinding.Options()) command.Options.Add(option);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("train", "Train on this machine: an embedded coordinator and local workers (the same actors as a cluster, on loopback).",
+            Run, TrainOptionsBinding.Options());
     }
 
     private static int Run(ParseResult parse)
@@ -82,6 +74,10 @@ internal static class TrainOptionsBinding
         Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, MaxPrune, Balance, Http, LogLevel,
     ];
 
+    /// <summary>
+    /// The run options of `train`, and of `coordinator`, which has all but the worker-side ones (workers, device,
+    /// threads, batch cap, its own --http): those keep their defaults when the command does not have them.
+    /// </summary>
     public static TrainRunOptions Bind(ParseResult parse)
     {
         string data = parse.GetRequiredValue(Data);
@@ -99,14 +95,14 @@ internal static class TrainOptionsBinding
         {
             DataDir = data,
             RunDir = parse.GetValue(RunDir) ?? ScanCommand.DefaultRunDir(data),
-            Workers = parse.GetValue(Workers),
+            Workers = ValueOr(parse, Workers, 1),
             Cycles = parse.GetValue(Cycles),
             StepsPerCycle = parse.GetValue(StepsPerCycle),
             GlobalBatch = parse.GetValue(Batch),
             Preset = ModelPreset.Parse(parse.GetValue(Preset)!),
             Model = FaceModelFactory.ParseKind(parse.GetValue(Model)!),
-            Device = DeviceSpec.Parse(parse.GetValue(Device)!),
-            Threads = parse.GetValue(Threads),
+            Device = DeviceSpec.Parse(ValueOr(parse, Device, "cpu")!),
+            Threads = ValueOr(parse, Threads, 0),
             Seed = parse.GetValue(Seed),
             LearningRate = lr,
             SsimWeight = parse.GetValue(Ssim),
@@ -117,8 +113,8 @@ internal static class TrainOptionsBinding
             Scan = new ScanOptions(parse.GetValue(MinImages), parse.GetValue(ValFraction), ScanOptions.Default.MinSide),
             KeepCheckpoints = parse.GetValue(KeepCheckpoints),
             SecretFile = parse.GetValue(SecretFile),
-            MaxBatch = parse.GetValue(MaxBatch),
-            Http = parse.GetValue(Http),
+            MaxBatch = ValueOr(parse, MaxBatch, 0),
+            Http = ValueOr(parse, Http, null),
             Curation = BindCuration(parse),
             EqualBatches = parse.GetValue(Balance)!.Trim().ToLowerInvariant() switch
             {
@@ -134,6 +130,9 @@ internal static class TrainOptionsBinding
             },
         };
     }
+
+    private static T ValueOr<T>(ParseResult parse, Option<T> option, T fallback) =>
+        parse.CommandResult.Command.Options.Contains(option) ? parse.GetValue(option)! : fallback;
 
     internal static FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions BindCuration(ParseResult parse)
     {

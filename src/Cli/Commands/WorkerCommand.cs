@@ -1,7 +1,4 @@
-using System.CommandLine;
 using FaceCluster.Cli.Hosts;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.Torch;
 
 namespace FaceCluster.Cli.Commands;
 
@@ -25,11 +22,8 @@ internal static class WorkerCommand
 
     public static Command Create()
     {
-        var command = new Command("worker", "Join a coordinator (`facecluster coordinator`) and train with this machine's devices.");
-        Option[] options = [Join, Device, Workers, TrainOptionsBinding.Threads, Cache, SecretFile, Bind, PublicHost, Data, Id, CoordinatorWait, TrainOptionsBinding.MaxBatch, TrainOptionsBinding.LogLevel];
-        foreach (var option in options) command.Options.Add(option);
-        command.SetAction(Run);
-        return command;
+        return CliCommands.Define("worker", "Join a coordinator (`facecluster coordinator`) and train with this machine's devices.",
+            Run, Join, Device, Workers, TrainOptionsBinding.Threads, Cache, SecretFile, Bind, PublicHost, Data, Id, CoordinatorWait, TrainOptionsBinding.MaxBatch, TrainOptionsBinding.LogLevel);
     }
 
     private static int Run(ParseResult parse)

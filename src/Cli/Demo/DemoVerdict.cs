@@ -1,5 +1,3 @@
-using System.Globalization;
-using FaceCluster.Common.FaceSet;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Synth;

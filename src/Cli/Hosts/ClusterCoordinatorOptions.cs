@@ -1,7 +1,5 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Hosting;
 using FaceCluster.Coordinator.Http;
-using FaceCluster.Coordinator.Runs;
 
 namespace FaceCluster.Cli.Hosts;
 

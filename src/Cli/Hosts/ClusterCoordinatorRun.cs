@@ -1,17 +1,11 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
-using FaceCluster.Common.DataPlane;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Hosting;
-using FaceCluster.Common.Models.Checkpoints;
-using FaceCluster.Common.Torch;
 using FaceCluster.Coordinator.ControlPlane;
 using FaceCluster.Coordinator.Hosting;
 using FaceCluster.Coordinator.Http;
-using FaceCluster.Coordinator.Runs;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Cli.Hosts;
 
@@ -30,25 +24,13 @@ public static class ClusterCoordinatorRun
     {
         options.Validate();
         var train = options.Run;
-        TorchRuntime.EnsureLoaded();
-        using var folder = RunFolder.OpenExclusive(train.RunDir);
-        var warnings = new List<string>();
-
-        var scan = RunSetup.ScanFaceSet(train, folder);
-        var manifest = scan.Manifest;
-        var labels = manifest.Identities.ToArray();
-        byte[] secret = folder.LoadOrCreateSecret(train.SecretFile);
-        string token = ApiToken.Create(folder.TokenPath);
-
         var (bindHost, bindPort) = ClusterNodeOptions.ParseHostPort(options.Bind, "--bind", allowZeroPort: true);
         var (httpHost, httpPort) = ClusterNodeOptions.ParseHostPort(options.Http, "--http", allowZeroPort: true);
         string? publicHost = options.PublicHost;
         var bindAddress = ClusterNodeOptions.ResolveLocal(bindHost, "--bind");
-
-        using var coordinatorPlane = new DataPlaneEndpoint(bindAddress, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane.coordinator"),
-            advertisedHost: publicHost);
-        var store = new CheckpointStore(folder.Root, train.KeepCheckpoints, loggerFactory.CreateLogger("facecluster.checkpoints"));
-        var resume = RunSetup.StartPoint(train, folder, store, manifest, labels, coordinatorPlane, warnings);
+        using var prepared = PreparedRun.Open(train, bindAddress, publicHost, loggerFactory);
+        var (folder, scan, manifest, secret, warnings) = (prepared.Folder, prepared.Scan, prepared.Manifest, prepared.Secret, prepared.Warnings);
+        string token = ApiToken.Create(folder.TokenPath);
 
         var coordinatorRef = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
         var httpOptions = new CoordinatorHttpOptions(httpHost, httpPort, manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false),
@@ -56,7 +38,7 @@ public static class ClusterCoordinatorRun
         await using var http = await CoordinatorHttpServer.StartAsync(httpOptions, coordinatorRef.Task, loggerFactory, cancellationToken).ConfigureAwait(false);
 
         var hub = new RunObserverHub(display);
-        var settings = RunSetup.Settings(train, folder, manifest, secret, store, resume, options.MinWorkers, http.Url, hub, loggerFactory);
+        var settings = prepared.Settings(options.MinWorkers, http.Url, hub, loggerFactory);
 
         var node = new ClusterNodeOptions { Hostname = bindHost, Port = bindPort, PublicHostname = publicHost, Roles = [ClusterNodeOptions.CoordinatorRole] };
         using var host = ClusterNodeHost.Build(node, loggerFactory, akka => akka.WithCoordinator(settings));

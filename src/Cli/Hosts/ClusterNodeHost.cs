@@ -2,7 +2,6 @@ using Akka.Hosting;
 using FaceCluster.Common.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Cli.Hosts;
 

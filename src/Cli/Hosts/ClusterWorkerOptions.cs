@@ -1,6 +1,4 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Hosting;
-using FaceCluster.Common.Torch;
 
 namespace FaceCluster.Cli.Hosts;
 

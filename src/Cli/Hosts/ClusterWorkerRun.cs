@@ -3,17 +3,13 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Hosting;
 using FaceCluster.Common.DataPlane;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Hosting;
 using FaceCluster.Common.Protocol.Training;
-using FaceCluster.Common.Torch;
 using FaceCluster.GpuWorker.Actors;
 using FaceCluster.GpuWorker.Devices;
 using FaceCluster.GpuWorker.Hosting;
 using FaceCluster.GpuWorker.Training;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Cli.Hosts;
 
@@ -38,7 +34,7 @@ public static class ClusterWorkerRun
         var bindAddress = ClusterNodeOptions.ResolveLocal(bindHost, "--bind");
         string publicHost = options.PublicHost ?? (bindAddress.Equals(IPAddress.Any) || bindAddress.Equals(IPAddress.IPv6Any) ? LocalAddressTowards(joinHost, joinPort) : bindHost);
 
-        var devices = ResolveDevices(options);
+        var devices = DeviceInventory.ForWorkers(options.Device, options.Workers);
         int threads = options.Threads > 0 ? options.Threads : Math.Max(1, Environment.ProcessorCount / devices.Count);
         string baseId = options.Id ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var engines = new List<WorkerEngine>();
@@ -175,16 +171,6 @@ public static class ClusterWorkerRun
             quiet = engines.Any(e => e.Busy) ? 0 : quiet + 1;
         }
         if (engines.Any(e => e.Busy)) log.LogWarning("A worker was still inside a step after 60 s; going on anyway");
-    }
-
-    private static IReadOnlyList<WorkerDevice> ResolveDevices(ClusterWorkerOptions options)
-    {
-        var devices = DeviceInventory.Select(options.Device);
-        if (devices.Count == 1 && devices[0].Kind == "cpu")
-            return Enumerable.Repeat(devices[0], options.Workers).ToList();
-        if (options.Workers > 1 && options.Workers != devices.Count)
-            throw new FaceClusterException($"--workers {options.Workers} applies to the CPU; --device {options.Device} means {devices.Count} device(s) here, one worker each", ExitCodes.UsageError);
-        return devices;
     }
 
     /// <summary>The address of this machine that routes to the coordinator (no packet is sent).</summary>

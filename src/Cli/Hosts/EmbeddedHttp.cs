@@ -1,11 +1,8 @@
 using Akka.Hosting;
-using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Hosting;
 using FaceCluster.Coordinator.ControlPlane;
 using FaceCluster.Coordinator.Http;
-using FaceCluster.Coordinator.Runs;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Cli.Hosts;
 

@@ -2,20 +2,14 @@ using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
 using FaceCluster.Common.DataPlane;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Hosting;
-using FaceCluster.Common.Models.Checkpoints;
-using FaceCluster.Common.Torch;
 using FaceCluster.Coordinator.ControlPlane;
 using FaceCluster.Coordinator.Hosting;
-using FaceCluster.Coordinator.Runs;
 using FaceCluster.GpuWorker.Actors;
 using FaceCluster.GpuWorker.Devices;
 using FaceCluster.GpuWorker.Hosting;
 using FaceCluster.GpuWorker.Training;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Cli.Hosts;
 
@@ -31,20 +25,10 @@ public static class EmbeddedTrainingRun
     {
         options.Validate();
         var log = loggerFactory.CreateLogger("facecluster.train");
-        TorchRuntime.EnsureLoaded();
-        using var folder = RunFolder.OpenExclusive(options.RunDir);
-        var warnings = new List<string>();
+        using var prepared = PreparedRun.Open(options, IPAddress.Loopback, null, loggerFactory);
+        var (folder, scan, manifest, secret, warnings) = (prepared.Folder, prepared.Scan, prepared.Manifest, prepared.Secret, prepared.Warnings);
 
-        var scan = RunSetup.ScanFaceSet(options, folder);
-        var manifest = scan.Manifest;
-        var labels = manifest.Identities.ToArray();
-        byte[] secret = folder.LoadOrCreateSecret(options.SecretFile);
-
-        using var coordinatorPlane = new DataPlaneEndpoint(IPAddress.Loopback, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane.coordinator"));
-        var store = new CheckpointStore(folder.Root, options.KeepCheckpoints, loggerFactory.CreateLogger("facecluster.checkpoints"));
-        var resume = RunSetup.StartPoint(options, folder, store, manifest, labels, coordinatorPlane, warnings);
-
-        var devices = ResolveDevices(options);
+        var devices = DeviceInventory.ForWorkers(options.Device, options.Workers);
         int threads = options.Threads > 0 ? options.Threads : Math.Max(1, Environment.ProcessorCount / devices.Count);
         var engines = new List<WorkerEngine>();
         var cache = new DecodedImageCache(options.DecodedCacheBytes);
@@ -59,7 +43,7 @@ public static class EmbeddedTrainingRun
             var faceSets = new LocalFaceSetProvider(manifest, new LocalFaceImageSource(manifest.DataRoot), cache, 1, loggerFactory.CreateLogger("facecluster.loader"));
 
             var hub = new RunObserverHub(display);
-            var settings = RunSetup.Settings(options, folder, manifest, secret, store, resume, minWorkers: engines.Count, httpBaseUrl: "", hub, loggerFactory);
+            var settings = prepared.Settings(minWorkers: engines.Count, httpBaseUrl: "", hub, loggerFactory);
 
             var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
             var workers = new WorkerLifecycle();
@@ -99,15 +83,5 @@ public static class EmbeddedTrainingRun
         {
             foreach (var e in engines) { e.Dispose(); e.Endpoint.Dispose(); }
         }
-    }
-
-    private static IReadOnlyList<WorkerDevice> ResolveDevices(TrainRunOptions options)
-    {
-        var devices = DeviceInventory.Select(options.Device);
-        if (devices.Count == 1 && devices[0].Kind == "cpu")
-            return Enumerable.Repeat(devices[0], options.Workers).ToList();
-        if (options.Workers > 1 && options.Workers != devices.Count)
-            throw new FaceClusterException($"--workers {options.Workers} does not match --device {options.Device}, which means {devices.Count} device(s) here; leave --workers out to use one worker per device", ExitCodes.UsageError);
-        return devices;
     }
 }

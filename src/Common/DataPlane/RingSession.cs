@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Common.DataPlane;
 

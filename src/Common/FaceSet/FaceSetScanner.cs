@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using FaceCluster.Common.Errors;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceCluster.Common.FaceSet;

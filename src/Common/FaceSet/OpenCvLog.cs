@@ -14,6 +14,6 @@ internal static class OpenCvLog
     public static void EnsureQuiet()
     {
         if (Interlocked.Exchange(ref _quiet, 1) == 0)
-            Cv2.SetLogLevel(LogLevel.SILENT);
+            Cv2.SetLogLevel(OpenCvSharp.LogLevel.SILENT);
     }
 }

@@ -1,10 +1,12 @@
-using FaceCluster.Common.Errors;
 
 namespace FaceCluster.Common.Hosting;
 
 /// <summary>The cluster's shared secret as a file (RUNDIR/cluster.secret, or a copy given with --secret-file): what every node of a run needs.</summary>
 public static class ClusterSecret
 {
+    /// <summary>RUNDIR/cluster.secret.</summary>
+    public const string FileName = "cluster.secret";
+
     /// <summary>Reads a secret file: its trimmed content is the secret (at least 16 characters).</summary>
     public static byte[] Read(string path)
     {

@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models.Autoencoder;
 using FaceCluster.Common.Models.Quality;
 using FaceCluster.Common.Models.Triplet;

@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using TorchSharp;
 
 namespace FaceCluster.Common.Torch;

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using FaceCluster.Common.Errors;
 using TorchSharp;
 
 namespace FaceCluster.Common.Torch;

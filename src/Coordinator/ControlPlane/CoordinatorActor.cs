@@ -3,7 +3,6 @@ using Akka.Event;
 using FaceCluster.Common.Protocol;
 using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Telemetry;
-using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Coordinator.ControlPlane;
 
@@ -86,7 +85,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             OnWorkerGone(existing.Ref, "it registered again from a new process");
         }
         Context.Watch(Sender);
-        _state = _state.WithWorker(new WorkerEntry(r.WorkerId, Sender, r.Host, r.DataPlaneEndpoint, r.Device, WorkerLife.Preparing, r.ReplicaStep, r.ReplicaChecksum, 0, 0, -1));
+        _state = _state.WithWorker(new WorkerEntry(r.WorkerId, Sender, r.Host, r.DataPlaneEndpoint, r.Device, WorkerLife.Preparing, r.ReplicaStep, "", 0, 0, -1));
         _log.Info("Worker {0} on {1} ({2} {3}) registered; data plane {4}", r.WorkerId, r.Host, r.Device.Kind, r.Device.Name, r.DataPlaneEndpoint);
         if (r.Device.Note.Length > 0) _settings.Observer?.Message($"{r.WorkerId}: {r.Device.Note}");
         Sender.Tell(new RegistrationAccepted(r.WorkerId, _settings.Run));

@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Protocol.Training;
 
 namespace FaceCluster.Coordinator.ControlPlane;

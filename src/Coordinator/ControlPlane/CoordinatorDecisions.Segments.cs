@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Protocol.Training;
 
 namespace FaceCluster.Coordinator.ControlPlane;

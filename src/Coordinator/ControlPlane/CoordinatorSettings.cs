@@ -4,7 +4,6 @@ using FaceCluster.Common.Protocol.Training;
 namespace FaceCluster.Coordinator.ControlPlane;
 
 /// <summary>Everything the coordinator needs to run one training run.</summary>
-/// <param name="TrainingIds">The manifest's training samples (shards are drawn from these minus the quarantined).</param>
 /// <param name="MinWorkers">Workers needed before the first step; afterwards training continues with whoever is left.</param>
 /// <param name="FailureGrace">After a step fails, how long to wait for every member to report before the silent ones are taken for gone.</param>
 /// <param name="LedgerProps">Creates the ledger actor (a child of the coordinator, on the coordinator's node).</param>
@@ -15,7 +14,6 @@ public sealed record CoordinatorSettings(
     int GlobalBatch,
     long TotalSteps,
     int MinWorkers,
-    IReadOnlyList<int> TrainingIds,
     TimeSpan FailureGrace,
     Func<Props>? LedgerProps,
     IRunCheckpointer? Checkpoints,

@@ -2,7 +2,6 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using FaceCluster.Common.Hosting;
 using FaceCluster.Coordinator.ControlPlane;
-using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Coordinator.Hosting;
 

@@ -1,12 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
-using FaceCluster.Common.Errors;
 
 namespace FaceCluster.Coordinator.Http;
 
 /// <summary>The bearer token of the coordinator's mutating HTTP endpoints: 32 random bytes in hex, kept in the run folder (mode 600).</summary>
 public static class ApiToken
 {
+    /// <summary>RUNDIR/api.token.</summary>
+    public const string FileName = "api.token";
+
     /// <summary>Generates a new token into <paramref name="path"/> (replacing an old one): every coordinator start gets a fresh token.</summary>
     public static string Create(string path)
     {

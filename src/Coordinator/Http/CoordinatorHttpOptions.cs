@@ -1,4 +1,3 @@
-using FaceCluster.Common.FaceSet;
 
 namespace FaceCluster.Coordinator.Http;
 

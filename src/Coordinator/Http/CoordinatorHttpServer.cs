@@ -3,8 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using FaceCluster.Common.DataPlane;
-using FaceCluster.Common.Errors;
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Telemetry;
 using FaceCluster.Coordinator.ControlPlane;
 using Microsoft.AspNetCore.Builder;
@@ -13,7 +11,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 
 namespace FaceCluster.Coordinator.Http;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using FaceCluster.Common.FaceSet;
 
 namespace FaceCluster.Coordinator.Http;
 

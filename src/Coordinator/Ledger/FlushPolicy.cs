@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 
 namespace FaceCluster.Coordinator.Ledger;
 

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Coordinator.Ledger;
 

@@ -1,5 +1,3 @@
-using FaceCluster.Common.Errors;
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger.Quarantine;
 using FaceCluster.Coordinator.Ledger.State;
 

@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using FaceCluster.Coordinator.Ledger.Curation;
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger.Quarantine;
 using FaceCluster.Coordinator.Ledger.Recovery;
 using FaceCluster.Coordinator.Ledger.State;
 using FaceCluster.Coordinator.Ledger.Store;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceCluster.Coordinator.Ledger;
@@ -57,34 +55,26 @@ public sealed partial class LedgerEngine : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var log = options.LoggerFactory?.CreateLogger<LedgerEngine>() ?? (ILogger)NullLogger.Instance;
-        var store = LedgerStore.Open(options.RunDir, log);
-        try
+        return Over(LedgerStore.Open(options.RunDir, log), store =>
         {
             var engine = new LedgerEngine(options, store, false, log);
             if (options.FaceSet != null) engine.Register(options.FaceSet);
             return engine;
-        }
-        catch
-        {
-            store.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>Opens the ledger of a stopped run for queries; commands are refused.</summary>
     public static LedgerEngine OpenReadOnly(string runDir, ILoggerFactory? loggerFactory = null)
     {
         var log = loggerFactory?.CreateLogger<LedgerEngine>() ?? (ILogger)NullLogger.Instance;
-        var store = LedgerStore.OpenReadOnly(runDir, log);
-        try
-        {
-            return new LedgerEngine(new LedgerOptions(runDir) { LoggerFactory = loggerFactory }, store, true, log);
-        }
-        catch
-        {
-            store.Dispose();
-            throw;
-        }
+        return Over(LedgerStore.OpenReadOnly(runDir, log), store => new LedgerEngine(new LedgerOptions(runDir) { LoggerFactory = loggerFactory }, store, true, log));
+    }
+
+    /// <summary>An engine over a store it then owns: if it cannot be built, the store is closed.</summary>
+    private static LedgerEngine Over(LedgerStore store, Func<LedgerStore, LedgerEngine> build)
+    {
+        try { return build(store); }
+        catch { store.Dispose(); throw; }
     }
 
     public bool ReadOnly { get; }

@@ -1,8 +1,5 @@
 using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Quarantine;
-using FaceCluster.Common.Errors;
-using FaceCluster.Coordinator.Ledger.Protocol;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Coordinator.Ledger;
 

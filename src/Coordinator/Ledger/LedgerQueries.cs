@@ -1,5 +1,4 @@
 using FaceCluster.Coordinator.Ledger.Curation;
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger.Quarantine;
 using FaceCluster.Coordinator.Ledger.State;
 using FaceCluster.Coordinator.Ledger.Store;

@@ -1,10 +1,7 @@
 using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Quarantine;
 using Akka.Actor;
-using FaceCluster.Common.FaceSet;
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Coordinator.Runs;
 

@@ -1,12 +1,14 @@
 using System.Security.Cryptography;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Hosting;
 using FaceCluster.Common.IO;
+using FaceCluster.Coordinator.Http;
+using FaceCluster.Coordinator.Ledger.Store;
 
 namespace FaceCluster.Coordinator.Runs;
 
 /// <summary>
-/// A run folder: manifest, ledger, checkpoints, quarantine, previews and the cluster's secret. One coordinator
+/// A run folder: manifest, ledger, checkpoints (<see cref="FaceCluster.Common.Models.Checkpoints.CheckpointStore"/>), quarantine
+/// (<see cref="FaceCluster.Coordinator.Ledger.Quarantine.QuarantineManager"/>), previews (<see cref="RunPreviews"/>) and the cluster's secret. One coordinator
 /// owns it at a time: opening it takes an exclusive lock (flock), so a second coordinator on the same folder
 /// refuses with a message that names the first.
 /// </summary>
@@ -17,13 +19,11 @@ public sealed class RunFolder : IDisposable
     private RunFolder(string root) => Root = root;
 
     public string Root { get; }
-    public string ManifestPath => Path.Combine(Root, "manifest.json");
-    public string LedgerPath => Path.Combine(Root, "ledger.db");
-    public string CheckpointsDirectory => Path.Combine(Root, "checkpoints");
-    public string QuarantineDirectory => Path.Combine(Root, "quarantine");
-    public string PreviewsDirectory => Path.Combine(Root, "previews");
-    public string SecretPath => Path.Combine(Root, "cluster.secret");
-    public string TokenPath => Path.Combine(Root, "api.token");
+    // Each file's name is its owner's: the manifest's store, the ledger's store, the secret, the HTTP token.
+    public string ManifestPath => Path.Combine(Root, ManifestStore.FileName);
+    public string LedgerPath => Path.Combine(Root, LedgerStore.FileName);
+    public string SecretPath => Path.Combine(Root, ClusterSecret.FileName);
+    public string TokenPath => Path.Combine(Root, ApiToken.FileName);
     private string LockPath => Path.Combine(Root, ".lock");
     private string OwnerPath => Path.Combine(Root, ".lock.owner");
 
@@ -77,7 +77,6 @@ public sealed class RunFolder : IDisposable
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(SecretPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return System.Text.Encoding.UTF8.GetBytes(secret);
     }
-
 
     public void Dispose()
     {

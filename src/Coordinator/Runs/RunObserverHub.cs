@@ -48,10 +48,7 @@ public sealed class RunObserverHub : ICoordinatorObserver
         foreach (var o in _observers)
         {
             try { notify(o); }
-            catch (Exception e) { ObserverFailures++; LastObserverFailure = e; }
+            catch (Exception) { /* the display's problem, not the run's */ }
         }
     }
-
-    public int ObserverFailures { get; private set; }
-    public Exception? LastObserverFailure { get; private set; }
 }

@@ -1,11 +1,9 @@
-using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.IO;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Autoencoder;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Previews;
 using FaceCluster.Common.Models.Training;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Coordinator.Runs;
 
@@ -16,6 +14,9 @@ namespace FaceCluster.Coordinator.Runs;
 /// </summary>
 public sealed class RunPreviews
 {
+    /// <summary>RUNDIR/previews.</summary>
+    public const string FolderName = "previews";
+
     private readonly string _directory;
     private readonly ModelPreset _preset;
     private readonly ulong _seed;
@@ -46,7 +47,7 @@ public sealed class RunPreviews
                 if (planes != null) faces.Add(new PreviewFace(planes, labels.IndexOf(group.Key)));
             }
         }
-        return faces.Count == 0 ? null : new RunPreviews(Path.Combine(runDir, "previews"), preset, seed, faces, log);
+        return faces.Count == 0 ? null : new RunPreviews(Path.Combine(runDir, FolderName), preset, seed, faces, log);
     }
 
     /// <summary>Draws the preview of <paramref name="bundle"/>; returns the file written, or null when it failed.</summary>

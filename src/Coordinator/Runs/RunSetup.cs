@@ -1,11 +1,8 @@
 using FaceCluster.Common.DataPlane;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Coordinator.ControlPlane;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Coordinator.Runs;
 
@@ -45,8 +42,7 @@ public static class RunSetup
         var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
             previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.previews")));
         var ledger = LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory);
-        return new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, minWorkers, manifest.TrainingSamples.Select(s => s.Id).ToArray(),
-            options.FailureGrace, ledger, checkpointer, resume, observer)
+        return new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, minWorkers, options.FailureGrace, ledger, checkpointer, resume, observer)
         {
             EqualBatches = options.EqualBatches,
             ProbeEveryCycles = options.Curation.ProbeEveryCycles,

@@ -1,6 +1,4 @@
 using FaceCluster.Common.DataPlane;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;

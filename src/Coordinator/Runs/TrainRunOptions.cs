@@ -1,4 +1,3 @@
-using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Torch;
 

@@ -88,7 +88,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _coordinator.Tell(new RegisterWorker(_engine.WorkerId, Environment.MachineName, ProtocolInfo.Version, ProtocolInfo.Build,
             _engine.Endpoint.AdvertisedEndpoint,
             new DeviceReport(device.Kind, device.Index, device.Vendor, device.Name, device.MemoryBytes, 0, 0, device.Note),
-            _engine.ReplicaStep, "", false));
+            _engine.ReplicaStep));
     }
 
     private void OnAccepted(RegistrationAccepted accepted)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Randomness;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.GpuWorker.Devices;
 

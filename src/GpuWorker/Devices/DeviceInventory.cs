@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Torch;
 using TorchSharp;
 
@@ -19,6 +18,20 @@ public static class DeviceInventory
         var pci = PciGpuProbe.Query();
         var others = pci.Where(g => g.Vendor is not ("NVIDIA" or "Virtual") || (g.Vendor == "NVIDIA" && nvidia.Count == 0));
         return nvidia.Concat(others).ToList();
+    }
+
+    /// <summary>
+    /// The devices of a worker process, one worker each: <paramref name="workers"/> copies of the CPU, or every device
+    /// <paramref name="spec"/> names (where --workers can only be left out or match their number).
+    /// </summary>
+    public static IReadOnlyList<WorkerDevice> ForWorkers(DeviceSpec spec, int workers)
+    {
+        var devices = Select(spec);
+        if (devices.Count == 1 && devices[0].Kind == "cpu")
+            return Enumerable.Repeat(devices[0], workers).ToList();
+        if (workers > 1 && workers != devices.Count)
+            throw new FaceClusterException($"--workers {workers} does not match --device {spec}, which means {devices.Count} device(s) here; leave --workers out to use one worker per device", ExitCodes.UsageError);
+        return devices;
     }
 
     public static IReadOnlyList<WorkerDevice> Select(DeviceSpec spec) =>

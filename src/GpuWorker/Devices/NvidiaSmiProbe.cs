@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace FaceCluster.GpuWorker.Devices;
 

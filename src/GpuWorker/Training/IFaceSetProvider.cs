@@ -6,7 +6,4 @@ namespace FaceCluster.GpuWorker.Training;
 public interface IFaceSetProvider
 {
     Task<IFaceSetView> OpenAsync(RunSpec run, CancellationToken cancellationToken);
-
-    /// <summary>Whether this worker can read the data root directly (reported at registration).</summary>
-    bool SeesDataRoot(string dataRoot);
 }

@@ -1,8 +1,6 @@
 using FaceCluster.Common.FaceSet;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Protocol.Training;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.GpuWorker.Training;
 
@@ -24,7 +22,6 @@ public sealed class LocalFaceSetProvider : IFaceSetProvider
         _log = logger;
     }
 
-    public bool SeesDataRoot(string dataRoot) => true;
 
     public Task<IFaceSetView> OpenAsync(RunSpec run, CancellationToken cancellationToken)
     {

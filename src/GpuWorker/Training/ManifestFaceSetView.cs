@@ -1,6 +1,5 @@
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Models.Training;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.GpuWorker.Training;
 

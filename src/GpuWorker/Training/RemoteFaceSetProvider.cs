@@ -1,12 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using FaceCluster.Common.DataPlane;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.IO;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Protocol.Training;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.GpuWorker.Training;
 
@@ -50,7 +48,6 @@ public sealed class RemoteFaceSetProvider : IFaceSetProvider, IDisposable
     /// <summary>The image source of the last opened run (its read counters say where the images came from).</summary>
     public VerifiedFaceImageSource? Source { get; private set; }
 
-    public bool SeesDataRoot(string dataRoot) => _localDataDir == null && Directory.Exists(dataRoot);
 
     public async Task<IFaceSetView> OpenAsync(RunSpec run, CancellationToken cancellationToken)
     {

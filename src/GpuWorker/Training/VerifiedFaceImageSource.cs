@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using FaceCluster.Common.FaceSet;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.GpuWorker.Training;
 

@@ -8,7 +8,6 @@ using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Common.Randomness;
 using FaceCluster.Common.Torch;
 using FaceCluster.GpuWorker.Devices;
-using Microsoft.Extensions.Logging;
 using TorchSharp;
 
 namespace FaceCluster.GpuWorker.Training;

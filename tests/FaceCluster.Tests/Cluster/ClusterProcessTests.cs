@@ -1,9 +1,10 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FaceCluster.Common.Models.Checkpoints;
-using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Cluster;
 
@@ -21,7 +22,7 @@ public class ClusterProcessTests
     [Fact]
     public async Task WorkerWithoutTheDataJoinsAndASecondJoinsMidRun_ReplicasEndIdentical()
     {
-        using var temp = new TempFolder("fc-cluster");
+        using var temp = new ScratchFolder("fc-cluster");
         string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"));
         string run = temp.Combine("run");
         using var coordinator = new FaceClusterProcess("coordinator", temp.Path, "coordinator", "--data", faces, "--run", run,
@@ -65,7 +66,7 @@ public class ClusterProcessTests
     [Fact]
     public async Task WorkerKilledMidRun_SurvivorFinishesEveryPlannedStep()
     {
-        using var temp = new TempFolder("fc-cluster");
+        using var temp = new ScratchFolder("fc-cluster");
         string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"));
         string run = temp.Combine("run");
         using var coordinator = new FaceClusterProcess("coordinator", temp.Path, "coordinator", "--data", faces, "--run", run,
@@ -91,7 +92,7 @@ public class ClusterProcessTests
     [Fact]
     public async Task WorkerWithAnotherSecret_IsToldSo()
     {
-        using var temp = new TempFolder("fc-cluster");
+        using var temp = new ScratchFolder("fc-cluster");
         string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"), perIdentity: 4);
         string run = temp.Combine("run");
         using var coordinator = new FaceClusterProcess("coordinator", temp.Path, "coordinator", "--data", faces, "--run", run,

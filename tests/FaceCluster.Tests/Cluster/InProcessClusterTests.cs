@@ -1,3 +1,5 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Quarantine;
 using System.Net;
@@ -19,7 +21,6 @@ using FaceCluster.GpuWorker.Actors;
 using FaceCluster.GpuWorker.Devices;
 using FaceCluster.GpuWorker.Hosting;
 using FaceCluster.GpuWorker.Training;
-using FaceCluster.Tests.FaceSet;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -36,7 +37,7 @@ public sealed class InProcessClusterTests
     public async Task A_coordinator_node_and_a_worker_node_train_together()
     {
         TorchRuntime.EnsureLoaded();
-        using var temp = new TempFolder("fc-inproc");
+        using var temp = new ScratchFolder("fc-inproc");
         string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"), perIdentity: 6);
         string runDir = temp.Combine("run");
         var manifest = ManifestStore.LoadOrBuild(faces, runDir, ScanOptions.Default with { MinImages = 1 }).Manifest;
@@ -47,7 +48,7 @@ public sealed class InProcessClusterTests
         var run = new RunSpec($"inproc-{manifest.ManifestHash[..8]}", ModelKind.Autoencoder.ToString(), preset.Name, labels, manifest.ManifestHash,
             manifest.DataRoot, "", TrainerOptions.For(preset).LearningRate, 0, 7, StepsPerCycle: 3, Augment: false);
         var hub = new RunObserverHub();
-        var settings = new CoordinatorSettings(run, GlobalBatch: 8, TotalSteps: 6, MinWorkers: 2, manifest.TrainingSamples.Select(s => s.Id).ToArray(),
+        var settings = new CoordinatorSettings(run, GlobalBatch: 8, TotalSteps: 6, MinWorkers: 2,
             TimeSpan.FromSeconds(3), LedgerWiring.PropsFor(runDir, manifest, CurationPolicyOptions.Default, QuarantineAction.Exclude, logs), null, null, hub);
 
         var coordinatorNode = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole] };

@@ -1,6 +1,7 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using FaceCluster.Tests.FaceSet;
 using Xunit.Abstractions;
 
 namespace FaceCluster.Tests.Cluster;
@@ -30,7 +31,7 @@ public sealed class NetworkNamespaceClusterTests(ITestOutputHelper output)
             Console.WriteLine(why);
             return;
         }
-        using var temp = new TempFolder("fc-netns");
+        using var temp = new ScratchFolder("fc-netns");
         var processes = new List<FaceClusterProcess>();
         try
         {

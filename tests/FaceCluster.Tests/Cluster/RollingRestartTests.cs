@@ -1,12 +1,12 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Tests.FaceSet;
 using Xunit.Abstractions;
 using static FaceCluster.Tests.Cluster.ClusterProcessTests;
 
@@ -135,11 +135,11 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
     /// <summary>A coordinator on a fixed port (a restart comes back at the same --join address) and workers w1, w2, training.</summary>
     private sealed class Deployment : IDisposable
     {
-        private readonly TempFolder _temp;
+        private readonly ScratchFolder _temp;
         private readonly List<FaceClusterProcess> _processes = [];
         private readonly string[] _coordinatorArgs;
 
-        private Deployment(TempFolder temp)
+        private Deployment(ScratchFolder temp)
         {
             _temp = temp;
             string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"));
@@ -157,7 +157,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
 
         public static async Task<Deployment> StartAsync(string name)
         {
-            var deployment = new Deployment(new TempFolder(name));
+            var deployment = new Deployment(new ScratchFolder(name));
             try
             {
                 deployment.StartCoordinator(resume: false);

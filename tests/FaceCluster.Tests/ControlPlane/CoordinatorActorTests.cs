@@ -13,13 +13,13 @@ public sealed class CoordinatorActorTests : TestKit
     private static readonly RunSpec Run = new("run-1", "Autoencoder", "tiny", ["a", "b"], "hash", "/data", "", 5e-4, 0, 1, 10, true);
 
     private static CoordinatorSettings Settings(int minWorkers, ResumePoint? resume = null) =>
-        new(Run, GlobalBatch: 8, TotalSteps: 40, MinWorkers: minWorkers, TrainingIds: Enumerable.Range(0, 20).ToArray(),
+        new(Run, GlobalBatch: 8, TotalSteps: 40, MinWorkers: minWorkers,
             FailureGrace: TimeSpan.FromSeconds(1), LedgerProps: null, Checkpoints: null, Resume: resume, Observer: null);
 
     private static DeviceReport Cpu(double samplesPerSecond = 100) => new("cpu", 0, "AMD", "EPYC", 0, samplesPerSecond, 64, "");
 
     private static RegisterWorker Register(string id, long step = -1, int protocol = -1, string? build = null) =>
-        new(id, "host", protocol < 0 ? ProtocolInfo.Version : protocol, build ?? ProtocolInfo.Build, "127.0.0.1:1", Cpu(), step, "", true);
+        new(id, "host", protocol < 0 ? ProtocolInfo.Version : protocol, build ?? ProtocolInfo.Build, "127.0.0.1:1", Cpu(), step);
 
     [Fact]
     public void A_worker_of_another_protocol_or_build_is_refused_naming_both_versions()

@@ -13,7 +13,7 @@ public class CoordinatorDecisionsTests
     private static readonly RunSpec Run = new("run-1", "Autoencoder", "tiny", ["a", "b"], "hash", "/data", "", 5e-4, 0, 1, 10, true);
 
     private static CoordinatorSettings Settings(int minWorkers = 2, ResumePoint? resume = null) =>
-        new(Run, GlobalBatch: 8, TotalSteps: 40, MinWorkers: minWorkers, TrainingIds: [],
+        new(Run, GlobalBatch: 8, TotalSteps: 40, MinWorkers: minWorkers,
             FailureGrace: TimeSpan.FromSeconds(1), LedgerProps: null, Checkpoints: null, Resume: resume, Observer: null);
 
     private static WorkerEntry Worker(string id, double samplesPerSecond = 100, WorkerLife life = WorkerLife.Ready, long replicaStep = 0, string checksum = "c") =>

@@ -1,5 +1,4 @@
 using FaceCluster.Cli;
-using FaceCluster.Common.Errors;
 
 namespace FaceCluster.Tests.DataPlane;
 

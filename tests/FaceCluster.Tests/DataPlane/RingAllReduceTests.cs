@@ -1,3 +1,4 @@
+using FaceCluster.Tests.Support;
 using FaceCluster.Common.DataPlane;
 
 namespace FaceCluster.Tests.DataPlane;

@@ -1,3 +1,4 @@
+using FaceCluster.Tests.Support;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;

@@ -1,3 +1,4 @@
+using FaceCluster.Tests.Support;
 using System.Diagnostics;
 
 namespace FaceCluster.Tests.Deploy;

@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Torch;
 using FaceCluster.GpuWorker.Devices;
 

@@ -1,3 +1,5 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using System.Collections.Concurrent;
 using FaceCluster.Common.FaceSet;
 using OpenCvSharp;
@@ -10,7 +12,7 @@ public class BatchPipelineTests
     private const int Size = 32;
 
     /// <summary>A face set of 12 images in 3 identities (mixed formats, non-square, gray), scanned.</summary>
-    private static IReadOnlyList<FaceSample> BuildSet(TempFolder d)
+    private static IReadOnlyList<FaceSample> BuildSet(ScratchFolder d)
     {
         for (int i = 0; i < 4; i++) d.Write($"alice/{i}.jpg", TestImages.FaceBytes(".jpg", i, 48, 40));
         for (int i = 0; i < 4; i++) d.Write($"bob/{i}.png", TestImages.FaceBytes(".png", 10 + i, 40, 56));
@@ -31,7 +33,7 @@ public class BatchPipelineTests
     [Fact]
     public void Batches_have_the_documented_shape_and_range_in_order()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         var samples = BuildSet(d);
         using var p = new BatchPipeline(new LocalFaceImageSource(d.Path), samples, null, Size, BatchKind.Reconstruction,
             AugmentOptions.Default, baseSeed: 1, Batches(samples, 5, 4), workers: 2, depth: 2);
@@ -54,7 +56,7 @@ public class BatchPipelineTests
     [Fact]
     public void Plain_batches_without_augmentation_hold_the_decoded_pixels_in_bgr_planes()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         using var img = new Mat(40, 60, MatType.CV_8UC3, new Scalar(10, 100, 200));
         d.Write("solid/a.png", TestImages.Encode(img, ".png"));
         var samples = new FaceSetScanner(new ScanOptions(MinImages: 1)).Scan(d.Path).Manifest.Samples;
@@ -71,7 +73,7 @@ public class BatchPipelineTests
     [Fact]
     public void Results_do_not_depend_on_worker_count_depth_or_cache()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         var samples = BuildSet(d);
         var source = new LocalFaceImageSource(d.Path);
         List<HostBatch> Run(int workers, int depth, DecodedImageCache? cache)
@@ -103,7 +105,7 @@ public class BatchPipelineTests
     [Fact]
     public void Recycled_arrays_are_reused_without_changing_results()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         var samples = BuildSet(d);
         var source = new LocalFaceImageSource(d.Path);
         List<HostBatch> plain;
@@ -126,7 +128,7 @@ public class BatchPipelineTests
     [Fact]
     public void A_file_damaged_mid_training_is_reported_and_its_slot_filled_from_the_same_batch()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         var samples = BuildSet(d);
         var broken = samples.Single(s => s.RelativePath == "bob/1.png");
         var gone = samples.Single(s => s.RelativePath == "alice/2.jpg");
@@ -163,7 +165,7 @@ public class BatchPipelineTests
     [Fact]
     public void A_batch_of_only_bad_samples_is_dropped_and_the_next_one_follows()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         var samples = BuildSet(d);
         var bad = samples.Take(2).ToList();
         foreach (var s in bad) File.WriteAllBytes(d.Combine(s.RelativePath.Split('/')), "garbage"u8.ToArray());
@@ -184,7 +186,7 @@ public class BatchPipelineTests
     [Fact]
     public void A_failing_batch_callback_surfaces_from_take_after_the_earlier_batches()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         var samples = BuildSet(d);
         using var p = new BatchPipeline(new LocalFaceImageSource(d.Path), samples, null, Size, BatchKind.Plain,
             AugmentOptions.None, 0, k => k == 0 ? [samples[0].Id] : throw new InvalidOperationException("planner broke"), workers: 1);
@@ -196,7 +198,7 @@ public class BatchPipelineTests
     [Fact]
     public void Dispose_stops_an_endless_pipeline_and_take_afterwards_throws()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         var samples = BuildSet(d);
         long asked = 0;
         var p = new BatchPipeline(new LocalFaceImageSource(d.Path), samples, null, Size, BatchKind.Reconstruction,
@@ -216,7 +218,7 @@ public class BatchPipelineTests
     [Fact]
     public void Cancellation_stops_a_waiting_take()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         var samples = BuildSet(d);
         using var gate = new ManualResetEventSlim(false);
         using var p = new BatchPipeline(new LocalFaceImageSource(d.Path), samples, null, Size, BatchKind.Plain,

@@ -1,3 +1,4 @@
+using FaceCluster.Tests.Support;
 using FaceCluster.Common.FaceSet;
 using OpenCvSharp;
 

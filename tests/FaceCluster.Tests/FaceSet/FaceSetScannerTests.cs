@@ -1,4 +1,5 @@
-using FaceCluster.Common.Errors;
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Common.FaceSet;
 
 namespace FaceCluster.Tests.FaceSet;
@@ -10,7 +11,7 @@ public class FaceSetScannerTests
     /// alice: 4 good images (two with upper-case extensions, one in a sub-folder) and one of every bad kind;
     /// bob: 2 good images (below min-images 3); carol: 3 good; files and hidden entries at the top level.
     /// </summary>
-    private static void BuildMessySet(TempFolder d)
+    private static void BuildMessySet(ScratchFolder d)
     {
         d.Write("alice/a1.jpg", TestImages.FaceBytes(".jpg", 1));
         d.Write("alice/a2.PNG", TestImages.FaceBytes(".png", 2));
@@ -43,7 +44,7 @@ public class FaceSetScannerTests
     [Fact]
     public void Scan_reports_every_kind_of_bad_file_and_uses_the_rest()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         BuildMessySet(d);
         var result = new FaceSetScanner(new ScanOptions(MinImages: 3, ValFraction: 0.2, MinSide: 16)).Scan(d.Path);
         var report = result.Report;
@@ -89,7 +90,7 @@ public class FaceSetScannerTests
     [Fact]
     public void Unreadable_files_and_folders_are_reported_when_permissions_apply()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         for (int i = 0; i < 3; i++) d.Write($"alice/{i}.png", TestImages.FaceBytes(".png", i));
         d.Write("alice/locked.png", TestImages.FaceBytes(".png", 9));
         d.Write("alice/sealed/x.png", TestImages.FaceBytes(".png", 10));
@@ -102,7 +103,7 @@ public class FaceSetScannerTests
         var report = new FaceSetScanner(ScanOptions.Default).Scan(d.Path).Report;
 
         Assert.Contains(report.Rejected, r => r.RelativePath == "alice/dangling.png" && r.Reason == RejectReason.Unreadable);
-        if (TempFolder.IsRoot || OperatingSystem.IsWindows())
+        if (TestEnvironment.IsRoot || OperatingSystem.IsWindows())
         {
             // Root reads whatever the mode says: both are used.
             Assert.Equal(5, report.Identities.Single().Images);
@@ -116,7 +117,7 @@ public class FaceSetScannerTests
     [Fact]
     public void A_missing_empty_file_or_identity_less_folder_is_an_error_naming_the_path()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         var scanner = new FaceSetScanner(ScanOptions.Default);
 
         string missing = d.Combine("nope");
@@ -158,7 +159,7 @@ public class FaceSetScannerTests
     [Fact]
     public void Listing_survives_a_loop_of_links_and_a_self_link()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         for (int i = 0; i < 3; i++) d.Write($"alice/{i}.jpg", TestImages.FaceBytes(".jpg", i));
         File.CreateSymbolicLink(d.Combine("alice", "a"), "b");
         File.CreateSymbolicLink(d.Combine("alice", "b"), "a");
@@ -177,7 +178,7 @@ public class FaceSetScannerTests
     [Fact]
     public void Same_content_under_different_names_lands_on_the_same_side_of_the_split()
     {
-        using var d = new TempFolder();
+        using var d = new ScratchFolder();
         for (int i = 0; i < 40; i++)
         {
             var bytes = TestImages.FaceBytes(".png", 100 + i);

@@ -1,4 +1,5 @@
-using FaceCluster.Common.Errors;
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Common.FaceSet;
 
 namespace FaceCluster.Tests.FaceSet;
@@ -9,7 +10,7 @@ public class ManifestStoreTests
     private static readonly ScanOptions Options = new(MinImages: 2, ValFraction: 0.25, MinSide: 16);
 
     /// <summary>alice/0..3.bmp and bob/0..2.bmp (uncompressed BMP: same size for any content).</summary>
-    private static void BuildSet(TempFolder data)
+    private static void BuildSet(ScratchFolder data)
     {
         for (int i = 0; i < 4; i++) data.Write($"alice/{i}.bmp", TestImages.FaceBytes(".bmp", i));
         for (int i = 0; i < 3; i++) data.Write($"bob/{i}.bmp", TestImages.FaceBytes(".bmp", 10 + i));
@@ -22,8 +23,8 @@ public class ManifestStoreTests
     [Fact]
     public void First_scan_builds_second_reuses_without_hashing_and_the_data_folder_is_untouched()
     {
-        using var data = new TempFolder();
-        using var runs = new TempFolder("fc-runs");
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
         BuildSet(data);
         var before = Snapshot(data.Path);
         string run = runs.Combine("r1");
@@ -51,8 +52,8 @@ public class ManifestStoreTests
     [Fact]
     public void The_saved_manifest_round_trips()
     {
-        using var data = new TempFolder();
-        using var runs = new TempFolder("fc-runs");
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
         BuildSet(data);
         data.Write("alice/bad.jpg", []);
         data.Write("carl/only.bmp", TestImages.FaceBytes(".bmp", 40));
@@ -71,8 +72,8 @@ public class ManifestStoreTests
     [Fact]
     public void Touch_keeps_the_entry_content_change_of_the_same_size_is_detected()
     {
-        using var data = new TempFolder();
-        using var runs = new TempFolder("fc-runs");
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
         BuildSet(data);
         var first = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
         var original = first.Samples.Single(s => s.RelativePath == "alice/1.bmp");
@@ -108,8 +109,8 @@ public class ManifestStoreTests
     [Fact]
     public void Added_files_get_new_ids_and_ids_of_removed_files_are_never_reused()
     {
-        using var data = new TempFolder();
-        using var runs = new TempFolder("fc-runs");
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
         BuildSet(data);
         var first = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
         var ids = first.Samples.ToDictionary(s => s.RelativePath, s => s.Id);
@@ -141,8 +142,8 @@ public class ManifestStoreTests
     [Fact]
     public void Changed_options_a_moved_folder_or_a_damaged_manifest_rebuild_and_keep_ids()
     {
-        using var data = new TempFolder();
-        using var runs = new TempFolder("fc-runs");
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
         BuildSet(data);
         var first = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
         var ids = first.Samples.ToDictionary(s => s.RelativePath, s => s.Id);
@@ -185,7 +186,7 @@ public class ManifestStoreTests
     [Fact]
     public void A_run_folder_inside_the_data_folder_is_refused()
     {
-        using var data = new TempFolder();
+        using var data = new ScratchFolder();
         BuildSet(data);
         var e = Assert.Throws<FaceClusterException>(() => ManifestStore.LoadOrBuild(data.Path, data.Combine("alice", "run"), Options));
         Assert.Equal(ExitCodes.UsageError, e.ExitCode);

@@ -1,14 +1,15 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using System.Text.Json;
 using FaceCluster.Cli.Commands;
-using FaceCluster.Common.Errors;
-using static FaceCluster.Tests.CliRunner;
+using static FaceCluster.Tests.Support.CliRunner;
 
 namespace FaceCluster.Tests.FaceSet;
 
 [Trait("Tier", "unit")]
 public class ScanCommandTests
 {
-    private static void BuildSet(TempFolder d)
+    private static void BuildSet(ScratchFolder d)
     {
         for (int i = 0; i < 3; i++) d.Write($"alice/{i}.jpg", TestImages.FaceBytes(".jpg", i));
         for (int i = 0; i < 4; i++) d.Write($"bob/{i}.png", TestImages.FaceBytes(".png", 10 + i));
@@ -20,8 +21,8 @@ public class ScanCommandTests
     [Fact]
     public void Scan_prints_identities_rejects_exclusions_and_the_manifest_then_reuses_it()
     {
-        using var data = new TempFolder();
-        using var runs = new TempFolder("fc-runs");
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
         BuildSet(data);
         string run = runs.Combine("r");
         var (code, output, err) = RunCli("scan", "--data", data.Path, "--run", run);
@@ -44,8 +45,8 @@ public class ScanCommandTests
     [Fact]
     public void Scan_json_is_machine_readable()
     {
-        using var data = new TempFolder();
-        using var runs = new TempFolder("fc-runs");
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
         BuildSet(data);
         var (code, output, _) = RunCli("scan", "--data", data.Path, "--run", runs.Path, "--json", "--min-images", "1", "--val-fraction", "0");
         Assert.Equal(0, code);
@@ -63,7 +64,7 @@ public class ScanCommandTests
     [Fact]
     public void Bad_flag_values_and_missing_folders_fail_with_one_line()
     {
-        using var data = new TempFolder();
+        using var data = new ScratchFolder();
         BuildSet(data);
         var bad = RunCli("scan", "--data", data.Path, "--min-images", "0");
         Assert.Equal(ExitCodes.UsageError, bad.Code);
@@ -94,7 +95,7 @@ public class ScanCommandTests
     [Fact]
     public void Bench_loader_runs_briefly_and_prints_ratios()
     {
-        using var data = new TempFolder();
+        using var data = new ScratchFolder();
         BuildSet(data);
         var (code, output, err) = RunCli("bench", "loader", "--data", data.Path, "--seconds", "0.2", "--size", "32", "--batch", "4", "--workers", "1");
         Assert.True(code == 0, err);

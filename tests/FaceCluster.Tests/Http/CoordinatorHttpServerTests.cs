@@ -1,3 +1,5 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Quarantine;
 using System.Net;
@@ -11,8 +13,6 @@ using FaceCluster.Common.Telemetry;
 using FaceCluster.Coordinator.Http;
 using FaceCluster.Coordinator.Runs;
 using FaceCluster.GpuWorker.Training;
-using FaceCluster.Tests.Cluster;
-using FaceCluster.Tests.FaceSet;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceCluster.Tests.Http;
@@ -21,7 +21,7 @@ namespace FaceCluster.Tests.Http;
 [Trait("Tier", "unit")]
 public sealed class CoordinatorHttpServerTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
-    private readonly TempFolder _temp = new("fc-http");
+    private readonly ScratchFolder _temp = new("fc-http");
     private readonly byte[] _secret = "0123456789abcdef0123456789abcdef"u8.ToArray();
     private readonly HttpClient _http = new();
     private FaceManifest _manifest = null!;

@@ -1,9 +1,10 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Coordinator.Ledger.Curation;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Tests.FaceSet;
 using Microsoft.Playwright;
 using OpenCvSharp;
 using static Microsoft.Playwright.Assertions;
@@ -23,7 +24,7 @@ public sealed class DashboardBrowserTests : TestKit, IDisposable
     private const string Token = "dashboard-test-token";
     private static readonly float Timeout = 15_000;
 
-    private readonly TempFolder _dir = new("fc-dashboard");
+    private readonly ScratchFolder _dir = new("fc-dashboard");
 
     public DashboardBrowserTests() : base("akka.loglevel = WARNING") { }
 

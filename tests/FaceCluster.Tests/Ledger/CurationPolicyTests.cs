@@ -1,5 +1,5 @@
+using FaceCluster.Tests.Support;
 using FaceCluster.Coordinator.Ledger.Curation;
-using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Tests.Ledger;

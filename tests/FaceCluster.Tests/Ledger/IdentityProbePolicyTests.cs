@@ -1,3 +1,4 @@
+using FaceCluster.Tests.Support;
 using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Protocol;
 

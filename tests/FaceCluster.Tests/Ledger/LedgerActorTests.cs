@@ -1,16 +1,16 @@
+using FaceCluster.Common.IO;
 using FaceCluster.Coordinator.Ledger.Curation;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Ledger;
 
 [Trait("Tier", "unit")]
 public sealed class LedgerActorTests : TestKit, IDisposable
 {
-    private readonly TempFolder _dir = new("fc-ledger-actor");
+    private readonly ScratchFolder _dir = new("fc-ledger-actor");
 
     public LedgerActorTests() : base("akka.loglevel = WARNING") { }
 

@@ -1,10 +1,10 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using System.Text.Json;
-using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
-using FaceCluster.Tests.FaceSet;
-using static FaceCluster.Tests.CliRunner;
+using static FaceCluster.Tests.Support.CliRunner;
 
 namespace FaceCluster.Tests.Ledger;
 
@@ -23,7 +23,7 @@ public sealed class LedgerCommandTests : IClassFixture<LedgerCommandTests.Stoppe
             Quarantined = Assert.IsType<QuarantineList>(e.Handle(new GetQuarantine(false))).Entries.Select(q => q.SampleId).ToArray();
         }
 
-        internal TempFolder Folder { get; } = new("fc-ledger-cli");
+        internal ScratchFolder Folder { get; } = new("fc-ledger-cli");
         internal SyntheticRun Run { get; }
         public int[] Quarantined { get; }
         public void Dispose() => Folder.Dispose();
@@ -70,7 +70,7 @@ public sealed class LedgerCommandTests : IClassFixture<LedgerCommandTests.Stoppe
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("unknown sample id(s) 424242", err);
 
-        using var empty = new TempFolder("fc-ledger-none");
+        using var empty = new ScratchFolder("fc-ledger-none");
         (code, _, err) = RunCli("ledger", "stats", "--run", empty.Combine("nope"));
         Assert.Equal(ExitCodes.UserError, code);
         Assert.Contains("no run folder at", err);
@@ -89,7 +89,7 @@ public sealed class LedgerCommandTests : IClassFixture<LedgerCommandTests.Stoppe
     [Fact]
     public void Restore_brings_a_face_back_and_is_refused_while_a_coordinator_holds_the_run()
     {
-        using var copy = new TempFolder("fc-ledger-restore");
+        using var copy = new ScratchFolder("fc-ledger-restore");
         foreach (var f in Directory.GetFiles(_run.Folder.Path)) File.Copy(f, Path.Combine(copy.Path, Path.GetFileName(f)));
         int id = _run.Quarantined[0];
 

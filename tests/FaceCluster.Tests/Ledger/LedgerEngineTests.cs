@@ -1,9 +1,9 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Store;
-using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Tests.FaceSet;
 using Microsoft.Data.Sqlite;
 
 namespace FaceCluster.Tests.Ledger;
@@ -21,7 +21,7 @@ public class LedgerEngineTests
     [Fact]
     public void Relative_loss_is_the_loss_over_the_median_of_the_whole_global_batch_of_its_step()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         using var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet() });
         e.Ingest(new LossReport("w1", 0, 0, 2, [7, 70, 700], [1, 2, 3]));
         Assert.Equal(0, Summary(e, 7).Observations); // the step waits for its second report
@@ -50,7 +50,7 @@ public class LedgerEngineTests
     [Fact]
     public void A_step_missing_a_report_is_finalized_when_stale_and_a_late_report_is_compared_with_its_median()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         using var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet(), StaleAfterSteps = 10 });
         e.Ingest(new LossReport("w1", 0, 0, 2, [7, 70, 700, 7000], [1, 2, 3, 4])); // w2 never reports step 0 in time
         for (int step = 1; step <= 11; step++)
@@ -82,7 +82,7 @@ public class LedgerEngineTests
     [Fact]
     public void Only_true_outliers_are_acted_on_while_every_loss_falls_tenfold()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         var run = new SyntheticRun(totalSteps: 2000);
         using var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = run.FaceSet });
         run.Drive(e, 0, 2000);
@@ -115,7 +115,7 @@ public class LedgerEngineTests
     [Fact]
     public void Reopening_restores_the_same_state_and_every_raw_record_is_kept()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         var run = new SyntheticRun(totalSteps: 1400);
         var sent = new List<LossReport>();
         LedgerStats before;
@@ -153,7 +153,7 @@ public class LedgerEngineTests
     [Fact]
     public void A_snapshot_written_with_another_layout_of_the_statistics_is_rebuilt_from_the_raw_log()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         var run = new SyntheticRun(totalSteps: 1400);
         LedgerStats before;
         object[] beforeQueries;
@@ -208,8 +208,8 @@ public class LedgerEngineTests
     [Fact]
     public void A_crash_loses_at_most_the_unflushed_records_and_the_rest_is_rebuilt_by_replay()
     {
-        using var dirA = new TempFolder("fc-ledger");
-        using var dirB = new TempFolder("fc-ledger");
+        using var dirA = new ScratchFolder("fc-ledger");
+        using var dirB = new ScratchFolder("fc-ledger");
         var runA = new SyntheticRun(totalSteps: 1400);
         var runB = new SyntheticRun(totalSteps: 1400);
         using var b = LedgerEngine.Open(Options(dirB.Path) with { FaceSet = runB.FaceSet });
@@ -250,7 +250,7 @@ public class LedgerEngineTests
     [Fact]
     public void A_user_command_before_a_crash_is_replayed_and_still_reaches_the_next_directives()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet() });
         e.CloseCycle(new CloseCycle(0, 1));
         Assert.IsType<ReviewRecorded>(e.Handle(new ReviewDecision(70, true)));
@@ -272,7 +272,7 @@ public class LedgerEngineTests
     [Fact]
     public void Unknown_sample_ids_in_reports_are_kept_not_dropped()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         using var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet() });
         e.Ingest(new LossReport("w1", 0, 0, 1, [7, 70, 700, 424242], [1, 2, 3, 4]));
         var stats = e.Stats();
@@ -287,7 +287,7 @@ public class LedgerEngineTests
     [Fact]
     public void Registering_again_after_a_restart_merges_with_what_the_ledger_knows()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         using (var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet() }))
             e.Ingest(new LossReport("w1", 0, 0, 1, [7, 70, 700, 7000, 70000, 700000], [1, 2, 3, 4, 5, 6]));
         var changed = new RegisterFaceSet(["a", "b", "c"], [7, 70, 700, 7000, 70000, 700000, 8],
@@ -308,7 +308,7 @@ public class LedgerEngineTests
     [Fact]
     public void User_commands_on_unknown_ids_get_an_error_naming_the_ids_and_change_nothing()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         using var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet() });
         var error = Assert.IsType<LedgerError>(e.Handle(new RestoreSamples([7, 12345, 54321], "oops")));
         Assert.Contains("12345", error.Message);
@@ -325,7 +325,7 @@ public class LedgerEngineTests
     [Fact]
     public void Review_decisions_quarantine_or_keep_and_reach_the_next_directives()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         using var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet(), Policy = CurationPolicyOptions.Default with { Mode = CurationMode.Review } });
         var q = Assert.IsType<ReviewRecorded>(e.Handle(new ReviewDecision(70, true)));
         Assert.Equal("quarantined", q.Status);
@@ -353,7 +353,7 @@ public class LedgerEngineTests
     [Fact]
     public void A_second_writer_or_a_reader_gets_an_error_naming_the_locked_ledger()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         using var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet() });
         string path = Path.Combine(dir.Path, LedgerStore.FileName);
         var error = Assert.Throws<FaceClusterException>(() => LedgerEngine.Open(Options(dir.Path)));
@@ -368,7 +368,7 @@ public class LedgerEngineTests
     [Fact]
     public void Read_only_opens_name_a_missing_run_folder_or_ledger()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         string missing = Path.Combine(dir.Path, "no-such-run");
         var error = Assert.Throws<FaceClusterException>(() => LedgerEngine.OpenReadOnly(missing));
         Assert.Contains(missing, error.Message);
@@ -379,7 +379,7 @@ public class LedgerEngineTests
     [Fact]
     public void A_stopped_run_answers_queries_read_only_and_refuses_commands()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         var run = new SyntheticRun(totalSteps: 1000);
         LedgerStats stats;
         using (var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = run.FaceSet }))
@@ -403,7 +403,7 @@ public class LedgerEngineTests
     [Fact]
     public void The_ledger_of_a_crashed_run_can_be_queried_read_only()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         string crashed = Path.Combine(dir.Path, "crashed");
         Directory.CreateDirectory(crashed);
         LedgerStats stats;
@@ -425,7 +425,7 @@ public class LedgerEngineTests
     [Fact]
     public void A_ledger_from_a_newer_build_is_refused_with_its_path()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         using (LedgerEngine.Open(Options(dir.Path))) { }
         string path = Path.Combine(dir.Path, LedgerStore.FileName);
         using (var c = new SqliteConnection($"Data Source={path};Pooling=False"))

@@ -1,8 +1,9 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Store;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Tests.FaceSet;
 using Microsoft.Data.Sqlite;
 
 namespace FaceCluster.Tests.Ledger;
@@ -37,7 +38,7 @@ public class LedgerProbeTests
     [Fact]
     public void Faces_that_do_not_look_like_their_identity_are_quarantined_and_queries_show_their_margin()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         var run = new SyntheticRun(totalSteps: 1400);
         var foreign = Foreign(run);
         ProbeEvery4thCycle(run, foreign);
@@ -62,8 +63,8 @@ public class LedgerProbeTests
     [Fact]
     public void Probes_after_the_last_snapshot_are_replayed_after_a_crash()
     {
-        using var dirA = new TempFolder("fc-ledger");
-        using var dirB = new TempFolder("fc-ledger");
+        using var dirA = new ScratchFolder("fc-ledger");
+        using var dirB = new ScratchFolder("fc-ledger");
         var runA = new SyntheticRun(totalSteps: 1400);
         var runB = new SyntheticRun(totalSteps: 1400);
         ProbeEvery4thCycle(runA, Foreign(runA));
@@ -85,7 +86,7 @@ public class LedgerProbeTests
     [Fact]
     public void A_ledger_of_schema_version_1_is_read_as_it_is_and_upgraded_when_a_run_opens_it()
     {
-        using var dir = new TempFolder("fc-ledger");
+        using var dir = new ScratchFolder("fc-ledger");
         var run = new SyntheticRun(totalSteps: 400);
         using (var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = run.FaceSet }))
             run.Drive(e, 0, 200);

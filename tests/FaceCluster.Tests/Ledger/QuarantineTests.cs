@@ -1,10 +1,9 @@
+using FaceCluster.Common.IO;
 using FaceCluster.Coordinator.Ledger.Quarantine;
 using FaceCluster.Coordinator.Ledger.Store;
 using System.Security.Cryptography;
-using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Ledger;
 
@@ -13,9 +12,9 @@ public class QuarantineTests
 {
     private static readonly string[] Files = ["alice/a1.png", "alice/a2.jpg", "alice/a3.png", "bob/b1.png", "bob/b2.png", "bob/b3.png"];
 
-    private static (TempFolder Root, string Data, string Run, RegisterFaceSet FaceSet) Setup()
+    private static (ScratchFolder Root, string Data, string Run, RegisterFaceSet FaceSet) Setup()
     {
-        var root = new TempFolder("fc-quarantine");
+        var root = new ScratchFolder("fc-quarantine");
         string data = root.Combine("data");
         for (int i = 0; i < Files.Length; i++) root.Write("data/" + Files[i], RandomBytes(1000 + i, i));
         var faceSet = new RegisterFaceSet(["alice", "bob"], [10, 11, 12, 20, 21, 22], [0, 0, 0, 1, 1, 1], Files, "h");
@@ -138,7 +137,7 @@ public class QuarantineTests
     [Fact]
     public void A_move_without_a_data_root_is_refused_up_front()
     {
-        using var root = new TempFolder("fc-quarantine");
+        using var root = new ScratchFolder("fc-quarantine");
         var error = Assert.Throws<FaceClusterException>(() => LedgerEngine.Open(new LedgerOptions(root.Path) { PruneAction = QuarantineAction.Move }));
         Assert.Contains("data root", error.Message);
     }

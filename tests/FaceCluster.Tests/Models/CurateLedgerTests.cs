@@ -1,7 +1,7 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Cli.Offline.QualityScreening;
 using FaceCluster.Coordinator.Ledger;
-using FaceCluster.Tests.FaceSet;
-using FaceCluster.Tests.Ledger;
 
 namespace FaceCluster.Tests.Models;
 
@@ -11,7 +11,7 @@ public class CurateLedgerTests
     [Fact]
     public void Ledger_seeds_are_the_quarantined_faces_as_bad_and_consistently_easy_ones_as_good()
     {
-        using var root = new TempFolder("fc-curate-ledger");
+        using var root = new ScratchFolder("fc-curate-ledger");
         string data = root.Combine("data"), run = root.Combine("run");
         Directory.CreateDirectory(run);
         var synthetic = new SyntheticRun(totalSteps: 2000);

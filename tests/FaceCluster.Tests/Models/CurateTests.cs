@@ -1,8 +1,8 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Cli.Offline.QualityScreening;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Quality;
-using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Models;
 
@@ -13,7 +13,7 @@ public class CurateTests
     /// <summary>data/ holds 6 bright (good) and 6 dark (bad) images in two identity folders; G and B 3 labelled each.</summary>
     private sealed class Layout : IDisposable
     {
-        public readonly TempFolder Root = new("fc-curate");
+        public readonly ScratchFolder Root = new("fc-curate");
         public string Data => Root.Combine("data");
         public string Good => Root.Combine("G");
         public string Bad => Root.Combine("B");

@@ -1,9 +1,9 @@
-using FaceCluster.Common.Errors;
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Autoencoder;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;
-using FaceCluster.Tests.FaceSet;
 using TorchSharp;
 
 namespace FaceCluster.Tests.Models;
@@ -16,7 +16,7 @@ public sealed class DiskFullCheckpointTests
     [MountFact]
     public void A_full_disk_keeps_the_previous_checkpoint_and_says_so()
     {
-        using var temp = new TempFolder("fc-full");
+        using var temp = new ScratchFolder("fc-full");
         torch.manual_seed(1);
         using var trainer = new ReplicaTrainer(new FaceSwapAutoencoder(ModelPreset.Tiny, ["a", "b"]), torch.CPU, TrainerOptions.For(ModelPreset.Tiny));
         var batch = ModelTestData.RandomBatch(4, 32, 2, 3);

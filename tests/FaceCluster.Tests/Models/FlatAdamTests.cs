@@ -1,9 +1,9 @@
+using FaceCluster.Tests.Support;
 using FaceCluster.Common.DataPlane;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Autoencoder;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;
-using FaceCluster.Tests.DataPlane;
 using TorchSharp;
 using static TorchSharp.torch;
 

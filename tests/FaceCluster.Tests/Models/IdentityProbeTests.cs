@@ -1,3 +1,4 @@
+using FaceCluster.Tests.Support;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Autoencoder;
 using FaceCluster.Common.Models.Training;

@@ -1,5 +1,5 @@
+using FaceCluster.Tests.Support;
 using FaceCluster.Cli.Offline.QualityScreening;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Quality;
 using TorchSharp;

@@ -1,10 +1,10 @@
-using FaceCluster.Common.Errors;
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;
-using FaceCluster.Tests.FaceSet;
 using TorchSharp;
-using static FaceCluster.Tests.CliRunner;
+using static FaceCluster.Tests.Support.CliRunner;
 
 namespace FaceCluster.Tests.Models;
 
@@ -25,7 +25,7 @@ public class TripletEvalCommandTests
     [Fact]
     public void Eval_prints_the_ten_fold_verification_accuracy_of_held_out_identity_folders()
     {
-        using var root = new TempFolder("fc-eval");
+        using var root = new ScratchFolder("fc-eval");
         SaveCheckpoint(root.Combine("run"), ModelKind.Triplet, ["a", "b"]);
         for (int g = 0; g < 4; g++)
             for (int i = 0; i < 6; i++)
@@ -39,7 +39,7 @@ public class TripletEvalCommandTests
     [Fact]
     public void Eval_refuses_a_run_without_a_triplet_checkpoint_with_one_line()
     {
-        using var root = new TempFolder("fc-eval");
+        using var root = new ScratchFolder("fc-eval");
         Directory.CreateDirectory(root.Combine("held"));
         var (code, _, error) = RunCli("eval", "--run", root.Combine("nope"), "--data", root.Combine("held"));
         Assert.Equal(ExitCodes.UsageError, code);

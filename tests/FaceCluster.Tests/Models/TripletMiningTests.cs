@@ -1,4 +1,4 @@
-using FaceCluster.Common.Errors;
+using FaceCluster.Tests.Support;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Models.Triplet;

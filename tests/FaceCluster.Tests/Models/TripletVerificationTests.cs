@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models.Triplet;
 using FaceCluster.Common.Randomness;
 

@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Planning;
 using FaceCluster.Common.Randomness;
 using FaceCluster.Coordinator.ControlPlane;

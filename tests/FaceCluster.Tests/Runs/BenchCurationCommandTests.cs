@@ -1,7 +1,6 @@
-using System.Globalization;
+using FaceCluster.Common.IO;
 using System.Text.RegularExpressions;
 using FaceCluster.Cli;
-using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Runs;
 
@@ -11,7 +10,7 @@ public sealed class BenchCurationCommandTests
     [Fact]
     public void A_tiny_curation_bench_trains_both_ways_and_compares_held_out_loss()
     {
-        using var temp = new TempFolder("fc-bench-curation");
+        using var temp = new ScratchFolder("fc-bench-curation");
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         int code = CliApp.Run(["bench", "curation", "--out", temp.Path, "--cycles", "1", "--steps-per-cycle", "3", "--batch", "8",

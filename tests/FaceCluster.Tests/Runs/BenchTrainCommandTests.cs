@@ -1,8 +1,7 @@
-using System.Globalization;
+using FaceCluster.Common.IO;
 using System.Text.RegularExpressions;
 using FaceCluster.Cli;
 using FaceCluster.Synth;
-using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Runs;
 
@@ -12,7 +11,7 @@ public sealed class BenchTrainCommandTests
     [Fact]
     public void Prints_both_rates_their_ratio_and_memory_over_the_steps()
     {
-        using var temp = new TempFolder("fc-bench-train");
+        using var temp = new ScratchFolder("fc-bench-train");
         string data = temp.Combine("faces");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 9 });
         var stdout = new StringWriter();

@@ -1,11 +1,10 @@
-using FaceCluster.Common.Errors;
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Coordinator.Runs;
 using FaceCluster.Synth;
-using FaceCluster.Tests.Cluster;
-using FaceCluster.Tests.FaceSet;
-using static FaceCluster.Tests.CliRunner;
+using static FaceCluster.Tests.Support.CliRunner;
 
 namespace FaceCluster.Tests.Runs;
 
@@ -19,7 +18,7 @@ public sealed class CrashResumeTests
     [Fact]
     public void A_run_killed_while_checkpointing_resumes_from_a_valid_checkpoint_losing_at_most_one_cycle()
     {
-        using var temp = new TempFolder("fc-crash");
+        using var temp = new ScratchFolder("fc-crash");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 7 });
         string[] common = ["--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "1", "--batch", "4", "--keep-checkpoints", "2"];
@@ -57,7 +56,7 @@ public sealed class CrashResumeTests
     [Fact]
     public async Task Sigterm_mid_cycle_checkpoints_the_step_reached_and_the_run_resumes_from_it()
     {
-        using var temp = new TempFolder("fc-sigterm");
+        using var temp = new ScratchFolder("fc-sigterm");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 4 });
         string[] common = ["--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "200", "--batch", "4"];
@@ -83,7 +82,7 @@ public sealed class CrashResumeTests
     [Fact]
     public void Resume_on_a_run_folder_without_checkpoints_starts_a_new_run()
     {
-        using var temp = new TempFolder("fc-resume-new");
+        using var temp = new ScratchFolder("fc-resume-new");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 4 });
         var (code, output, err) = RunCli("train", "--data", data, "--run", run, "--cycles", "1", "--steps-per-cycle", "2", "--batch", "4", "--resume");
@@ -95,7 +94,7 @@ public sealed class CrashResumeTests
     [Fact]
     public void A_second_run_on_the_same_folder_is_refused_by_the_lock()
     {
-        using var temp = new TempFolder("fc-lock");
+        using var temp = new ScratchFolder("fc-lock");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 8 });
         using (RunFolder.OpenExclusive(run, "coordinator (test)"))

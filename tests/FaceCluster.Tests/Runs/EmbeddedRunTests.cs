@@ -1,8 +1,8 @@
+using FaceCluster.Common.IO;
 using System.Text.RegularExpressions;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Synth;
-using FaceCluster.Tests.FaceSet;
-using static FaceCluster.Tests.CliRunner;
+using static FaceCluster.Tests.Support.CliRunner;
 
 namespace FaceCluster.Tests.Runs;
 
@@ -13,7 +13,7 @@ public sealed class EmbeddedRunTests
     [Fact]
     public void Every_trained_sample_loss_reaches_the_ledger_and_a_resumed_run_carries_on()
     {
-        using var temp = new TempFolder("fc-embedded");
+        using var temp = new ScratchFolder("fc-embedded");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 5 });
         string[] common = ["--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "4", "--batch", "8", "--preset", "tiny", "--min-images", "3"];
@@ -54,7 +54,7 @@ public sealed class EmbeddedRunTests
     [Fact]
     public void Every_training_face_is_probed_by_the_workers_at_the_end_of_a_probing_cycle()
     {
-        using var temp = new TempFolder("fc-probe");
+        using var temp = new ScratchFolder("fc-probe");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 7 });
         var (code, output, err) = RunCli(["train", "--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "4", "--batch", "8", "--cycles", "3",
@@ -72,7 +72,7 @@ public sealed class EmbeddedRunTests
     [Fact]
     public void A_run_warm_started_from_a_trained_runs_encoder_and_decoders_starts_at_its_loss()
     {
-        using var temp = new TempFolder("fc-warm");
+        using var temp = new ScratchFolder("fc-warm");
         string data = temp.Combine("faces"), trained = temp.Combine("trained"), warm = temp.Combine("warm");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 2, PerIdentity = 10, Size = 32, Seed = 6, BadFraction = 0, HardFraction = 0 });
         string[] common = ["--data", data, "--workers", "2", "--batch", "8", "--preset", "tiny", "--curation", "off"];
@@ -105,7 +105,7 @@ public sealed class EmbeddedRunTests
     [Fact]
     public void A_short_demo_ends_with_the_verdict_line()
     {
-        using var temp = new TempFolder("fc-demo");
+        using var temp = new ScratchFolder("fc-demo");
         var (code, output, err) = RunCli("demo", "--out", temp.Path, "--cycles", "2", "--steps-per-cycle", "4", "--batch", "8",
             "--identities", "3", "--per-identity", "10", "--warmup-steps", "0", "--worst", "3");
         Assert.True(code == 0, output + err);

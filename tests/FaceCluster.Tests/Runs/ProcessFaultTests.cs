@@ -1,17 +1,16 @@
+using FaceCluster.Tests.Support;
+using FaceCluster.Common.IO;
 using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using FaceCluster.Cli.Hosts;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Hosting;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Protocol;
 using FaceCluster.Common.Protocol.Training;
 using FaceCluster.Synth;
 using FaceCluster.Tests.Cluster;
-using FaceCluster.Tests.FaceSet;
-using FaceCluster.Tests.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -28,7 +27,7 @@ public sealed class ProcessFaultTests
     [Fact]
     public async Task A_second_coordinator_on_the_same_run_folder_is_refused_by_the_lock()
     {
-        using var temp = new TempFolder("fc-two-coordinators");
+        using var temp = new ScratchFolder("fc-two-coordinators");
         string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"), perIdentity: 4);
         string run = temp.Combine("run");
         string[] args = ["coordinator", "--data", faces, "--run", run, "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0", "--cycles", "1", "--steps-per-cycle", "2", "--batch", "4"];
@@ -48,7 +47,7 @@ public sealed class ProcessFaultTests
     [Fact]
     public async Task A_worker_node_of_another_protocol_version_is_refused_at_join_naming_both_versions()
     {
-        using var temp = new TempFolder("fc-other-version");
+        using var temp = new ScratchFolder("fc-other-version");
         string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"), perIdentity: 4);
         string run = temp.Combine("run");
         using var coordinator = new FaceClusterProcess("coordinator", temp.Path, "coordinator", "--data", faces, "--run", run,
@@ -68,7 +67,7 @@ public sealed class ProcessFaultTests
             using var kit = new Akka.TestKit.Xunit2.TestKit(system);
             var probe = kit.CreateTestProbe();
             var device = new DeviceReport("cpu", 0, "test", "other build", 0, 0, 0, "");
-            var register = new RegisterWorker("newer-worker", "test-host", ProtocolInfo.Version + 1, "99.0.0-newer", "127.0.0.1:1", device, -1, "", false);
+            var register = new RegisterWorker("newer-worker", "test-host", ProtocolInfo.Version + 1, "99.0.0-newer", "127.0.0.1:1", device, -1);
             RegistrationRefused? refused = null;
             // The proxy buffers until the cluster join completes; retry in case the first message is dropped meanwhile.
             await kit.AwaitAssertAsync(() =>
@@ -92,7 +91,7 @@ public sealed class ProcessFaultTests
     [MountFact]
     public async Task A_disk_that_fills_up_during_a_checkpoint_keeps_the_previous_one_and_the_run_goes_on()
     {
-        using var temp = new TempFolder("fc-disk-full");
+        using var temp = new ScratchFolder("fc-disk-full");
         string data = temp.Combine("faces");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 11 });
         // A tiny-preset checkpoint (weights and Adam state) is about 21 MB: 45 MB holds two, not the four planned.

@@ -1,8 +1,8 @@
+using FaceCluster.Common.IO;
 using FaceCluster.Cli;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Synth;
-using FaceCluster.Tests.FaceSet;
 
 namespace FaceCluster.Tests.Runs;
 
@@ -29,7 +29,7 @@ public sealed class ResumeTrajectoryTests
     [Fact]
     public void The_loss_trajectory_of_a_resumed_run_matches_the_uninterrupted_one()
     {
-        using var temp = new TempFolder("fc-resume");
+        using var temp = new ScratchFolder("fc-resume");
         string data = temp.Combine("faces");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 11 });
         string[] Common(string run) => ["--data", data, "--run", run, "--workers", "1", "--threads", "1", "--steps-per-cycle", "5", "--batch", "8", "--seed", "3"];

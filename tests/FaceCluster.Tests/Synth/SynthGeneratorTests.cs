@@ -1,3 +1,4 @@
+using FaceCluster.Common.IO;
 using System.Text.RegularExpressions;
 using FaceCluster.Synth;
 using OpenCvSharp;
@@ -19,10 +20,10 @@ public class SynthGeneratorTests
     [Fact]
     public void Same_seed_gives_identical_bytes_whatever_the_threading_and_another_seed_gives_other_faces()
     {
-        using var temp = new SynthTempDir();
-        var a = SynthGenerator.Generate(Small(temp.Set("a")) with { HoldoutPerIdentity = 2 });
-        var b = SynthGenerator.Generate(Small(temp.Set("b")) with { HoldoutPerIdentity = 2, MaxParallelism = 1 });
-        var c = SynthGenerator.Generate(Small(temp.Set("c"), seed: 6) with { HoldoutPerIdentity = 2 });
+        using var temp = new ScratchFolder("fc-synth-test");
+        var a = SynthGenerator.Generate(Small(temp.Combine("a")) with { HoldoutPerIdentity = 2 });
+        var b = SynthGenerator.Generate(Small(temp.Combine("b")) with { HoldoutPerIdentity = 2, MaxParallelism = 1 });
+        var c = SynthGenerator.Generate(Small(temp.Combine("c"), seed: 6) with { HoldoutPerIdentity = 2 });
 
         var filesA = ReadAll(a.DataDir);
         var filesB = ReadAll(b.DataDir);
@@ -46,10 +47,10 @@ public class SynthGeneratorTests
     [Fact]
     public void Truth_lies_beside_the_set_and_lists_exactly_the_files_written_each_decoding_at_the_size()
     {
-        using var temp = new SynthTempDir();
-        var result = SynthGenerator.Generate(Small(temp.Set()) with { Size = 48 });
+        using var temp = new ScratchFolder("fc-synth-test");
+        var result = SynthGenerator.Generate(Small(temp.Combine("set")) with { Size = 48 });
 
-        Assert.Equal(temp.Set() + ".truth.json", result.TruthPath);
+        Assert.Equal(temp.Combine("set") + ".truth.json", result.TruthPath);
         Assert.True(File.Exists(result.TruthPath));
         Assert.False(result.TruthPath.StartsWith(result.DataDir + Path.DirectorySeparatorChar, StringComparison.Ordinal));
         Assert.Empty(Directory.EnumerateFiles(result.DataDir, "*.json", SearchOption.AllDirectories));
@@ -81,8 +82,8 @@ public class SynthGeneratorTests
     [InlineData(3, 20, 0.07, 0.0)]
     public void Bad_images_match_the_fraction_and_spread_evenly_over_kinds_and_identities(int identities, int perIdentity, double bad, double hard)
     {
-        using var temp = new SynthTempDir();
-        var options = new SynthOptions { OutDir = temp.Set(), Identities = identities, PerIdentity = perIdentity, BadFraction = bad, HardFraction = hard, Seed = 3, Size = 16 };
+        using var temp = new ScratchFolder("fc-synth-test");
+        var options = new SynthOptions { OutDir = temp.Combine("set"), Identities = identities, PerIdentity = perIdentity, BadFraction = bad, HardFraction = hard, Seed = 3, Size = 16 };
         var truth = SynthGenerator.Generate(options).Truth;
         int expectedBad = (int)Math.Round(identities * perIdentity * bad, MidpointRounding.AwayFromZero);
         int expectedHard = (int)Math.Round(identities * perIdentity * hard, MidpointRounding.AwayFromZero);
@@ -107,8 +108,8 @@ public class SynthGeneratorTests
     [Fact]
     public void Wrong_identity_entries_name_another_existing_identity_and_no_other_entry_has_a_source()
     {
-        using var temp = new SynthTempDir();
-        var truth = SynthGenerator.Generate(Small(temp.Set()) with { BadFraction = 0.4 }).Truth;
+        using var temp = new ScratchFolder("fc-synth-test");
+        var truth = SynthGenerator.Generate(Small(temp.Combine("set")) with { BadFraction = 0.4 }).Truth;
         var names = truth.Identities.Select(i => i.Name).ToHashSet();
         var wrong = truth.Files.Where(f => f.Kind == SynthKind.WrongIdentity).ToList();
         Assert.NotEmpty(wrong);
@@ -125,9 +126,9 @@ public class SynthGeneratorTests
     [Fact]
     public void Every_identity_keeps_at_least_three_good_images_at_the_tightest_allowed_setting()
     {
-        using var temp = new SynthTempDir();
+        using var temp = new ScratchFolder("fc-synth-test");
         // 4 × 8 with half bad and 10 % hard: 16 bad + 3 hard, at most 5 per identity, so exactly 3 good remain somewhere.
-        var truth = SynthGenerator.Generate(new SynthOptions { OutDir = temp.Set(), Identities = 4, PerIdentity = 8, BadFraction = 0.5, HardFraction = 0.1, Seed = 9, Size = 16 }).Truth;
+        var truth = SynthGenerator.Generate(new SynthOptions { OutDir = temp.Combine("set"), Identities = 4, PerIdentity = 8, BadFraction = 0.5, HardFraction = 0.1, Seed = 9, Size = 16 }).Truth;
         var good = truth.Identities.Select(i => truth.Files.Count(f => f.Identity == i.Name && f.Kind == SynthKind.Good)).ToList();
         Assert.All(good, g => Assert.True(g >= SynthOptions.MinGoodPerIdentity, $"an identity has only {g} good images"));
         Assert.Equal(SynthOptions.MinGoodPerIdentity, good.Min());
@@ -136,8 +137,8 @@ public class SynthGeneratorTests
     [Fact]
     public void One_identity_set_skips_wrong_identity_and_still_spreads_the_other_kinds()
     {
-        using var temp = new SynthTempDir();
-        var truth = SynthGenerator.Generate(new SynthOptions { OutDir = temp.Set(), Identities = 1, PerIdentity = 20, BadFraction = 0.4, Seed = 2, Size = 16 }).Truth;
+        using var temp = new ScratchFolder("fc-synth-test");
+        var truth = SynthGenerator.Generate(new SynthOptions { OutDir = temp.Combine("set"), Identities = 1, PerIdentity = 20, BadFraction = 0.4, Seed = 2, Size = 16 }).Truth;
         Assert.Equal(8, truth.Totals.Bad);
         Assert.DoesNotContain(truth.Files, f => f.Kind == SynthKind.WrongIdentity);
         Assert.All(SynthKinds.Bad.Where(k => k != SynthKind.WrongIdentity), k => Assert.Equal(2, truth.Files.Count(f => f.Kind == k)));
@@ -146,10 +147,10 @@ public class SynthGeneratorTests
     [Fact]
     public void Holdout_holds_the_requested_clean_images_per_identity_beside_the_set()
     {
-        using var temp = new SynthTempDir();
-        var result = SynthGenerator.Generate(Small(temp.Set()) with { HoldoutPerIdentity = 3 });
+        using var temp = new ScratchFolder("fc-synth-test");
+        var result = SynthGenerator.Generate(Small(temp.Combine("set")) with { HoldoutPerIdentity = 3 });
 
-        Assert.Equal(temp.Set() + ".holdout", result.HoldoutDir);
+        Assert.Equal(temp.Combine("set") + ".holdout", result.HoldoutDir);
         Assert.Equal(12, result.Truth.Holdout.Count);
         Assert.Equal(12, result.Truth.Totals.Holdout);
         Assert.All(result.Truth.Holdout, h => Assert.Equal(SynthKind.Good, h.Kind));
@@ -171,18 +172,18 @@ public class SynthGeneratorTests
         }
         Assert.Equal(Directory.GetDirectories(result.HoldoutDir!).Length, result.Truth.Identities.Count);
 
-        using var none = new SynthTempDir();
-        var without = SynthGenerator.Generate(Small(none.Set()));
+        using var none = new ScratchFolder("fc-synth-test");
+        var without = SynthGenerator.Generate(Small(none.Combine("set")));
         Assert.Null(without.HoldoutDir);
-        Assert.False(Directory.Exists(none.Set() + ".holdout"));
+        Assert.False(Directory.Exists(none.Combine("set") + ".holdout"));
         Assert.Empty(without.Truth.Holdout);
     }
 
     [Fact]
     public void Identities_are_spread_apart_in_skin_tone_hair_colour_and_style()
     {
-        using var temp = new SynthTempDir();
-        var truth = SynthGenerator.Generate(new SynthOptions { OutDir = temp.Set(), Identities = 6, PerIdentity = 4, BadFraction = 0, HardFraction = 0, Seed = 21, Size = 16 }).Truth;
+        using var temp = new ScratchFolder("fc-synth-test");
+        var truth = SynthGenerator.Generate(new SynthOptions { OutDir = temp.Combine("set"), Identities = 6, PerIdentity = 4, BadFraction = 0, HardFraction = 0, Seed = 21, Size = 16 }).Truth;
         var traits = truth.Identities.Select(i => i.Traits).ToList();
         // No two identities share the same skin tone, hair colour and hair style all at once.
         Assert.Equal(traits.Count, traits.Select(t => (t.SkinToneName, t.HairColourName, t.HairStyle)).Distinct().Count());

@@ -1,3 +1,4 @@
+using FaceCluster.Tests.Support;
 using FaceCluster.Synth;
 
 namespace FaceCluster.Tests.Synth;

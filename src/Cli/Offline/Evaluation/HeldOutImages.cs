@@ -1,5 +1,3 @@
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
 
 namespace FaceCluster.Cli.Offline.Evaluation;
 

@@ -1,6 +1,3 @@
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
-using FaceCluster.Common.Models;
 using static TorchSharp.torch;
 
 namespace FaceCluster.Cli.Offline.Evaluation;

@@ -1,10 +1,6 @@
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
-using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Models.Triplet;
-using FaceCluster.Common.Torch;
 
 namespace FaceCluster.Cli.Offline.Evaluation;
 

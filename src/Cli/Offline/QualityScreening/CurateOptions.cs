@@ -1,5 +1,3 @@
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Quality;
 
 namespace FaceCluster.Cli.Offline.QualityScreening;

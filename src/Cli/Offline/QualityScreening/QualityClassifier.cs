@@ -1,11 +1,7 @@
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
-using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Quality;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Randomness;
-using FaceCluster.Common.Torch;
 using TorchSharp;
 
 namespace FaceCluster.Cli.Offline.QualityScreening;

@@ -1,8 +1,5 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using FaceCluster.Common.Errors;
-using FaceCluster.Common.FaceSet;
 
 namespace FaceCluster.Cli.Offline.QualityScreening;
 

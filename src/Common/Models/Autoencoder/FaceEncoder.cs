@@ -6,7 +6,7 @@ namespace FaceCluster.Common.Models.Autoencoder;
 /// <summary>
 /// The shared encoder of the faceswap-style autoencoder: stride-2 5x5 convolutions, a dense bottleneck,
 /// a dense expansion to a spatial code and one upscale. One encoder serves every identity, and it can be
-/// reused across runs (seed 003: "the encoder is the basis of compatibility").
+/// reused across runs: a run can start from another run's encoder (`--init-encoder`), so the encoder is what runs have in common.
 /// </summary>
 public sealed class FaceEncoder : nn.Module<Tensor, Tensor>
 {

@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Models.Losses;
 using TorchSharp;

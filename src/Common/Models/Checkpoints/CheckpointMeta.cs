@@ -16,10 +16,6 @@ public sealed record CheckpointMeta
     public required long Step { get; init; }
     public required long Cycle { get; init; }
     public required string ManifestHash { get; init; }
-    /// <summary>State of the sampler's RNG (base64), so a resumed run draws the same batches.</summary>
-    public string SamplerRngState { get; init; } = "";
-    /// <summary>libtorch's CPU generator state (base64).</summary>
-    public string TorchRngState { get; init; } = "";
     /// <summary>Lower is better (mean training or validation loss of the cycle); decides the "best" checkpoint kept.</summary>
     public double? Metric { get; init; }
     public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;

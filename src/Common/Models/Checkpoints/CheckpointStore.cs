@@ -1,10 +1,7 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.IO;
 using FaceCluster.Common.Models.Training;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 
@@ -28,10 +25,13 @@ public sealed class CheckpointStore
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private readonly ILogger _log;
 
+    /// <summary>RUNDIR/checkpoints.</summary>
+    public const string FolderName = "checkpoints";
+
     public CheckpointStore(string runDirectory, int keepLast = 3, ILogger? logger = null)
     {
         if (keepLast < 1) throw new FaceClusterException($"--keep-checkpoints must be at least 1, got {keepLast}", ExitCodes.UsageError);
-        Root = Path.Combine(Path.GetFullPath(runDirectory), "checkpoints");
+        Root = Path.Combine(Path.GetFullPath(runDirectory), FolderName);
         KeepLast = keepLast;
         _log = logger ?? NullLogger.Instance;
     }

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
-using FaceCluster.Common.Errors;
 
 namespace FaceCluster.Common.Models.Training;
 

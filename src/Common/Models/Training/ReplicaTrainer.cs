@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Torch;
 using TorchSharp;

@@ -1,4 +1,3 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.Randomness;
 
 namespace FaceCluster.Common.Models.Triplet;

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Serialization;
 using FaceCluster.Common.Protocol.Training;
 
 namespace FaceCluster.Common.Protocol.Serialization;
@@ -9,7 +8,7 @@ namespace FaceCluster.Common.Protocol.Serialization;
 /// message, named by a short manifest with a version suffix), no JSON and no reflection per message.
 /// Add a codec when adding a message; change the manifest's version when changing a layout.
 /// </summary>
-public sealed class ProtocolSerializer : SerializerWithStringManifest
+public sealed class ProtocolSerializer(ExtendedActorSystem system) : CodecSerializer(system, Codecs)
 {
     /// <summary>Akka serializer id (ids below 100 are reserved by Akka).</summary>
     public const int SerializerId = 4711;
@@ -21,11 +20,11 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     {
         // Training: worker → coordinator
         Add<DeviceReport>("dev.1", WriteDevice, ReadDevice);
-        Add<RegisterWorker>("reg.1", (w, m) =>
+        Add<RegisterWorker>("reg.2", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Host); w.Write(m.ProtocolVersion); w.Write(m.BuildVersion); w.Write(m.DataPlaneEndpoint);
-            WriteDevice(w, m.Device); w.Write(m.ReplicaStep); w.Write(m.ReplicaChecksum); w.Write(m.SeesDataRoot);
-        }, r => new RegisterWorker(r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadString(), r.ReadString(), ReadDevice(r), r.ReadLong(), r.ReadString(), r.ReadBool()));
+            WriteDevice(w, m.Device); w.Write(m.ReplicaStep);
+        }, r => new RegisterWorker(r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadString(), r.ReadString(), ReadDevice(r), r.ReadLong()));
         Add<StepCompleted>("step.1", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.ReportsInStep);
@@ -73,19 +72,11 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         Add<CoordinatorStopping>("cstop.1", (w, m) => { w.Write(m.Step); w.Write(m.Reason); }, r => new CoordinatorStopping(r.ReadLong(), r.ReadString()));
     }
 
-    public ProtocolSerializer(ExtendedActorSystem system) : base(system) { }
-
     public override int Identifier => SerializerId;
 
     private static void Add<T>(string manifest, Action<WireWriter, T> write, Func<WireReader, T> read) where T : class => Codecs.Add(manifest, write, read);
 
     public static IEnumerable<Type> SupportedTypes => Codecs.Types;
-
-    public override string Manifest(object o) => Codecs.Manifest(o);
-
-    public override byte[] ToBinary(object obj) => Codecs.ToBinary(obj);
-
-    public override object FromBinary(byte[] bytes, string manifest) => Codecs.FromBinary(bytes, manifest);
 
     /// <summary>Round-trips a message through the codecs without an actor system (tests, tools).</summary>
     public static object RoundTrip(object message) => Codecs.RoundTrip(message);

@@ -14,7 +14,7 @@ public sealed record DeviceReport(string Kind, int Index, string Vendor, string 
 /// <summary>A worker asks to join the run. <paramref name="ReplicaStep"/> is -1 for a worker without a model yet.</summary>
 public sealed record RegisterWorker(
     string WorkerId, string Host, int ProtocolVersion, string BuildVersion, string DataPlaneEndpoint,
-    DeviceReport Device, long ReplicaStep, string ReplicaChecksum, bool SeesDataRoot) : IProtocolMessage;
+    DeviceReport Device, long ReplicaStep) : IProtocolMessage;
 
 /// <summary>
 /// One applied step: the per-sample losses (reduction none) of the worker's local batch, tagged with sample ids,

@@ -1,4 +1,3 @@
-using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Coordinator.Ledger.Curation;
 

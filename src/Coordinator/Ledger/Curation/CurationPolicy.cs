@@ -1,50 +1,12 @@
 using FaceCluster.Coordinator.Ledger.State;
 using System.Buffers;
-using System.Globalization;
-using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Coordinator.Ledger.Curation;
 
 /// <summary>
-/// Decides, at the end of a cycle, which samples to flag, re-feed, prune or send to review. A pure function of a
-/// <see cref="CurationSnapshot"/> and <see cref="CurationPolicyOptions"/>: no clock, no randomness, no I/O.
-/// <para><b>Statistic.</b> Every loss is first made relative to the other samples of the same step (loss / median loss
-/// of that step's global batch, computed by the ledger), which removes the downward trend of training and the
-/// difficulty of the step. Per sample the ledger smooths ln(relative loss) over its observations (moving averages of
-/// it and of its square). Here each evaluated sample is compared with its identity's samples of the same cycle by a
-/// robust z: (x − median) / max(1.4826 · MAD, MinSpread). Per identity, because identities differ in how hard they
-/// are (a beard, glasses) and a face of the wrong person stands out most against the right person's faces; the median
-/// and MAD, because the outliers themselves must not move the reference. Identities with too few evaluated samples
-/// in the cycle fall back to every sample of the cycle.</para>
-/// <para><b>Outliers.</b> High: z ≥ OutlierZ and at least MinOutlierRatio × the median. Low: z ≤ −LowOutlierZ and at most
-/// MaxLowOutlierRatio × the median (blank or flat images are reconstructed almost perfectly). Erratic: the robust z of
-/// ln(spread of its relative loss) ≥ ErraticZ and that spread ≥ MinErraticRatio × the identity's median spread (its
-/// loss swings with augmentation as no face of its identity does: blank and flat images again).
-/// Identity outlier (models with an identity probe, every ProbeEveryCycles cycles): the robust z of its identity margin —
-/// ln(loss through its own identity's decoder ÷ the lowest loss through another's), on the image without augmentation —
-/// against its identity's margins in the same probe (same weights) is ≥ IdentityOutlierZ and the margin exceeds the
-/// identity's median by MinIdentityOutlierRatio: its own decoder knows it hardly better than another identity's does,
-/// as for a face of another person, a bad crop, an occluded face or no face at all. It separates a face of the wrong
-/// person for the whole run (memorising it does not make that person's own decoder worse at it), and bad crops and
-/// occlusions early in training, before the decoder has memorised them.
-/// Nothing happens before WarmupSteps, nor to a sample with fewer than MinObservations observations.</para>
-/// <para><b>Chance.</b> One outlier cycle only flags a sample. Acting needs persistence: outliers in PersistenceHits of
-/// its last PersistenceWindow evaluations; identity outliers in IdentityPersistenceHits of its last IdentityPersistenceProbes
-/// probes (counted in probes, not cycles: a probe's verdict stands until the next probe).</para>
-/// <para><b>Hard versus bad.</b> A persistent high outlier is first re-fed (oversampled by RefeedWeight) for RefeedCycles
-/// evaluated cycles, and judged by its cycles' own means in that window (the smoothed statistic lags): normal
-/// (z &lt; ClearZ) → learned, re-feed stops; its excess over the identity median fell by LearnFraction → hard but
-/// learnable, another window (at most MaxRefeedCycles in all); still an outlier (z ≥ OutlierZ) → bad, pruned;
-/// in between → no longer an outlier, re-feed stops. A sample that was normal only while re-fed and is a persistent outlier again within
-/// RelapseCycles was memorised, not learned, and is pruned without another re-feed — re-feeding what the model can
-/// only memorise is the trap of replaying the highest-loss samples. Low, erratic and identity outliers are never re-fed
-/// (oversampling cannot make an image a face, nor a face another person's); persistent ones are pruned.</para>
-/// <para><b>Caps.</b> Prunes are granted worst first while: this cycle's prunes stay within MaxPruneFractionPerCycle of
-/// the face set (at least one); quarantined plus awaiting review stay within MaxPruneFraction of the face set and of
-/// the identity (rounded up); the identity keeps at least MinImagesPerIdentity samples in training. A prune held back
-/// is flagged, not re-fed, and pruned as soon as the caps allow. Restored samples are evaluated but never changed.</para>
-/// <para><b>Modes.</b> auto: prunes become Quarantined. review: they become AwaitingReview. off: outliers are recorded,
-/// no status changes.</para>
+/// Decides, at the end of a cycle, which samples to flag, re-feed, prune or send to review: a pure function of a
+/// <see cref="CurationSnapshot"/> and <see cref="CurationPolicyOptions"/> (no clock, no randomness, no I/O).
+/// The statistic, the outliers, persistence, hard versus bad, the caps and the modes: docs/CURATION.md.
 /// </summary>
 public static class CurationPolicy
 {

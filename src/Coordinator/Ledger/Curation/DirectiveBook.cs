@@ -1,4 +1,3 @@
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger.State;
 
 namespace FaceCluster.Coordinator.Ledger.Curation;

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Serialization;
 using FaceCluster.Common.Protocol.Serialization;
 
 namespace FaceCluster.Coordinator.Ledger.Protocol;
@@ -9,7 +8,7 @@ namespace FaceCluster.Coordinator.Ledger.Protocol;
 /// layouts as the training protocol's <see cref="ProtocolSerializer"/>, in a table of its own. Only coordinator nodes
 /// bind it (<c>CoordinatorHostingExtensions.WithCoordinator</c>): workers never see a ledger message.
 /// </summary>
-public sealed class LedgerProtocolSerializer : SerializerWithStringManifest
+public sealed class LedgerProtocolSerializer(ExtendedActorSystem system) : CodecSerializer(system, Codecs)
 {
     /// <summary>Akka serializer id (the training protocol's is <see cref="ProtocolSerializer.SerializerId"/>).</summary>
     public const int SerializerId = 4712;
@@ -17,17 +16,9 @@ public sealed class LedgerProtocolSerializer : SerializerWithStringManifest
 
     private static readonly CodecTable Codecs = new();
 
-    public LedgerProtocolSerializer(ExtendedActorSystem system) : base(system) { }
-
     public override int Identifier => SerializerId;
 
     public static IEnumerable<Type> SupportedTypes => Codecs.Types;
-
-    public override string Manifest(object o) => Codecs.Manifest(o);
-
-    public override byte[] ToBinary(object obj) => Codecs.ToBinary(obj);
-
-    public override object FromBinary(byte[] bytes, string manifest) => Codecs.FromBinary(bytes, manifest);
 
     /// <summary>Round-trips a message through the codecs without an actor system (tests, tools).</summary>
     public static object RoundTrip(object message) => Codecs.RoundTrip(message);

@@ -1,9 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using FaceCluster.Common.Errors;
 using FaceCluster.Common.IO;
 using FaceCluster.Coordinator.Ledger.Store;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceCluster.Coordinator.Ledger.Quarantine;
@@ -38,7 +36,10 @@ public sealed partial class QuarantineManager
     public QuarantineAction Action { get; }
 
     /// <summary>RUNDIR/quarantine: where moved files go.</summary>
-    public string QuarantineRoot => Path.Combine(RunDir, "quarantine");
+    public string QuarantineRoot => Path.Combine(RunDir, FolderName);
+
+    /// <summary>RUNDIR/quarantine.</summary>
+    public const string FolderName = "quarantine";
 
     /// <summary>Tests: take the copy-verify-rename path even on one file system.</summary>
     internal bool ForceCopy { get; set; }

@@ -1,8 +1,6 @@
 using FaceCluster.Coordinator.Ledger.Curation;
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger.State;
 using FaceCluster.Coordinator.Ledger.Store;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Coordinator.Ledger.Recovery;
 

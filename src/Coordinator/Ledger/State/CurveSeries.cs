@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Coordinator.Ledger.State;
 

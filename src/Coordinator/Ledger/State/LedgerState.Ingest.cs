@@ -1,4 +1,3 @@
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger.Store;
 
 namespace FaceCluster.Coordinator.Ledger.State;

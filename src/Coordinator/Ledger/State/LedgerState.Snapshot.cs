@@ -1,5 +1,3 @@
-using FaceCluster.Coordinator.Ledger.Protocol;
-using System.Globalization;
 using FaceCluster.Coordinator.Ledger.Store;
 
 namespace FaceCluster.Coordinator.Ledger.State;

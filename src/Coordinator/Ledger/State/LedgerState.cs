@@ -1,6 +1,4 @@
-using FaceCluster.Common.Errors;
 using FaceCluster.Coordinator.Ledger.Curation;
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger.Store;
 
 namespace FaceCluster.Coordinator.Ledger.State;

@@ -1,10 +1,7 @@
-using System.Globalization;
 using FaceCluster.Coordinator.Ledger.Curation;
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger.Quarantine;
 using FaceCluster.Coordinator.Ledger.State;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Coordinator.Ledger.Store;
 

@@ -1,6 +1,3 @@
-using System.Globalization;
-using FaceCluster.Common.Errors;
-using Microsoft.Extensions.Logging;
 
 namespace FaceCluster.Coordinator.Ledger.Store;
 

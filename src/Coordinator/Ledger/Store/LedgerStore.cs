@@ -1,7 +1,4 @@
-using System.Globalization;
-using FaceCluster.Common.Errors;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceCluster.Coordinator.Ledger.Store;

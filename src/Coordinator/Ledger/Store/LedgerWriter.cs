@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using FaceCluster.Coordinator.Ledger.Curation;
-using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger.Quarantine;
 using FaceCluster.Coordinator.Ledger.State;
 using Microsoft.Data.Sqlite;

@@ -2,7 +2,7 @@ using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Randomness;
 
-namespace FaceCluster.Tests.Ledger;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>
 /// Drives <see cref="CurationPolicy.Decide"/> cycle after cycle on synthetic per-sample statistics, carrying each

@@ -7,9 +7,8 @@ using FaceCluster.Coordinator.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
-namespace FaceCluster.Tests.Http;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>
 /// A minimal ASP.NET host for the dashboard tests: <see cref="DashboardAssets.MapDashboard"/> plus the coordinator's

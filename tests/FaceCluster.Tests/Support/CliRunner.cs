@@ -1,6 +1,6 @@
 using FaceCluster.Cli;
 
-namespace FaceCluster.Tests;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>Runs the facecluster CLI in-process, as a user would type it, capturing its output.</summary>
 internal static class CliRunner

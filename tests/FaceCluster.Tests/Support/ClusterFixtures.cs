@@ -1,6 +1,6 @@
 using FaceCluster.Synth;
 
-namespace FaceCluster.Tests.Cluster;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>A tiny synthetic face set for the cluster tests.</summary>
 internal static class ClusterFixtures

@@ -2,7 +2,7 @@ using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Randomness;
 using OpenCvSharp;
 
-namespace FaceCluster.Tests.Models;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>A trivially separable good/bad toy set: "good" images are bright noise, "bad" ones dark noise.</summary>
 internal static class QualityTestImages

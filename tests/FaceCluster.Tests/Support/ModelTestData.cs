@@ -1,7 +1,7 @@
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Randomness;
 
-namespace FaceCluster.Tests.Models;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>Deterministic random batches for model tests.</summary>
 internal static class ModelTestData

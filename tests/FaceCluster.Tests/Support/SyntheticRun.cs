@@ -3,7 +3,7 @@ using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Common.Randomness;
 using FaceCluster.Coordinator.Ledger;
 
-namespace FaceCluster.Tests.Ledger;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>
 /// A synthetic training run that talks to a ledger the way the coordinator does: every step the global batch is

@@ -1,19 +1,20 @@
+using FaceCluster.Common.IO;
 using FaceCluster.Synth;
 using OpenCvSharp;
 
-namespace FaceCluster.Tests.Synth;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>One generated set and its image statistics, shared by the tests of <see cref="SynthPlantedKindsTests"/>.</summary>
 public sealed class SynthPlantedKindsFixture : IDisposable
 {
     public const int Size = 48;
-    private readonly SynthTempDir _temp = new();
+    private readonly ScratchFolder _temp = new();
 
     public SynthPlantedKindsFixture()
     {
         var result = SynthGenerator.Generate(new SynthOptions
         {
-            OutDir = _temp.Set(), Identities = 4, PerIdentity = 30, BadFraction = 0.34, HardFraction = 0.1, Seed = 11, Size = Size,
+            OutDir = _temp.Combine("set"), Identities = 4, PerIdentity = 30, BadFraction = 0.34, HardFraction = 0.1, Seed = 11, Size = Size,
         });
         Truth = result.Truth;
         Stats = Truth.Files.ToDictionary(f => f.Path, f => SynthImageStats.Of(Path.Combine(result.DataDir, f.Path)));

@@ -1,9 +1,12 @@
-namespace FaceCluster.Tests.FaceSet;
+namespace FaceCluster.Common.IO;
 
-/// <summary>A temporary folder deleted (permissions restored first) when disposed, even after a failure.</summary>
-internal sealed class TempFolder : IDisposable
+/// <summary>
+/// A scratch folder under the system's temporary folder (a benchmark's runs, a test's files), deleted with everything
+/// in it when disposed, even after a failure; permissions taken away inside it are given back first.
+/// </summary>
+public sealed class ScratchFolder : IDisposable
 {
-    public TempFolder(string prefix = "fc-faceset")
+    public ScratchFolder(string prefix = "facecluster")
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path);
@@ -13,7 +16,7 @@ internal sealed class TempFolder : IDisposable
 
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
 
-    /// <summary>Writes bytes at a relative path, creating folders.</summary>
+    /// <summary>Writes bytes at a relative path ('/'-separated), creating folders.</summary>
     public string Write(string relativePath, byte[] bytes)
     {
         string full = Combine(relativePath.Split('/'));
@@ -25,12 +28,16 @@ internal sealed class TempFolder : IDisposable
     public void Dispose()
     {
         if (!Directory.Exists(Path)) return;
-        if (!OperatingSystem.IsWindows()) RestorePermissions(Path);
-        Directory.Delete(Path, recursive: true);
+        try
+        {
+            RestorePermissions(Path);
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>Makes every folder and file below <paramref name="dir"/> accessible again, without following links
-    /// (tests create link loops).</summary>
+    /// <summary>Makes every folder and file below <paramref name="dir"/> accessible again, without following links (a folder may hold link loops).</summary>
     private static void RestorePermissions(string dir)
     {
         if (OperatingSystem.IsWindows()) return;
@@ -47,7 +54,4 @@ internal sealed class TempFolder : IDisposable
             else try { File.SetUnixFileMode(entry.FullName, all); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
-
-    /// <summary>True when running as root (root reads files whatever their mode).</summary>
-    public static bool IsRoot => !OperatingSystem.IsWindows() && Environment.UserName == "root";
 }

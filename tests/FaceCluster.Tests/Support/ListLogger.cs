@@ -1,6 +1,5 @@
-using Microsoft.Extensions.Logging;
 
-namespace FaceCluster.Tests.DataPlane;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>An ILogger that keeps every formatted message, for asserting what a component logged.</summary>
 internal sealed class ListLogger : ILogger

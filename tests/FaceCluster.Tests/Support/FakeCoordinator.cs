@@ -2,7 +2,7 @@ using Akka.Actor;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.ControlPlane;
 
-namespace FaceCluster.Tests.Http;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>Stands in for the coordinator behind the HTTP API: a fixed cluster status, and ledger requests forwarded to a real ledger.</summary>
 internal sealed class FakeCoordinator : ReceiveActor

@@ -1,6 +1,6 @@
 using OpenCvSharp;
 
-namespace FaceCluster.Tests.Synth;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>Grey-level statistics of one image. Detail is the grey image minus its blur (lighting removed).</summary>
 public sealed record SynthImageStats(double Mean, double Std, double FineDetail, Mat Detail)

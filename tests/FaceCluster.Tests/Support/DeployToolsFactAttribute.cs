@@ -1,4 +1,4 @@
-namespace FaceCluster.Tests.Deploy;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>
 /// A fact that is skipped, saying which programs are missing and how to install them, when deploy/validate.sh's

@@ -1,7 +1,7 @@
 using System.Net;
 using FaceCluster.Common.DataPlane;
 
-namespace FaceCluster.Tests.DataPlane;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>n data-plane endpoints on 127.0.0.1 (ephemeral ports) that have joined one ring; disposes everything.</summary>
 internal sealed class RingHarness : IDisposable

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace FaceCluster.Tests.Models;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>A tmpfs of a given size mounted on a folder (a small disk to fill); unmounted when disposed. Needs root: see <see cref="MountFactAttribute"/>.</summary>
 internal sealed class TmpfsMount : IDisposable

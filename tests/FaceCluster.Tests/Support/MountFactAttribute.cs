@@ -1,4 +1,4 @@
-namespace FaceCluster.Tests.Models;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>
 /// A test that mounts a small tmpfs (to fill a disk for real): it needs CAP_SYS_ADMIN, as root on a normal

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace FaceCluster.Tests.Cluster;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>A `facecluster` process (dotnet facecluster.dll ...) with its output captured; killed with its children when disposed.</summary>
 internal sealed class FaceClusterProcess : IDisposable

@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using OpenCvSharp;
 
-namespace FaceCluster.Tests.FaceSet;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>Synthetic test images: simple drawn "faces" encoded by OpenCV, and crafted files OpenCV cannot write.</summary>
 internal static class TestImages

@@ -1,4 +1,4 @@
-namespace FaceCluster.Tests.Models;
+namespace FaceCluster.Tests.Support;
 
 /// <summary>
 /// Tests that build models from a seed share libtorch's global generator (torch.manual_seed, then the layers'
