@@ -9,6 +9,8 @@
 #
 # Options:
 #   --url URL                 the coordinator's HTTP address (default http://127.0.0.1:5080)
+#   --token-file FILE         the coordinator's API token, read before every request (RUNDIR/api.token, or a copy;
+#                             default $FACECLUSTER_TOKEN_FILE); /api/status needs it
 #   --coordinator [HOST:]UNIT the coordinator's unit (default facecluster-coordinator.service, here); restarted last
 #   --no-coordinator          restart the workers only
 #   --timeout SECONDS         how long to wait for each node to rejoin (default 600)
@@ -20,6 +22,7 @@
 set -euo pipefail
 
 url="http://127.0.0.1:5080"
+token_file="${FACECLUSTER_TOKEN_FILE:-}"
 coordinator="facecluster-coordinator.service"
 restart_coordinator=1
 timeout=600
@@ -35,6 +38,7 @@ log() { printf 'rolling-restart: %s\n' "$*" >&2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --url) url="${2:?--url needs a value}"; shift 2 ;;
+    --token-file) token_file="${2:?--token-file needs a value}"; shift 2 ;;
     --coordinator) coordinator="${2:?--coordinator needs a value}"; shift 2 ;;
     --no-coordinator) restart_coordinator=0; shift ;;
     --timeout) timeout="${2:?--timeout needs a value}"; shift 2 ;;
@@ -58,7 +62,12 @@ command -v python3 >/dev/null || die "python3 is required (it reads the JSON of 
 # A worker counts as ready unless its state says it is preparing (building and calibrating its replica), leaving,
 # lost or failed.
 status() {
-  curl -fsS --max-time 5 "$url/api/status" | python3 -c '
+  local auth=()
+  if [ -n "$token_file" ]; then
+    [ -r "$token_file" ] || { log "cannot read the token file $token_file"; return 1; }
+    auth=(-H "Authorization: Bearer $(tr -d '[:space:]' <"$token_file")")
+  fi
+  curl -fsS --max-time 5 "${auth[@]}" "$url/api/status" | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 workers = s.get("workers") or []

@@ -6,7 +6,7 @@ using FaceCluster.Coordinator.Ledger.Protocol;
 
 namespace FaceCluster.Cli.Commands;
 
-/// <summary>Asks a live coordinator's ledger over its HTTP API (GET /api/ledger/..., POST with the API token).</summary>
+/// <summary>Asks a live coordinator's ledger over its HTTP API (GET /api/ledger/..., POST ...), with the API token.</summary>
 internal static class LedgerHttpClient
 {
     public static object Ask(string baseUrl, ILedgerRequest request, string? token, TimeSpan? timeout = null)
@@ -16,8 +16,8 @@ internal static class LedgerHttpClient
         using var http = new HttpClient { BaseAddress = root, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         if (token != null) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var (method, path, body, replyType) = Route(request);
-        if (method == HttpMethod.Post && token == null)
-            throw new FaceClusterException("changing a live ledger needs the coordinator's API token: --token TOKEN, or --run RUNDIR to read RUNDIR/api.token", ExitCodes.UsageError);
+        if (token == null)
+            throw new FaceClusterException("asking a live ledger needs the coordinator's API token: --token TOKEN, or --run RUNDIR to read RUNDIR/api.token", ExitCodes.UsageError);
         HttpResponseMessage response;
         try
         {

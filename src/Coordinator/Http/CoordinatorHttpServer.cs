@@ -17,8 +17,9 @@ namespace FaceCluster.Coordinator.Http;
 
 /// <summary>
 /// The coordinator's HTTP API (Kestrel, minimal API): run status, the manifest and its face files for workers
-/// without the data folder, the ledger's queries and commands (mutations need the bearer token), and a Prometheus
-/// scrape of the "FaceCluster" meter at /metrics.
+/// without the data folder, the ledger's queries and commands, and a Prometheus
+/// scrape of the "FaceCluster" meter at /metrics. Everything but the health probe and the dashboard's own page needs
+/// credentials (<see cref="HttpCredentials"/>).
 /// </summary>
 public sealed class CoordinatorHttpServer : IAsyncDisposable
 {
@@ -28,6 +29,9 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
+
+    /// <summary>The largest request body accepted (the API takes lists of sample ids, nothing bigger).</summary>
+    public const long MaxRequestBodyBytes = 1 << 20;
 
     private readonly WebApplication _app;
 
@@ -54,10 +58,15 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         var address = ResolveBindAddress(options.Host);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address, options.Port));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(address, options.Port);
+            k.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(FaceClusterMetrics.MeterName).AddPrometheusExporter());
         var app = builder.Build();
-        app.Use(RequireTokenForMutations(options.Token));
+        app.Use(HttpCredentials.Require(options.Token, options.Secret));
         MapRoutes(app, options, coordinator);
         try
         {
@@ -92,24 +101,13 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         }
     }
 
-    private static Func<HttpContext, RequestDelegate, Task> RequireTokenForMutations(string token) => async (context, next) =>
-    {
-        string method = context.Request.Method;
-        bool mutating = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method));
-        if (mutating && context.Request.Path != "/api/cluster/secret-check" && !ApiToken.Matches(context.Request.Headers.Authorization, token))
-        {
-            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            await context.Response.WriteAsJsonAsync(new ApiError("this endpoint needs 'Authorization: Bearer <token>' (the token is in the run folder's api.token)"), Json).ConfigureAwait(false);
-            return;
-        }
-        await next(context).ConfigureAwait(false);
-    };
 
     private static void MapRoutes(WebApplication app, CoordinatorHttpOptions options, Task<IActorRef> coordinator)
     {
         var faces = new FaceFileResolver(options.Manifest);
         var timeout = options.AskTimeout;
+
+        app.MapGet(HttpCredentials.HealthPath, () => Results.Json(new { status = "ok" }, Json));
 
         app.MapGet("/api/status", async () =>
         {

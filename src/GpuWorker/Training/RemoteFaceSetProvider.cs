@@ -1,3 +1,4 @@
+using FaceCluster.Common.Hosting;
 using System.Net;
 using System.Net.Http.Json;
 using FaceCluster.Common.DataPlane;
@@ -34,7 +35,7 @@ public sealed class RemoteFaceSetProvider : IFaceSetProvider, IDisposable
         _cache = cache;
         _loaderThreads = loaderThreads;
         _log = logger;
-        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        _http = new HttpClient(new HttpSecretProof.Handler(secret)) { Timeout = TimeSpan.FromSeconds(60) };
     }
 
     /// <summary>~/.cache/facecluster (or $XDG_CACHE_HOME/facecluster).</summary>

@@ -31,7 +31,7 @@ public class ClusterProcessTests
         string secret = Path.Combine(run, "cluster.secret");
         using var w1 = new FaceClusterProcess("w1", temp.Path, "worker", "--join", join, "--secret-file", secret, "--device", "cpu", "--threads", "1",
             "--max-batch", "32", "--id", "w1", "--data", temp.Combine("not-here"), "--cache", temp.Combine("cache1"));
-        using var http = new HttpClient();
+        using var http = RunTokenClient.For(run);
         await WaitForStep(http, url, 1, coordinator);
         using var w2 = new FaceClusterProcess("w2", temp.Path, "worker", "--join", join, "--secret-file", secret, "--device", "cpu", "--threads", "1",
             "--max-batch", "32", "--id", "w2", "--cache", temp.Combine("cache2"));
@@ -75,7 +75,7 @@ public class ClusterProcessTests
         string secret = Path.Combine(run, "cluster.secret");
         using var w1 = new FaceClusterProcess("w1", temp.Path, "worker", "--join", join, "--secret-file", secret, "--device", "cpu", "--threads", "1", "--max-batch", "16", "--id", "w1");
         using var w2 = new FaceClusterProcess("w2", temp.Path, "worker", "--join", join, "--secret-file", secret, "--device", "cpu", "--threads", "1", "--max-batch", "16", "--id", "w2");
-        using var http = new HttpClient();
+        using var http = RunTokenClient.For(run);
         var status = await WaitForStep(http, url, 3, coordinator);
         Assert.Equal(2, status.GetProperty("workers").GetArrayLength());
         w2.Kill(); // SIGKILL

@@ -30,7 +30,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
     public async Task Every_node_restarted_once_the_run_reaches_its_planned_steps_with_every_step_in_the_ledger_and_identical_replicas()
     {
         using var deployment = await Deployment.StartAsync("fc-rolling");
-        using var http = new HttpClient();
+        using var http = RunTokenClient.For(deployment.RunDir);
 
         // Workers, one at a time: a graceful leave at a step boundary, a new process under the same id, a resync.
         foreach (var id in deployment.Workers.Keys.ToList())
@@ -75,7 +75,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
     public async Task A_coordinator_killed_mid_run_is_restarted_and_the_waiting_workers_go_on_from_their_replicas()
     {
         using var deployment = await Deployment.StartAsync("fc-coordinator-kill");
-        using var http = new HttpClient();
+        using var http = RunTokenClient.For(deployment.RunDir);
         await WaitForStatus(http, deployment.Url, s => s.GetProperty("step").GetInt64() >= StepsPerCycle + 5, deployment.Coordinator);
         deployment.Coordinator.Kill(); // SIGKILL: no checkpoint, no goodbye
 
@@ -166,7 +166,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
                 deployment.Url = url;
                 deployment.StartWorker("w1");
                 deployment.StartWorker("w2");
-                using var http = new HttpClient();
+                using var http = RunTokenClient.For(deployment.RunDir);
                 await WaitForStatus(http, url, s => s.GetProperty("step").GetInt64() >= 2 && ActiveWorkers(s) == 2, deployment.Coordinator);
                 return deployment;
             }

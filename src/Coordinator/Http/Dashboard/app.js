@@ -71,8 +71,12 @@
 
   // ---------- HTTP ----------
 
+  // Every route but the page needs the token; the first answer to it also sets a session cookie (which <img> uses).
   async function getJson(path) {
-    const response = await fetch(path, { headers: { Accept: "application/json" }, cache: "no-store" });
+    const headers = { Accept: "application/json" };
+    if (token()) headers.Authorization = `Bearer ${token()}`;
+    const response = await fetch(path, { headers, cache: "no-store" });
+    if (response.status === 401) showTokenPanel(true);
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
     return response.json();
   }
