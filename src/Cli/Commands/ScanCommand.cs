@@ -21,6 +21,7 @@ internal static class ScanCommand
             new Option<int>("--min-images") { Description = "Leave out identities with fewer usable images than this.", DefaultValueFactory = _ => ScanOptions.Default.MinImages },
             new Option<double>("--val-fraction") { Description = "Fraction of images held out for validation, chosen by content hash, in [0, 1).", DefaultValueFactory = _ => ScanOptions.Default.ValFraction },
             new Option<int>("--min-side") { Description = "Reject images whose width or height is below this many pixels.", DefaultValueFactory = _ => ScanOptions.Default.MinSide },
+            TrainOptionsBinding.MaxMegapixels,
             new Option<bool>("--json") { Description = "Print the report as JSON." },
         };
         command.SetAction(Run);
@@ -39,7 +40,8 @@ internal static class ScanCommand
         var options = new ScanOptions(
             parse.GetValue<int>("--min-images"),
             parse.GetValue<double>("--val-fraction"),
-            parse.GetValue<int>("--min-side"));
+            parse.GetValue<int>("--min-side"),
+            parse.GetValue(TrainOptionsBinding.MaxMegapixels));
         options.Validate();
 
         var result = ManifestStore.LoadOrBuild(data, run, options);

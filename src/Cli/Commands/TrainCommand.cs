@@ -56,6 +56,7 @@ internal static class TrainOptionsBinding
     public static readonly Option<string[]> InitDecoder = new("--init-decoder") { Description = "IDENTITY=PATH: warm-start that identity's decoder (repeatable).", AllowMultipleArgumentsPerToken = false };
     public static readonly Option<int> MinImages = new("--min-images") { Description = "Leave out identities with fewer usable images.", DefaultValueFactory = _ => ScanOptions.Default.MinImages };
     public static readonly Option<double> ValFraction = new("--val-fraction") { Description = "Fraction held out for validation, by content hash.", DefaultValueFactory = _ => ScanOptions.Default.ValFraction };
+    public static readonly Option<double> MaxMegapixels = new("--max-megapixels") { Description = "Pixel budget: an image whose header declares more megapixels is refused, naming it, without being decoded.", DefaultValueFactory = _ => ScanOptions.Default.MaxMegapixels };
     public static readonly Option<int> KeepCheckpoints = new("--keep-checkpoints") { Description = "Checkpoints kept (plus the best).", DefaultValueFactory = _ => 3 };
     public static readonly Option<string?> SecretFile = new("--secret-file") { Description = "The cluster's shared secret (default: generated into the run folder)." };
     public static readonly Option<int> MaxBatch = new("--max-batch") { Description = "Cap for the per-worker batch probe (0: device default).", DefaultValueFactory = _ => 0 };
@@ -71,7 +72,7 @@ internal static class TrainOptionsBinding
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, MaxPrune, Balance, Http, LogLevel,
+        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, MaxPrune, Balance, Http, LogLevel,
     ];
 
     /// <summary>
@@ -110,7 +111,7 @@ internal static class TrainOptionsBinding
             Resume = parse.GetValue(Resume),
             InitEncoder = parse.GetValue(InitEncoder),
             InitDecoders = decoders,
-            Scan = new ScanOptions(parse.GetValue(MinImages), parse.GetValue(ValFraction), ScanOptions.Default.MinSide),
+            Scan = new ScanOptions(parse.GetValue(MinImages), parse.GetValue(ValFraction), ScanOptions.Default.MinSide, parse.GetValue(MaxMegapixels)),
             KeepCheckpoints = parse.GetValue(KeepCheckpoints),
             SecretFile = parse.GetValue(SecretFile),
             MaxBatch = ValueOr(parse, MaxBatch, 0),

@@ -10,22 +10,30 @@ namespace FaceCluster.Common.FaceSet;
 public static class FaceImageProbe
 {
     /// <summary>Reads and validates a file. I/O and permission errors give <see cref="RejectReason.Unreadable"/>.</summary>
-    public static ImageProbeResult ProbeFile(string path, int minSide = 16)
+    public static ImageProbeResult ProbeFile(string path, int minSide = 16, ScanOptions? budget = null)
     {
+        budget ??= ScanOptions.Default;
         byte[] bytes;
         try
         {
+            long length = new FileInfo(path).Length;
+            if (length > budget.MaxFileBytes) return TooBig(length, budget);
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return ImageProbeResult.Rejected(RejectReason.Unreadable, e.Message);
         }
-        return Probe(bytes, minSide);
+        return Probe(bytes, minSide, budget.MaxPixels);
     }
 
-    /// <summary>Validates the bytes of an image file.</summary>
-    public static ImageProbeResult Probe(ReadOnlySpan<byte> data, int minSide = 16)
+    /// <summary>The refusal of a file larger than <paramref name="budget"/> allows, before it is read.</summary>
+    public static ImageProbeResult TooBig(long length, ScanOptions budget) =>
+        ImageProbeResult.Rejected(RejectReason.TooLarge,
+            $"{length / 1e6:F1} MB, over the {budget.MaxFileBytes / 1e6:F0} MB a file may take at the pixel budget of {budget.MaxMegapixels:G} MP (--max-megapixels)");
+
+    /// <summary>Validates the bytes of an image file; one that declares more than <paramref name="maxPixels"/> pixels is refused undecoded.</summary>
+    public static ImageProbeResult Probe(ReadOnlySpan<byte> data, int minSide = 16, long maxPixels = 40_000_000)
     {
         if (data.Length == 0) return ImageProbeResult.Rejected(RejectReason.ZeroBytes, "the file is empty");
         var structure = ImageStructure.Inspect(data);
@@ -36,6 +44,11 @@ public static class FaceImageProbe
                 $"{format} stores {Describe(structure.DeclaredBitDepth, structure.DeclaredChannels)}; supported: 8- or 16-bit samples with 1, 3 or 4 channels",
                 format, 0, 0, structure.DeclaredChannels, structure.DeclaredBitDepth);
 
+        if (structure.DeclaredPixels > maxPixels)
+            return ImageProbeResult.Rejected(RejectReason.TooLarge,
+                $"{format} declares {structure.DeclaredWidth}x{structure.DeclaredHeight} px ({structure.DeclaredPixels / 1e6:F0} MP), over the pixel budget of {maxPixels / 1e6:G} MP (--max-megapixels); not decoded",
+                format, structure.DeclaredWidth, structure.DeclaredHeight, structure.DeclaredChannels, structure.DeclaredBitDepth);
+
         OpenCvLog.EnsureQuiet();
         using var mat = Decode(data);
         if (mat is null || mat.Empty())
@@ -45,6 +58,9 @@ public static class FaceImageProbe
         if (!IsSupported(depth, channels, declared: false))
             return ImageProbeResult.Rejected(RejectReason.UnsupportedDepth,
                 $"decoded {format} has {Describe(depth, channels)} (OpenCV depth {mat.Depth()}); supported: 8- or 16-bit samples with 1, 3 or 4 channels",
+                format, width, height, channels, depth);
+        if ((long)width * height > maxPixels)
+            return ImageProbeResult.Rejected(RejectReason.TooLarge, $"{width}x{height} px, over the pixel budget of {maxPixels / 1e6:G} MP (--max-megapixels)",
                 format, width, height, channels, depth);
         if (width < minSide || height < minSide)
             return ImageProbeResult.Rejected(RejectReason.TooSmall, $"{width}x{height} px, below the minimum side of {minSide} px",

@@ -1,3 +1,4 @@
+using FaceCluster.Common.IO;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,6 +30,9 @@ public sealed class FaceSetScanner
 
     /// <summary>Files read in parallel by <see cref="Scan"/>; defaults to the processor count.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The most bytes the scan's threads hold at once (files read plus images decoded), whatever the parallelism.</summary>
+    public long MaxBytesInFlight { get; init; } = 512L << 20;
 
     /// <summary>
     /// Lists a face-set folder without reading images. Throws <see cref="FaceClusterException"/> naming the
@@ -208,12 +212,13 @@ public sealed class FaceSetScanner
         }
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = cancellationToken };
+        var gate = new MemoryGate(MaxBytesInFlight);
         Parallel.ForEach(toExamine, parallel, i =>
         {
             var f = listing.Files[i];
             previousSamples.TryGetValue(f.RelativePath, out var ps);
             previousRejects.TryGetValue(f.RelativePath, out var pr);
-            outcomes[i] = Examine(f, ps, pr, reusable);
+            outcomes[i] = Examine(f, ps, pr, reusable, gate, cancellationToken);
         });
 
         // Ids: kept by path, new files in path order after the highest id ever handed out.
@@ -275,7 +280,7 @@ public sealed class FaceSetScanner
             listing.OutsideFiles, listing.IgnoredFiles, listing.SkippedDirectories);
     }
 
-    private Outcome Examine(ListedFile f, FaceSample? previousSample, RejectedFile? previousReject, bool reusable)
+    private Outcome Examine(ListedFile f, FaceSample? previousSample, RejectedFile? previousReject, bool reusable, MemoryGate gate, CancellationToken cancellationToken)
     {
         bool known = previousSample is not null || previousReject is not null;
         if (f.StatError is not null)
@@ -283,10 +288,16 @@ public sealed class FaceSetScanner
             var r = new RejectedFile(f.RelativePath, f.Identity, RejectReason.Unreadable, f.StatError, -1, -1, "");
             return new Outcome(null, r, KindFor(known, previousReject?.Reason == RejectReason.Unreadable), false, false);
         }
+        if (f.SizeBytes > Options.MaxFileBytes)
+        {
+            var big = FaceImageProbe.TooBig(f.SizeBytes, Options);
+            var r = new RejectedFile(f.RelativePath, f.Identity, RejectReason.TooLarge, big.Detail, f.SizeBytes, f.MtimeUtcTicks, "");
+            return new Outcome(null, r, KindFor(known, previousReject?.Reason == RejectReason.TooLarge), false, false);
+        }
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(f.FullPath);
+            using (gate.Acquire(f.SizeBytes, cancellationToken)) bytes = File.ReadAllBytes(f.FullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -304,7 +315,13 @@ public sealed class FaceSetScanner
             if (previousReject is not null && previousReject.Reason != RejectReason.Unreadable)
                 return new Outcome(null, previousReject with { SizeBytes = size, MtimeUtcTicks = f.MtimeUtcTicks }, Kind.Touched, true, false);
         }
-        var probe = FaceImageProbe.Probe(bytes, Options.MinSide);
+        // The file and what decoding it will take (at most 8 bytes a pixel, when the header declares a size within the
+        // budget), held as one reservation while the image is checked: one larger than the gate runs alone. (Reading held
+        // the file's size; it is let go first, so no thread waits while it holds.)
+        var structure = ImageStructure.Inspect(bytes);
+        long decoded = structure.DeclaredPixels <= Options.MaxPixels ? structure.DeclaredPixels * 8 : 0;
+        using var decoding = gate.Acquire(bytes.Length + decoded, cancellationToken);
+        var probe = FaceImageProbe.Probe(bytes, Options.MinSide, Options.MaxPixels);
         if (probe.Reject is { } reason)
         {
             var r = new RejectedFile(f.RelativePath, f.Identity, reason, probe.Detail, size, f.MtimeUtcTicks, hash);

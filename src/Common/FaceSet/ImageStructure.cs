@@ -100,7 +100,7 @@ internal readonly record struct ImageStructure(
     {
         const FaceImageFormat F = FaceImageFormat.Png;
         long n = d.Length, pos = 8;
-        int bitDepth = 0, channels = 0;
+        int bitDepth = 0, channels = 0, width = 0, height = 0;
         bool first = true;
         while (true)
         {
@@ -114,6 +114,8 @@ internal readonly record struct ImageStructure(
             {
                 if (!type.SequenceEqual("IHDR"u8) || length < 13) return Bad(F, RejectReason.NotAnImage, "PNG signature without an IHDR chunk");
                 var ihdr = d.Slice((int)pos + 8, 13);
+                width = ClampToInt(BinaryPrimitives.ReadUInt32BigEndian(ihdr));
+                height = ClampToInt(BinaryPrimitives.ReadUInt32BigEndian(ihdr[4..]));
                 bitDepth = ihdr[8];
                 int colorType = ihdr[9];
                 (channels, bitDepth) = colorType switch
@@ -127,7 +129,7 @@ internal readonly record struct ImageStructure(
                 };
                 first = false;
             }
-            if (type.SequenceEqual("IEND"u8)) return Ok(F, bitDepth, channels);
+            if (type.SequenceEqual("IEND"u8)) return Ok(F, bitDepth, channels, width, height);
             pos += 12 + length;
         }
     }
@@ -171,7 +173,7 @@ internal readonly record struct ImageStructure(
         if (n < required)
             return Bad(F, RejectReason.Truncated, $"BMP file has {n} bytes, its header declares {required}");
         int channels = bitCount == 32 ? 4 : 3;
-        return Ok(F, 8, channels);
+        return Ok(F, 8, channels, ClampToInt(width), ClampToInt(height));
     }
 
     /// <summary>Netpbm (P1-P6): reads the header; binary data must hold width*height*samples*bytes bytes,
@@ -210,7 +212,7 @@ internal readonly record struct ImageStructure(
             if (count < required)
                 return Bad(F, RejectReason.Truncated, $"P{kind} pixel data has {count} values, width*height needs {required}");
         }
-        return Ok(F, bitDepth, samples);
+        return Ok(F, bitDepth, samples, ClampToInt(width), ClampToInt(height));
     }
 
     private static bool NextPnmNumber(ReadOnlySpan<byte> d, ref int pos, out long value)
@@ -233,12 +235,34 @@ internal readonly record struct ImageStructure(
         return pos > start;
     }
 
-    /// <summary>WebP: the RIFF chunk size must fit in the file.</summary>
+    /// <summary>WebP: the RIFF chunk size must fit in the file; the size comes from the first chunk (VP8, VP8L or VP8X).</summary>
     private static ImageStructure InspectWebP(ReadOnlySpan<byte> d)
     {
         long declared = (long)BinaryPrimitives.ReadUInt32LittleEndian(d[4..]) + 8;
         if (declared > d.Length)
             return Bad(FaceImageFormat.WebP, RejectReason.Truncated, $"WebP file has {d.Length} bytes, its RIFF header declares {declared}");
-        return Ok(FaceImageFormat.WebP);
+        int width = 0, height = 0;
+        if (d.Length >= 30 && d[12..16].SequenceEqual("VP8 "u8))
+        {
+            width = BinaryPrimitives.ReadUInt16LittleEndian(d[26..]) & 0x3FFF;
+            height = BinaryPrimitives.ReadUInt16LittleEndian(d[28..]) & 0x3FFF;
+        }
+        else if (d.Length >= 25 && d[12..16].SequenceEqual("VP8L"u8))
+        {
+            uint bits = BinaryPrimitives.ReadUInt32LittleEndian(d[21..]);
+            width = (int)(bits & 0x3FFF) + 1;
+            height = (int)((bits >> 14) & 0x3FFF) + 1;
+        }
+        else if (d.Length >= 30 && d[12..16].SequenceEqual("VP8X"u8))
+        {
+            width = (d[24] | d[25] << 8 | d[26] << 16) + 1;
+            height = (d[27] | d[28] << 8 | d[29] << 16) + 1;
+        }
+        return Ok(FaceImageFormat.WebP, 0, 0, width, height);
     }
+
+    private static int ClampToInt(long value) => (int)Math.Clamp(value, 0, int.MaxValue);
+
+    /// <summary>Width × height as the header declares it (0 when it does not say).</summary>
+    public long DeclaredPixels => (long)DeclaredWidth * DeclaredHeight;
 }

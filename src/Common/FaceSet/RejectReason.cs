@@ -15,4 +15,6 @@ public enum RejectReason
     TooSmall,
     /// <summary>Samples that are not 8- or 16-bit integers, or a channel count other than 1, 3 or 4.</summary>
     UnsupportedDepth,
+    /// <summary>The header declares more pixels than the budget (<see cref="ScanOptions.MaxMegapixels"/>), or the file is larger than the budget allows: never decoded.</summary>
+    TooLarge,
 }

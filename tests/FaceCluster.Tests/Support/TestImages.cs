@@ -64,6 +64,31 @@ internal static class TestImages
         return ms.ToArray();
     }
 
+    /// <summary>
+    /// A valid RGB PNG of <paramref name="side"/> × <paramref name="side"/> black pixels: a few MB on disk that decode
+    /// to side² × 3 bytes (32767 → 3.2 GB), a decompression bomb.
+    /// </summary>
+    public static byte[] BombPng(int side)
+    {
+        using var ms = new MemoryStream();
+        ms.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, side);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), side);
+        ihdr[8] = 8;
+        ihdr[9] = 2;
+        Chunk(ms, "IHDR", ihdr);
+        using (var z = new MemoryStream())
+        {
+            var row = new byte[1 + side * 3L];
+            using (var zlib = new ZLibStream(z, CompressionLevel.Fastest, leaveOpen: true))
+                for (int y = 0; y < side; y++) zlib.Write(row);
+            Chunk(ms, "IDAT", z.ToArray());
+        }
+        Chunk(ms, "IEND", []);
+        return ms.ToArray();
+    }
+
     /// <summary>Gray + alpha (2 channels), 8-bit.</summary>
     public static byte[] GrayAlphaPng(int width, int height)
     {
