@@ -53,7 +53,7 @@ internal static class BenchHeteroCommand
         if (parse.GetValue(Data) == null)
             SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 8, PerIdentity = 60, Size = 64, Seed = 3 });
         string secret = temp.Combine(ClusterSecret.FileName);
-        File.WriteAllText(secret, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
+        DurableFiles.WriteAllText(secret, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)), privateFile: true);
         using var group = CpuQuotaGroup.Create($"facecluster-bench-{Environment.ProcessId}", slowCores);
         o.WriteLine(string.Create(inv, $"bench hetero: tiny autoencoder, global batch {batch}, {steps} steps timed per phase; workers of 1 thread, 'slow' limited to {slowCores:F2} cores by {group}"));
 

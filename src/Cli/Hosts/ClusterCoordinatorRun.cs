@@ -55,7 +55,7 @@ public static class ClusterCoordinatorRun
         var self = Cluster.Get(system).SelfAddress;
         announce($"Cluster node: {self.Host}:{self.Port} (workers: facecluster worker --join {self.Host}:{self.Port} --secret-file <copy of {train.SecretFile ?? folder.SecretPath}>)");
         announce($"HTTP API: {http.Url}");
-        announce($"HTTP token (for POST requests; also in {folder.TokenPath}): {token}");
+        announce($"HTTP token: in {folder.TokenPath} (open the dashboard once as {http.Url}/?token=<its content>)");
         try
         {
             var finished = await Task.WhenAny(hub.Completion, system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);

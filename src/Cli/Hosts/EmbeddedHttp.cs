@@ -19,7 +19,7 @@ public static class EmbeddedHttp
         var options = new CoordinatorHttpOptions(host, port, scan.Manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false), token, secret);
         var coordinator = services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>();
         var server = await CoordinatorHttpServer.StartAsync(options, coordinator, loggerFactory, cancellationToken).ConfigureAwait(false);
-        display.Message($"HTTP API: {server.Url} (token for POST requests: {token}; also in {folder.TokenPath})");
+        display.Message($"HTTP API: {server.Url} (its token is in {folder.TokenPath}; open the dashboard once as {server.Url}/?token=<its content>)");
         return server;
     }
 }

@@ -8,14 +8,17 @@ namespace FaceCluster.Common.IO;
 /// </summary>
 public static partial class DurableFiles
 {
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    /// <param name="privateFile">Create the file readable and writable by its owner only (0600) from the start: never, not even briefly, readable by others.</param>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes, bool privateFile = false)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         string tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (privateFile && !OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var stream = new FileStream(tmp, options))
             {
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
@@ -30,7 +33,7 @@ public static partial class DurableFiles
         }
     }
 
-    public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+    public static void WriteAllText(string path, string text, bool privateFile = false) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text), privateFile);
 
     /// <summary>fsync on a directory (Linux/macOS); a no-op elsewhere.</summary>
     public static void SyncDirectory(string directory)

@@ -73,8 +73,7 @@ public sealed class RunFolder : IDisposable
         if (secretFile != null) return ClusterSecret.Read(secretFile);
         if (File.Exists(SecretPath)) return ClusterSecret.Read(SecretPath);
         var secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
-        DurableFiles.WriteAllText(SecretPath, secret + "\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(SecretPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        DurableFiles.WriteAllText(SecretPath, secret + "\n", privateFile: true);
         return System.Text.Encoding.UTF8.GetBytes(secret);
     }
 

@@ -100,6 +100,7 @@ public class ClusterProcessTests
         var (join, _) = await Addresses(coordinator);
         string wrong = temp.Combine("wrong.secret");
         File.WriteAllText(wrong, "0123456789abcdef0123456789abcdef\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrong, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         using var worker = new FaceClusterProcess("w1", temp.Path, "worker", "--join", join, "--secret-file", wrong, "--device", "cpu", "--threads", "1", "--id", "w1");
         Assert.NotEqual(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("cluster secret does not match the coordinator's", worker.Output);
