@@ -27,9 +27,13 @@ public sealed partial class DataPlaneEndpoint
             string remote = socket.RemoteEndPoint?.ToString() ?? "an unknown address";
             if (!_connectionSlots.Wait(0))
             {
-                _logger.LogWarning("Refused data-plane connection from {Remote}: {Reason} (limit {Limit})",
-                    remote, HandshakeProtocol.Describe(HandshakeRejection.TooManyConnections), _options.MaxIncomingConnections);
-                SocketIo.CloseQuietly(socket);
+                // The client is told, so a genuine peer retries (strangers holding slots are cut off at their short deadline).
+                _ = Task.Run(async () =>
+                {
+                    await RefuseAsync(socket, remote, HandshakeRejection.TooManyConnections, $"all {_options.MaxIncomingConnections} connection slots are in use", LatestGeneration, -1)
+                        .ConfigureAwait(false);
+                    SocketIo.CloseQuietly(socket);
+                });
                 continue;
             }
             _incoming[socket] = 0;
@@ -46,7 +50,7 @@ public sealed partial class DataPlaneEndpoint
         {
             SocketIo.Configure(socket, _options);
             byte[] helloBytes = new byte[HelloMessage.Size];
-            await SocketIo.ReadExactlyAsync(socket, helloBytes, handshake.Token).ConfigureAwait(false);
+            await ReadUnauthenticatedAsync(socket, helloBytes, remote, "hello", handshake.Token).ConfigureAwait(false);
             if (!HelloMessage.TryRead(helloBytes, out var hello))
             {
                 await RefuseAsync(socket, remote, HandshakeRejection.BadMagic, "its first bytes are not the FaceCluster data-plane magic \"FCDP\"", -1, -1).ConfigureAwait(false);
@@ -84,6 +88,10 @@ public sealed partial class DataPlaneEndpoint
             _logger.LogWarning("Data-plane connection from {Remote} closed: {Reason} ({Seconds:0.###} s)",
                 remote, HandshakeProtocol.Describe(HandshakeRejection.Timeout), _options.HandshakeTimeout.TotalSeconds);
         }
+        catch (TimeoutException e)
+        {
+            _logger.LogWarning("Closed data-plane connection from {Remote}: {Reason}", remote, e.Message);
+        }
         catch (Exception e) when (e is SocketException or EndOfStreamException or ObjectDisposedException or IOException)
         {
             if (!_closing.IsCancellationRequested)
@@ -106,16 +114,21 @@ public sealed partial class DataPlaneEndpoint
     {
         string claim = $"rank {hello.SenderRank} of ring generation {hello.Generation}";
         RingSlot? slot;
-        try
+        // Not authenticated yet: the wait for the local join is short too; a refused genuine predecessor asks again.
+        using (var joinWait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            slot = await FindSlotAsync(hello.Generation, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!_closing.IsCancellationRequested)
-        {
-            await RefuseAsync(socket, $"{remote} ({claim})", HandshakeRejection.UnknownGeneration,
-                $"this endpoint did not join generation {hello.Generation} within {_options.HandshakeTimeout.TotalSeconds:0.###} s (latest: {LatestGeneration})",
-                LatestGeneration, -1).ConfigureAwait(false);
-            return false;
+            joinWait.CancelAfter(_options.UnauthenticatedDeadline);
+            try
+            {
+                slot = await FindSlotAsync(hello.Generation, joinWait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!_closing.IsCancellationRequested)
+            {
+                await RefuseAsync(socket, $"{remote} ({claim})", HandshakeRejection.UnknownGeneration,
+                    $"this endpoint did not join generation {hello.Generation} within {_options.UnauthenticatedDeadline.TotalSeconds:0.###} s (latest: {LatestGeneration})",
+                    LatestGeneration, -1).ConfigureAwait(false);
+                return false;
+            }
         }
         string who = $"{remote} ({claim})";
         if (slot is null)
@@ -208,7 +221,7 @@ public sealed partial class DataPlaneEndpoint
         await SocketIo.WriteAllAsync(socket, challenge, cancellationToken).ConfigureAwait(false);
 
         byte[] proof = new byte[HandshakeProtocol.ProofSize];
-        await SocketIo.ReadExactlyAsync(socket, proof, cancellationToken).ConfigureAwait(false);
+        await ReadUnauthenticatedAsync(socket, proof, remote, "proof", cancellationToken).ConfigureAwait(false);
         var status = (HandshakeRejection)proof[0];
         if (status != HandshakeRejection.None)
         {
@@ -229,6 +242,21 @@ public sealed partial class DataPlaneEndpoint
             return false;
         }
         return true;
+    }
+
+    /// <summary>Reads a handshake message of a client that has not proved the secret yet, within the short unauthenticated deadline.</summary>
+    private async Task ReadUnauthenticatedAsync(Socket socket, byte[] buffer, string remote, string what, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.UnauthenticatedDeadline);
+        try
+        {
+            await SocketIo.ReadExactlyAsync(socket, buffer, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no {what} within {_options.UnauthenticatedDeadline.TotalSeconds:0.###} s from a connection that has not proved the secret");
+        }
     }
 
     /// <summary>Logs why, tells the client in a challenge's status byte, and lets the caller close the connection.</summary>

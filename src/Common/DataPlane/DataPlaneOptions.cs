@@ -32,11 +32,17 @@ public sealed record DataPlaneOptions
     public int SocketBufferBytes { get; init; }
 
     /// <summary>
-    /// How long an incoming or outgoing connection may take to finish the authentication handshake, and
-    /// how long an incoming ring connection may wait for the local <see cref="DataPlaneEndpoint.JoinRing"/>
-    /// of its generation.
+    /// How long an incoming or outgoing connection may take to finish the authentication handshake.
     /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a connection that has not yet proved the secret may take to send each of its handshake messages
+    /// (the hello, then the proof), and how long its ring hello may wait for the local
+    /// <see cref="DataPlaneEndpoint.JoinRing"/> of its generation (a refused genuine peer asks again). Kept short so that
+    /// idle or trickling strangers cannot hold the connection slots; capped by <see cref="HandshakeTimeout"/>.
+    /// </summary>
+    public TimeSpan UnauthenticatedTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a state-transfer server waits for a client that stops reading before it gives up.</summary>
     public TimeSpan StateServeIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -52,6 +58,9 @@ public sealed record DataPlaneOptions
 
     internal int SegmentElements => SegmentBytes / sizeof(float);
 
+    /// <summary>The unauthenticated deadline in force: never longer than the whole handshake's.</summary>
+    internal TimeSpan UnauthenticatedDeadline => UnauthenticatedTimeout < HandshakeTimeout ? UnauthenticatedTimeout : HandshakeTimeout;
+
     internal void Validate()
     {
         if (SegmentBytes is < MinSegmentBytes or > MaxSegmentBytes)
@@ -62,6 +71,8 @@ public sealed record DataPlaneOptions
             throw new ArgumentOutOfRangeException(nameof(SocketBufferBytes), SocketBufferBytes, "the socket buffer size must be 0 (kernel default) or positive");
         if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(HandshakeTimeout), HandshakeTimeout, "the handshake timeout must be positive and under 24 days");
+        if (UnauthenticatedTimeout <= TimeSpan.Zero || UnauthenticatedTimeout.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(UnauthenticatedTimeout), UnauthenticatedTimeout, "the unauthenticated deadline must be positive and under 24 days");
         if (StateServeIdleTimeout <= TimeSpan.Zero || StateServeIdleTimeout.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(StateServeIdleTimeout), StateServeIdleTimeout, "the state-serve idle timeout must be positive and under 24 days");
         if (MaxIncomingConnections < 1)

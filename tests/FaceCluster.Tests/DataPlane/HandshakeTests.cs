@@ -44,6 +44,64 @@ public class HandshakeTests
     }
 
     [Fact]
+    public async Task Sixty_four_idle_strangers_do_not_stop_a_ring_from_forming_or_a_state_fetch()
+    {
+        // The strangers connect first and send nothing: they fill every connection slot of both endpoints.
+        using var harness = RingHarness.Create(2);
+        harness.Endpoints[1].SetStateProvider(() => new StateSnapshot(7, new byte[] { 1, 2, 3 }));
+        var strangers = new List<Socket>();
+        try
+        {
+            foreach (var endpoint in harness.Endpoints)
+                for (int i = 0; i < DataPlaneOptions.Default.MaxIncomingConnections; i++)
+                    strangers.Add(await ConnectRaw(endpoint));
+            await Task.Delay(200);
+
+            // The replan: both join a new ring and sum a buffer. Refused with TooManyConnections at first, the
+            // members ask again; the strangers are closed at the unauthenticated deadline (2 s), long before 10 s.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var joins = new[] { harness.Endpoints[0].JoinRingAsync(harness.Spec, 0, TimeSpan.FromSeconds(10)), harness.Endpoints[1].JoinRingAsync(harness.Spec, 1, TimeSpan.FromSeconds(10)) };
+            await RingHarness.WithinGuard(Task.WhenAll(joins));
+            var sessions = await Task.WhenAll(joins);
+            try
+            {
+                var sums = RingHarness.OnThreads([0, 1], r =>
+                {
+                    float[] buffer = [r + 1f, 10f];
+                    sessions[r].AllReduceSum(buffer, 2, 0);
+                    return buffer;
+                });
+                await RingHarness.WithinGuard(Task.WhenAll(sums));
+                Assert.All(sums, t => Assert.Equal([3f, 20f], t.Result));
+            }
+            finally
+            {
+                foreach (var s in sessions) s.Dispose();
+            }
+            var snapshot = await StateTransfer.FetchAsync(harness.Endpoints[1].AdvertisedEndpoint, RingHarness.Secret, TimeSpan.FromSeconds(10),
+                DataPlaneOptions.Default, NullLogger.Instance, CancellationToken.None);
+            Assert.Equal(7, snapshot.Step);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"the ring and the fetch took {clock.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(harness.Logs[1].Contains("has not proved the secret"), harness.Logs[1].Text);
+
+            // Every stranger was closed by the endpoint (a read ends), none was let in.
+            foreach (var s in strangers)
+            {
+                s.ReceiveTimeout = 5000;
+                byte[] buffer = new byte[ChallengeMessage.Size];
+                int n;
+                try { n = s.Receive(buffer); }
+                catch (SocketException) { n = 0; }
+                Assert.True(n == 0 || ChallengeMessage.Read(buffer).Status == HandshakeRejection.TooManyConnections);
+            }
+        }
+        finally
+        {
+            foreach (var s in strangers) s.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_client_with_a_wrong_proof_is_refused_by_the_server()
     {
         var log = new ListLogger();
