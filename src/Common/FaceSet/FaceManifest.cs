@@ -9,7 +9,8 @@ namespace FaceCluster.Common.FaceSet;
 /// <see cref="Samples"/> (ordered by id) are the usable images of the identities kept for training, train
 /// and validation alike; <see cref="ManifestHash"/> identifies exactly that list so a checkpoint can tell
 /// when the face set under it changed. <see cref="NextId"/> is the id the next new file gets: ids of
-/// removed files are never handed out again.
+/// removed files are never handed out again, and a file that comes back (a quarantined face restored) gets its own
+/// id back from <see cref="RetiredIds"/>, so its history in the ledger stays its own.
 /// </summary>
 public sealed record FaceManifest(
     int FormatVersion,
@@ -23,6 +24,9 @@ public sealed record FaceManifest(
     DateTime CreatedUtc)
 {
     public const int CurrentFormatVersion = 1;
+
+    /// <summary>Relative path → id of every file that had an id and is gone from the face set (kept across scans; absent in older manifests).</summary>
+    public IReadOnlyDictionary<string, int> RetiredIds { get; init; } = new Dictionary<string, int>(StringComparer.Ordinal);
 
     [JsonIgnore]
     public IEnumerable<FaceSample> TrainingSamples => Samples.Where(s => !s.IsValidation);

@@ -176,9 +176,15 @@ public sealed class FaceSetScanner
 
         var previousSamples = new Dictionary<string, FaceSample>(StringComparer.Ordinal);
         var previousRejects = new Dictionary<string, RejectedFile>(StringComparer.Ordinal);
+        var retired = new Dictionary<string, int>(StringComparer.Ordinal);
         int nextId = 0;
         if (previous is not null)
         {
+            foreach (var (path, id) in previous.RetiredIds)
+            {
+                retired[path] = id;
+                nextId = Math.Max(nextId, id + 1);
+            }
             foreach (var s in previous.Samples.Concat(previous.ExcludedIdentities.SelectMany(e => e.Samples)))
             {
                 previousSamples[s.RelativePath] = s;
@@ -232,7 +238,9 @@ public sealed class FaceSetScanner
         for (int i = 0; i < usable.Count; i++)
         {
             var s = usable[i];
-            int id = previousSamples.TryGetValue(s.RelativePath, out var old) ? old.Id : nextId++;
+            int id = previousSamples.TryGetValue(s.RelativePath, out var old) ? old.Id
+                : retired.TryGetValue(s.RelativePath, out int back) ? back
+                : nextId++;
             usable[i] = s with { Id = id, IsValidation = FaceSplit.IsValidation(s.ContentHash, Options.ValFraction) };
         }
 
@@ -258,9 +266,14 @@ public sealed class FaceSetScanner
             Hashed: outcomes.Count(o => o.Hashed),
             Probed: outcomes.Count(o => o.Probed));
 
+        // Ids of files gone now, and of those gone before that have not come back, stay reserved for their paths.
+        var withId = new HashSet<string>(usable.Select(s => s.RelativePath), StringComparer.Ordinal);
+        foreach (var (path, s) in previousSamples)
+            if (!withId.Contains(path)) retired[path] = s.Id;
+        foreach (var path in withId) retired.Remove(path);
         var manifest = new FaceManifest(
             FaceManifest.CurrentFormatVersion, listing.DataRoot, Options, nextId,
-            samples, rejected, excluded, FaceManifest.ComputeHash(samples), DateTime.UtcNow);
+            samples, rejected, excluded, FaceManifest.ComputeHash(samples), DateTime.UtcNow) { RetiredIds = retired };
         var report = ReportFor(manifest, listing);
         _logger.LogInformation(
             "Scanned {Root}: {Images} images of {Identities} identities, {Rejected} rejected, {Excluded} identities left out; {Hashed} files hashed, {Probed} probed",

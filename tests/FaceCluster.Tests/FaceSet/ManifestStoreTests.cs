@@ -140,6 +140,28 @@ public class ManifestStoreTests
     }
 
     [Fact]
+    public void A_file_that_comes_back_after_scans_without_it_gets_its_own_id_again()
+    {
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
+        BuildSet(data);
+        int id = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest.Samples.Single(s => s.RelativePath == "alice/1.bmp").Id;
+
+        // Quarantined by a move (the file leaves the data folder), two restarts rescan without it, then it is restored.
+        string away = Path.Combine(runs.Path, "quarantined.bmp");
+        File.Move(data.Combine("alice", "1.bmp"), away);
+        var without = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
+        Assert.DoesNotContain(without.Samples, s => s.RelativePath == "alice/1.bmp");
+        data.Write("alice/other.bmp", TestImages.FaceBytes(".bmp", 60));
+        ManifestStore.LoadOrBuild(data.Path, runs.Path, Options);
+        File.Move(away, data.Combine("alice", "1.bmp"));
+        var back = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options).Manifest;
+        Assert.Equal(id, back.Samples.Single(s => s.RelativePath == "alice/1.bmp").Id);
+        Assert.Empty(back.RetiredIds);
+        Assert.Equal(back.Samples.Count, back.Samples.Select(s => s.Id).Distinct().Count());
+    }
+
+    [Fact]
     public void Changed_options_a_moved_folder_or_a_damaged_manifest_rebuild_and_keep_ids()
     {
         using var data = new ScratchFolder();
