@@ -1,3 +1,5 @@
+using FaceCluster.Coordinator.Ledger.Curation;
+using FaceCluster.Coordinator.Ledger.Quarantine;
 using FaceCluster.Common.DataPlane;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;
@@ -30,6 +32,16 @@ public static class RunSetup
         return resume;
     }
 
+    /// <summary>
+    /// The curation policy of a run. With --prune-action move the files of pruned faces leave the data folder, and a
+    /// rescan (--resume) leaves out an identity with fewer files than --min-images, which would change the model's
+    /// labels and refuse every resume: so the policy never lets an identity's training samples fall below --min-images.
+    /// </summary>
+    public static CurationPolicyOptions CurationFor(TrainRunOptions options) =>
+        options.PruneAction == QuarantineAction.Move && options.Curation.MinImagesPerIdentity < options.Scan.MinImages
+            ? options.Curation with { MinImagesPerIdentity = options.Scan.MinImages }
+            : options.Curation;
+
     /// <summary>The coordinator's settings: the run spec, the ledger, checkpoints with previews, and the start point.</summary>
     public static CoordinatorSettings Settings(TrainRunOptions options, RunFolder folder, FaceManifest manifest, byte[] secret, CheckpointStore store,
         ResumePoint? resume, int minWorkers, string httpBaseUrl, ICoordinatorObserver observer, ILoggerFactory loggerFactory)
@@ -41,7 +53,7 @@ public static class RunSetup
             SsimWeight: options.SsimWeight, Seed: options.Seed, StepsPerCycle: options.StepsPerCycle, Augment: options.Augment);
         var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
             previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.previews")));
-        var ledger = LedgerWiring.PropsFor(folder.Root, manifest, options.Curation, options.PruneAction, loggerFactory);
+        var ledger = LedgerWiring.PropsFor(folder.Root, manifest, CurationFor(options), options.PruneAction, loggerFactory);
         return new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, minWorkers, options.FailureGrace, ledger, checkpointer, resume, observer)
         {
             EqualBatches = options.EqualBatches,
