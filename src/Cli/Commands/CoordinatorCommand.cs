@@ -9,8 +9,15 @@ namespace FaceCluster.Cli.Commands;
 internal static class CoordinatorCommand
 {
     private static readonly Option<string> Bind = new("--bind") { Description = "HOST:PORT the cluster node listens on (workers --join it; 0.0.0.0 for every interface).", DefaultValueFactory = _ => ClusterCoordinatorOptions.DefaultBind };
-    private static readonly Option<string> Http = new("--http") { Description = "HOST:PORT of the HTTP API (status, ledger, faces for workers without the data folder, /metrics).", DefaultValueFactory = _ => ClusterCoordinatorOptions.DefaultHttp };
+    private static readonly Option<string?> Http = new("--http")
+    {
+        Description = $"HOST:PORT of the HTTP API (status, ledger, faces for workers without the data folder, /metrics); default: the --bind host, port {Coordinator.Http.CoordinatorHttpOptions.DefaultPort} (workers fetch faces there).",
+    };
     private static readonly Option<string?> PublicHost = new("--public-host") { Description = "The name or address workers use to reach this machine (default: the --bind address)." };
+    private static readonly Option<string?> TlsCert = new("--tls-cert")
+    {
+        Description = "Serve the HTTP API over HTTPS with this certificate and its key (one PEM file, or a .pfx/.p12 without password); workers use the https URL the coordinator advertises (give them --tls-ca for a private CA).",
+    };
     private static readonly Option<int> MinWorkers = new("--min-workers") { Description = "Workers needed before the first step; later, training goes on with whoever is left.", DefaultValueFactory = _ => 1 };
 
     public static Command Create()
@@ -25,14 +32,15 @@ internal static class CoordinatorCommand
             TrainOptionsBinding.LogLevel,
         ];
         return CliCommands.Define("coordinator", "Run the coordinator of a multi-host run: workers on other machines join it with `facecluster worker --join`.",
-            Run, [.. train, Bind, Http, PublicHost, MinWorkers]);
+            Run, [.. train, Bind, Http, PublicHost, MinWorkers, TrainOptionsBinding.Insecure, TlsCert]);
     }
 
     private static int Run(ParseResult parse)
     {
         var output = parse.InvocationConfiguration.Output;
         var run = TrainOptionsBinding.Bind(parse);
-        var options = new ClusterCoordinatorOptions(run, parse.GetValue(Bind)!, parse.GetValue(Http)!, parse.GetValue(PublicHost), parse.GetValue(MinWorkers));
+        var options = new ClusterCoordinatorOptions(run, parse.GetValue(Bind)!, parse.GetValue(Http), parse.GetValue(PublicHost), parse.GetValue(MinWorkers),
+            parse.GetValue(TrainOptionsBinding.Insecure), parse.GetValue(TlsCert));
         using var loggerFactory = CliLogging.Create(parse);
         using var signals = new CliSignals();
         var progress = TrainProgress.ForConsole(output);

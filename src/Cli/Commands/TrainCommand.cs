@@ -58,6 +58,10 @@ internal static class TrainOptionsBinding
     public static readonly Option<double> ValFraction = new("--val-fraction") { Description = "Fraction held out for validation, by content hash.", DefaultValueFactory = _ => ScanOptions.Default.ValFraction };
     public static readonly Option<double> MaxMegapixels = new("--max-megapixels") { Description = "Pixel budget: an image whose header declares more megapixels is refused, naming it, without being decoded.", DefaultValueFactory = _ => ScanOptions.Default.MaxMegapixels };
     public static readonly Option<int> KeepCheckpoints = new("--keep-checkpoints") { Description = "Checkpoints kept (plus the best).", DefaultValueFactory = _ => 3 };
+    public static readonly Option<bool> Insecure = new("--insecure")
+    {
+        Description = "Akka.Remote over plain TCP, without mutual TLS: whoever reaches the port is a cluster member. Only for a single trusted host (the bind address must be loopback).",
+    };
     public static readonly Option<string?> SecretFile = new("--secret-file") { Description = "The cluster's shared secret (default: generated into the run folder)." };
     public static readonly Option<int> MaxBatch = new("--max-batch") { Description = "Cap for the per-worker batch probe (0: device default).", DefaultValueFactory = _ => 0 };
     public static readonly Option<string> Curation = new("--curation") { Description = "auto (prunes take effect), review (prunes wait for a person) or off (ledger only).", DefaultValueFactory = _ => "auto" };

@@ -25,7 +25,7 @@ public static class ClusterCoordinatorRun
         options.Validate();
         var train = options.Run;
         var (bindHost, bindPort) = ClusterNodeOptions.ParseHostPort(options.Bind, "--bind", allowZeroPort: true);
-        var (httpHost, httpPort) = ClusterNodeOptions.ParseHostPort(options.Http, "--http", allowZeroPort: true);
+        var (httpHost, httpPort) = ClusterNodeOptions.ParseHostPort(options.HttpAddress, "--http", allowZeroPort: true);
         string? publicHost = options.PublicHost;
         var bindAddress = ClusterNodeOptions.ResolveLocal(bindHost, "--bind");
         using var prepared = PreparedRun.Open(train, bindAddress, publicHost, loggerFactory);
@@ -34,13 +34,17 @@ public static class ClusterCoordinatorRun
 
         var coordinatorRef = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
         var httpOptions = new CoordinatorHttpOptions(httpHost, httpPort, manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false),
-            token, secret, publicHost);
+            token, secret, publicHost) { TlsCertificate = options.TlsCert == null ? null : TlsFiles.LoadServerCertificate(options.TlsCert) };
         await using var http = await CoordinatorHttpServer.StartAsync(httpOptions, coordinatorRef.Task, loggerFactory, cancellationToken).ConfigureAwait(false);
 
         var hub = new RunObserverHub(display);
         var settings = prepared.Settings(options.MinWorkers, http.Url, hub, loggerFactory);
 
-        var node = new ClusterNodeOptions { Hostname = bindHost, Port = bindPort, PublicHostname = publicHost, Roles = [ClusterNodeOptions.CoordinatorRole] };
+        using var tls = options.Insecure ? null : ClusterTls.FromSecret(secret);
+        var node = new ClusterNodeOptions
+        {
+            Hostname = bindHost, Port = bindPort, PublicHostname = publicHost, Roles = [ClusterNodeOptions.CoordinatorRole], Tls = tls, Insecure = options.Insecure,
+        };
         using var host = ClusterNodeHost.Build(node, loggerFactory, akka => akka.WithCoordinator(settings));
         try
         {
@@ -53,7 +57,8 @@ public static class ClusterCoordinatorRun
         var system = host.Services.GetRequiredService<ActorSystem>();
         coordinatorRef.TrySetResult(host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>());
         var self = Cluster.Get(system).SelfAddress;
-        announce($"Cluster node: {self.Host}:{self.Port} (workers: facecluster worker --join {self.Host}:{self.Port} --secret-file <copy of {train.SecretFile ?? folder.SecretPath}>)");
+        announce($"Cluster node: {self.Host}:{self.Port}, {(options.Insecure ? "plain TCP (--insecure)" : "mutual TLS")} (workers: facecluster worker --join {self.Host}:{self.Port} " +
+                 $"--secret-file <copy of {train.SecretFile ?? folder.SecretPath}>{(options.Insecure ? " --insecure" : "")})");
         announce($"HTTP API: {http.Url}");
         announce($"HTTP token: in {folder.TokenPath} (open the dashboard once as {http.Url}/?token=<its content>)");
         try

@@ -12,15 +12,22 @@ namespace FaceCluster.Cli.Hosts;
 /// <param name="DataDir">This machine's copy of the face set; files that differ from the run's manifest are fetched.</param>
 /// <param name="Id">The worker id (default: host name and process id); a restarted worker with the same id replaces its old self.</param>
 /// <param name="CoordinatorWait">How long the worker waits, keeping its replica, for a coordinator that stopped or was lost to come back; zero: exit at once.</param>
+/// <param name="Insecure">Akka.Remote over plain TCP (loopback only); otherwise mutual TLS with the cluster's key.</param>
+/// <param name="TlsCa">PEM roots trusted for the coordinator's HTTPS certificate; null: the system's trust store.</param>
 public sealed record ClusterWorkerOptions(
     string Join, DeviceSpec Device, int Workers, int Threads, string? CacheDir, string SecretFile,
-    string? Bind, string? PublicHost, string? DataDir, string? Id, int MaxBatch, TimeSpan CoordinatorWait)
+    string? Bind, string? PublicHost, string? DataDir, string? Id, int MaxBatch, TimeSpan CoordinatorWait, bool Insecure = false, string? TlsCa = null)
 {
     public static readonly TimeSpan DefaultCoordinatorWait = TimeSpan.FromMinutes(10);
 
     public void Validate()
     {
-        ClusterNodeOptions.ParseHostPort(Join, "--join");
+        var (joinHost, _) = ClusterNodeOptions.ParseHostPort(Join, "--join");
+        if (Insecure)
+        {
+            ClusterNodeOptions.RequireLoopbackForInsecure(joinHost, "--join");
+            if (Bind != null) ClusterNodeOptions.RequireLoopbackForInsecure(Bind, "--bind");
+        }
         if (Workers < 1) throw new FaceClusterException($"--workers must be at least 1, got {Workers}", ExitCodes.UsageError);
         if (Threads < 0) throw new FaceClusterException($"--threads must be 0 (automatic) or more, got {Threads}", ExitCodes.UsageError);
         if (CoordinatorWait < TimeSpan.Zero) throw new FaceClusterException($"--coordinator-wait must be 0 or more seconds, got {CoordinatorWait.TotalSeconds}", ExitCodes.UsageError);

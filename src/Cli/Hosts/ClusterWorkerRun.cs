@@ -39,7 +39,8 @@ public static class ClusterWorkerRun
         string baseId = options.Id ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var engines = new List<WorkerEngine>();
         using var faceSets = new RemoteFaceSetProvider(options.DataDir, options.CacheDir ?? RemoteFaceSetProvider.DefaultCacheRoot(), secret,
-            new DecodedImageCache(512L << 20), 1, loggerFactory.CreateLogger("facecluster.loader"));
+            new DecodedImageCache(512L << 20), 1, loggerFactory.CreateLogger("facecluster.loader"),
+            options.TlsCa == null ? null : TlsFiles.LoadTrustedRoots(options.TlsCa));
         try
         {
             for (int i = 0; i < devices.Count; i++)
@@ -49,9 +50,11 @@ public static class ClusterWorkerRun
                 engines.Add(new WorkerEngine(new WorkerEngineOptions(id, threads, options.MaxBatch), devices[i], endpoint, secret, loggerFactory.CreateLogger("facecluster.worker." + id)));
             }
 
+            using var tls = options.Insecure ? null : ClusterTls.FromSecret(secret);
             var node = new ClusterNodeOptions
             {
                 Hostname = bindHost, Port = 0, PublicHostname = publicHost, SeedNodes = [options.Join], Roles = [ClusterNodeOptions.WorkerRole],
+                Tls = tls, Insecure = options.Insecure,
             };
             announce($"Worker {string.Join(", ", engines.Select(e => $"{e.WorkerId} ({e.Device.Kind} {e.Device.Name})"))} joining {options.Join} from {publicHost}");
             // One cluster session per coordinator: when the coordinator stops or is lost, the replicas are kept and
@@ -69,6 +72,9 @@ public static class ClusterWorkerRun
                     session = new Session(null, true, false, $"stopped on request while joining, replica at step {engines.Max(e => e.ReplicaStep)}");
                 }
                 if (session.Accepted) waitingSince = null;
+                else if (tls?.LastForeignPeer is { } foreign)
+                    throw new FaceClusterException($"the cluster secret does not match the coordinator's: the TLS handshake with {foreign}; " +
+                                                   "copy the coordinator's RUNDIR/cluster.secret (or its --secret-file) to this machine again");
                 if (session.Outcome is { Kind: not WorkerOutcomeKind.CoordinatorStopped } || session.Left) break;
                 foreach (var e in engines) e.AbortRunning();
                 await WaitIdleAsync(engines, log).ConfigureAwait(false);
@@ -95,6 +101,7 @@ public static class ClusterWorkerRun
             {
                 case WorkerOutcomeKind.Refused: throw new FaceClusterException("the coordinator refused this worker: " + session.Outcome.Reason, ExitCodes.VersionMismatch);
                 case WorkerOutcomeKind.PreparationFailed: throw new FaceClusterException(session.Outcome.Reason);
+                case WorkerOutcomeKind.Failed: throw new FaceClusterException("this worker cannot go on: " + session.Outcome.Reason);
             }
             string reason = session.Outcome?.Reason ?? session.Why;
             var source = faceSets.Source;

@@ -45,7 +45,9 @@ public static class EmbeddedTrainingRun
             var hub = new RunObserverHub(display);
             var settings = prepared.Settings(minWorkers: engines.Count, httpBaseUrl: "", hub, loggerFactory);
 
-            var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole] };
+            // One process, but its Akka.Remote port is still a port on this machine: mutual TLS with the run's key, as in a cluster.
+            using var tls = ClusterTls.FromSecret(secret);
+            var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole, ClusterNodeOptions.WorkerRole], Tls = tls };
             var workers = new WorkerLifecycle();
             using var host = ClusterNodeHost.Build(node, loggerFactory, akka => akka
                 .WithCoordinator(settings)

@@ -1,4 +1,5 @@
 using Akka.Cluster.Hosting;
+using Akka.Event;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
@@ -13,9 +14,16 @@ namespace FaceCluster.Common.Hosting;
 /// </summary>
 public static class AkkaHostingExtensions
 {
-    /// <summary>Akka.Remote on the given address. Frames may carry curation lists of a large face set, never tensors.</summary>
-    public static AkkaConfigurationBuilder ConfigureNetwork(this AkkaConfigurationBuilder builder, ClusterNodeOptions options) =>
-        builder.WithRemoting(new RemoteOptions
+    /// <summary>
+    /// Akka.Remote on the given address. Frames may carry curation lists of a large face set, never tensors.
+    /// With <see cref="ClusterNodeOptions.Tls"/>: mutual TLS, and a peer is accepted only with the cluster's pinned key
+    /// (a refusal is logged with the peer's address). Plain TCP only with <see cref="ClusterNodeOptions.Insecure"/>.
+    /// </summary>
+    public static AkkaConfigurationBuilder ConfigureNetwork(this AkkaConfigurationBuilder builder, ClusterNodeOptions options)
+    {
+        if (options.Tls == null && !options.Insecure)
+            throw new FaceClusterException("Akka.Remote needs the cluster's TLS identity (from its secret), or an explicit --insecure", ExitCodes.UsageError);
+        var remote = new RemoteOptions
         {
             HostName = options.Hostname,
             Port = options.Port,
@@ -23,21 +31,42 @@ public static class AkkaHostingExtensions
             MaxFrameSize = 16 * 1024 * 1024,
             SendBufferSize = 32 * 1024 * 1024,
             ReceiveBufferSize = 32 * 1024 * 1024,
-        });
+        };
+        if (options.Tls is { } tls)
+        {
+            remote.EnableSsl = true;
+            remote.Ssl = new SslOptions
+            {
+                X509Certificate = tls.Certificate,
+                SuppressValidation = false,
+                RequireMutualAuthentication = true,
+                ValidateCertificateHostname = false,
+                CustomValidator = (certificate, _, peer, errors, log) =>
+                {
+                    if (tls.Validate(certificate, peer, errors, out var why)) return true;
+                    log.Warning("Akka.Remote: refused {0}: {1}", peer, why);
+                    return false;
+                },
+            };
+        }
+        return builder.WithRemoting(remote);
+    }
 
     /// <summary>
     /// Akka.Cluster with the node's roles and the Split Brain Resolver's keep-oldest strategy on role
-    /// "coordinator": the side of a partition that holds the coordinator (the oldest coordinator-role node, which
-    /// founds the cluster) survives; workers cut off from it are downed and rejoin. If the coordinator's node is
-    /// alone on its side it is downed itself (down-if-alone), so a crashed coordinator never blocks the workers.
+    /// "coordinator": the side of a partition that holds the coordinator (the oldest, and only, coordinator-role node,
+    /// which founds the cluster) survives; workers cut off from it are downed, and their processes rejoin once they
+    /// reach it again (--coordinator-wait). Down-if-alone is off: with a role it would count only coordinator-role
+    /// nodes, and with one coordinator the other side never has two, so it could never apply. A coordinator cut off
+    /// from every worker keeps the run (and its checkpoints and ledger); the workers come back to it.
     /// </summary>
     public static AkkaConfigurationBuilder ConfigureCluster(this AkkaConfigurationBuilder builder, ClusterNodeOptions options)
     {
         builder.WithClustering(new ClusterOptions
         {
             Roles = options.Roles.ToArray(),
-            SeedNodes = options.SeedNodes.Select(s => ClusterNodeOptions.SeedAddress(s)).ToArray(),
-            SplitBrainResolver = new KeepOldestOption { Role = ClusterNodeOptions.CoordinatorRole, DownIfAlone = true },
+            SeedNodes = options.SeedNodes.Select(s => ClusterNodeOptions.SeedAddress(s, tls: options.Tls != null)).ToArray(),
+            SplitBrainResolver = new KeepOldestOption { Role = ClusterNodeOptions.CoordinatorRole, DownIfAlone = false },
             LogInfo = false,
         });
         return builder.AddHocon($$"""
@@ -58,9 +87,13 @@ public static class AkkaHostingExtensions
             """, HoconAddMode.Prepend);
     }
 
-    /// <summary>Binds every <see cref="IProtocolMessage"/> to the binary <see cref="ProtocolSerializer"/>.</summary>
+    /// <summary>
+    /// Binds every <see cref="IProtocolMessage"/> to the binary <see cref="ProtocolSerializer"/>, and closes Akka's
+    /// JSON fallback (<see cref="ClosedJsonSerializer"/>): no frame becomes an object of a type it names itself.
+    /// </summary>
     public static AkkaConfigurationBuilder ConfigureSerialization(this AkkaConfigurationBuilder builder) =>
-        builder.WithCustomSerializer(ProtocolSerializer.Name, [typeof(IProtocolMessage)], system => new ProtocolSerializer(system));
+        builder.WithCustomSerializer(ProtocolSerializer.Name, [typeof(IProtocolMessage)], system => new ProtocolSerializer(system))
+               .AddHocon(ClosedJsonSerializer.Hocon, HoconAddMode.Prepend);
 
     /// <summary>Akka's log through Microsoft.Extensions.Logging.</summary>
     public static AkkaConfigurationBuilder ConfigureLogging(this AkkaConfigurationBuilder builder, Akka.Event.LogLevel level = Akka.Event.LogLevel.WarningLevel) =>

@@ -41,8 +41,12 @@ public static class HttpSecretProof
     private static string Compute(byte[] secret, string method, string path, long ts) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes($"{Purpose} {method.ToUpperInvariant()} {path} {ts.ToString(CultureInfo.InvariantCulture)}")));
 
-    /// <summary>An HttpClient handler that signs every request with the secret.</summary>
-    public sealed class Handler(byte[] secret) : DelegatingHandler(new HttpClientHandler())
+    /// <summary>
+    /// An HttpClient handler that signs every request with the secret. <paramref name="trustedRoots"/>: for a
+    /// coordinator serving HTTPS with a certificate of the operator's own CA (--tls-ca); null: the system's trust.
+    /// </summary>
+    public sealed class Handler(byte[] secret, System.Security.Cryptography.X509Certificates.X509Certificate2Collection? trustedRoots = null)
+        : DelegatingHandler(new HttpClientHandler { ServerCertificateCustomValidationCallback = TlsFiles.Validator(trustedRoots) })
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
             base.SendAsync(Sign(request), cancellationToken);

@@ -16,8 +16,11 @@ public static class FaceClusterMetrics
     private static readonly InstrumentAdvice<double> SecondsBuckets = new() { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] };
     private static readonly Histogram<double> AllReduce = Meter.CreateHistogram("facecluster_allreduce_seconds", "s", "Time a worker spent in the ring all-reduce of one step.", tags: null, advice: SecondsBuckets);
     private static readonly Histogram<double> DataWait = Meter.CreateHistogram("facecluster_data_wait_seconds", "s", "Time a worker waited for its next batch.", tags: null, advice: SecondsBuckets);
+    private static readonly Counter<long> Dropped = Meter.CreateCounter<long>("facecluster_messages_dropped_total",
+        description: "Control-plane messages dropped because their sender is not who they claim to be (by message type).");
     private static readonly ConcurrentDictionary<string, double> WorkerRates = new(StringComparer.Ordinal);
     private static double _loss = double.NaN;
+    private static long _ledgerPaused, _ledgerHeld;
     private static long _quarantined;
 
     static FaceClusterMetrics()
@@ -25,6 +28,10 @@ public static class FaceClusterMetrics
         Meter.CreateObservableGauge("facecluster_samples_per_second", ObserveRates, description: "Samples per second of each worker over its latest step.");
         Meter.CreateObservableGauge("facecluster_loss", () => Volatile.Read(ref _loss) is var l && double.IsFinite(l) ? [new Measurement<double>(l)] : Array.Empty<Measurement<double>>(),
             description: "Smoothed mean per-sample training loss.");
+        Meter.CreateObservableGauge("facecluster_ledger_writes_paused", () => Interlocked.Read(ref _ledgerPaused),
+            description: "1 while the ledger cannot write to ledger.db (a full disk): records are held in memory; 0 otherwise.");
+        Meter.CreateObservableGauge("facecluster_ledger_unflushed_records", () => Interlocked.Read(ref _ledgerHeld),
+            description: "Loss records accepted by the ledger but not yet in ledger.db.");
         Meter.CreateObservableGauge("facecluster_quarantined", () => Interlocked.Read(ref _quarantined), description: "Samples currently quarantined (left out of training).");
     }
 
@@ -45,6 +52,16 @@ public static class FaceClusterMetrics
 
     /// <summary>How many samples are quarantined after a cycle closed.</summary>
     public static void Quarantined(long count) => Interlocked.Exchange(ref _quarantined, count);
+
+    /// <summary>The ledger's writes: paused or not, and the records not yet written.</summary>
+    public static void LedgerWrites(bool paused, long unflushed)
+    {
+        Interlocked.Exchange(ref _ledgerPaused, paused ? 1 : 0);
+        Interlocked.Exchange(ref _ledgerHeld, unflushed);
+    }
+
+    /// <summary>A control-plane message was dropped: its sender is not the member it claims to be.</summary>
+    public static void MessageDropped(string messageType) => Dropped.Add(1, new KeyValuePair<string, object?>("type", messageType));
 
     /// <summary>A worker left the run: its rate is no longer reported.</summary>
     public static void WorkerGone(string workerId) => WorkerRates.TryRemove(workerId, out _);

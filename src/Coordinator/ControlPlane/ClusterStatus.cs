@@ -16,5 +16,6 @@ public sealed record WorkerStatus(string Id, string Host, string Device, string 
 /// <param name="MeanLoss">The smoothed mean loss of the recent steps; NaN before the first.</param>
 /// <param name="Quarantined">Samples excluded from training.</param>
 /// <param name="LastCheckpointStep">The step of the newest checkpoint on disk; -1 before the first.</param>
+/// <param name="LedgerWrites">"ok", or "paused: " and why the ledger cannot write ledger.db (its records are held in memory).</param>
 public sealed record ClusterStatus(string RunId, string State, long Step, long Cycle, long TotalSteps, long Generation, int GlobalBatch, double SamplesPerSecond,
-    WorkerStatus[] Workers, double MeanLoss, int Quarantined, long LastCheckpointStep);
+    WorkerStatus[] Workers, double MeanLoss, int Quarantined, long LastCheckpointStep, string LedgerWrites = "ok");

@@ -48,6 +48,20 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<CheckpointSaved>(OnCheckpointSaved);
         Receive<CheckpointFailed>(OnCheckpointFailed);
         Receive<LedgerReach>(OnLedgerReach);
+        Receive<LossReplay>(OnLossReplay);
+        Receive<LossesDurableFor>(m =>
+        {
+            if (!Sender.Equals(_ledger)) return;
+            for (int i = 0; i < m.WorkerIds.Length; i++)
+                if (_state.Workers.TryGetValue(m.WorkerIds[i], out var w) && w.Life != WorkerLife.Lost) w.Ref.Tell(new LossesDurable(m.ThroughSteps[i]));
+        });
+        Receive<LedgerWrites>(m =>
+        {
+            if (!Sender.Equals(_ledger)) return;
+            _state = _state with { LedgerPausedBecause = m.PausedBecause };
+            if (m.PausedBecause != null) _settings.Observer?.Message($"ledger writes paused: {m.PausedBecause}");
+            else _settings.Observer?.Message($"ledger writes resumed ({m.HeldRecords} records still to write)");
+        });
         Receive<GetClusterStatus>(_ => Sender.Tell(Status()));
         Receive<StopRun>(OnStopRun);
         Receive<ILedgerRequest>(m => { if (_ledger != null) _ledger.Forward(m); else Sender.Tell(new Status.Failure(new InvalidOperationException("no ledger in this run"))); });
@@ -64,8 +78,35 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     // ---------------------------------------------------------------- membership
 
+    /// <summary>
+    /// A worker's message counts only from the actor registered under the id it claims; anything else (a forged id,
+    /// an old incarnation, a stranger) is dropped, and the log names the sender.
+    /// </summary>
+    private bool FromRegistered(string workerId, object message)
+    {
+        if (_state.Workers.TryGetValue(workerId, out var entry) && entry.Ref.Equals(Sender)) return true;
+        _log.Warning("Dropped {0} claiming to be from worker {1}: it came from {2}, {3}", message.GetType().Name, workerId, Sender.Path,
+            entry == null ? "and no worker of that id is registered" : $"but that worker is {entry.Ref.Path}");
+        FaceClusterMetrics.MessageDropped(message.GetType().Name);
+        return false;
+    }
+
+    /// <summary>A registration counts from an actor in this process (the embedded run) or on a member node of role "worker".</summary>
+    private bool FromWorkerNode(RegisterWorker r)
+    {
+        var address = Sender.Path.Address;
+        bool local = address.HasLocalScope && !Sender.IsNobody() && !Sender.Equals(Context.System.DeadLetters);
+        bool member = address.HasGlobalScope && Akka.Cluster.Cluster.Get(Context.System).State.Members
+            .Any(m => m.Address.Equals(address) && m.HasRole(Common.Hosting.ClusterNodeOptions.WorkerRole));
+        if (local || member) return true;
+        _log.Warning("Dropped the registration of worker {0}: it came from {1}, which is not a worker node of this cluster", r.WorkerId, Sender.Path);
+        FaceClusterMetrics.MessageDropped(nameof(RegisterWorker));
+        return false;
+    }
+
     private void OnRegister(RegisterWorker r)
     {
+        if (!FromWorkerNode(r)) return;
         if (r.ProtocolVersion != ProtocolInfo.Version || r.BuildVersion != ProtocolInfo.Build)
         {
             string reason = $"worker {r.WorkerId} runs protocol v{r.ProtocolVersion} (build {r.BuildVersion}); " +
@@ -93,7 +134,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void OnReady(WorkerReady w)
     {
-        if (!_state.Workers.TryGetValue(w.WorkerId, out var entry) || !entry.Ref.Equals(Sender)) return;
+        if (!FromRegistered(w.WorkerId, w)) return;
+        var entry = _state.Workers[w.WorkerId];
         _state = _state.WithWorker(entry with
         {
             Life = WorkerLife.Ready, Device = w.Device, ReplicaStep = w.ReplicaStep, Checksum = w.ParameterChecksum, SamplesPerSecond = w.Device.SamplesPerSecond,
@@ -105,7 +147,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void OnLeaving(WorkerLeaving m)
     {
-        if (!_state.Workers.TryGetValue(m.WorkerId, out var entry)) return;
+        if (!FromRegistered(m.WorkerId, m)) return;
+        var entry = _state.Workers[m.WorkerId];
         _log.Info("Worker {0} is leaving after step {1}", m.WorkerId, m.ReplicaStep);
         _state = _state.WithWorker(entry with { Life = WorkerLife.Leaving });
         if (_state.Phase == CoordinatorPhase.Running && _state.Segment?.Members.Contains(m.WorkerId) == true)
@@ -141,6 +184,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void OnStepCompleted(StepCompleted s)
     {
+        if (!FromRegistered(s.WorkerId, s)) return;
         _ledger?.Tell(new LossReport(s.WorkerId, s.Cycle, s.Step, s.ReportsInStep, s.SampleIds, s.Losses));
         (_state, var progress) = CoordinatorDecisions.StepDone(_state, _settings, s);
         FaceClusterMetrics.StepCompleted(s.WorkerId, s.SampleIds.Length, s.ComputeMs, s.DataWaitMs, s.AllReduceMs, s.WorkerId == _state.Segment?.Members.FirstOrDefault());
@@ -154,8 +198,16 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (progress != null) _settings.Observer?.StepCompleted(progress.Step, progress.TotalSteps, progress.MeanLoss, progress.SamplesPerSecond, progress.StepMilliseconds);
     }
 
+    /// <summary>A worker's report from before a restart that no ledger confirmed: to the ledger, which keeps it unless it holds that step already.</summary>
+    private void OnLossReplay(LossReplay r)
+    {
+        if (!FromRegistered(r.WorkerId, r)) return;
+        _ledger?.Tell(new ReplayedLossReport(new LossReport(r.WorkerId, r.Cycle, r.Step, r.ReportsInStep, r.SampleIds, r.Losses)));
+    }
+
     private void OnIdentityProbed(IdentityProbed p)
     {
+        if (!FromRegistered(p.WorkerId, p)) return;
         var segment = _state.Segment;
         if (segment == null || p.Generation != segment.Generation || !segment.Members.Contains(p.WorkerId)) return;
         // Before the worker's SegmentFinished, so the ledger has it when the cycle closes.
@@ -164,6 +216,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void OnSegmentFinished(SegmentFinished f)
     {
+        if (!FromRegistered(f.WorkerId, f)) return;
         _state = CoordinatorDecisions.ReplicaAt(_state, f.WorkerId, f.ReplicaStep, f.ParameterChecksum, f.SamplesPerSecond);
         var segment = _state.Segment;
         if (segment == null || f.Generation != segment.Generation || !segment.Members.Contains(f.WorkerId)) return;
@@ -173,6 +226,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void OnStepFailed(StepFailed f)
     {
+        if (!FromRegistered(f.WorkerId, f)) return;
         _state = CoordinatorDecisions.ReplicaAt(_state, f.WorkerId, f.ReplicaStep, null, null);
         var segment = _state.Segment;
         if (segment == null || f.Generation != segment.Generation || !segment.Members.Contains(f.WorkerId))
@@ -284,6 +338,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void OnStateReady(StateReady ready)
     {
+        if (!FromRegistered(ready.WorkerId, ready)) return;
         _state = _state with { Published = _state.Published.SetItem(ready.WorkerId, ready.Step) };
         if (ready.Step == _state.PendingCheckpoint && _settings.Checkpoints is { } checkpoints)
         {

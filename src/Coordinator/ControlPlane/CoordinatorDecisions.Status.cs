@@ -8,7 +8,7 @@ public static partial class CoordinatorDecisions
         s.Workers.Values.OrderBy(w => w.Id, StringComparer.Ordinal).Select(w => new WorkerStatus(
             w.Id, w.Host, w.Device.Kind == "cpu" ? "cpu" : $"{w.Device.Kind}:{w.Device.Index} {w.Device.Name}",
             w.Life.ToString().ToLowerInvariant(), w.Batch, w.SamplesPerSecond, w.LastStep, w.Device.Note, w.ReplicaStep, w.Checksum)).ToArray(),
-        s.MeanLoss, s.Excluded.Count, s.LastCheckpointStep);
+        s.MeanLoss, s.Excluded.Count, s.LastCheckpointStep, s.LedgerPausedBecause is { } why ? "paused: " + why : "ok");
 
     public static string PhaseName(CoordinatorPhase phase) => phase switch
     {

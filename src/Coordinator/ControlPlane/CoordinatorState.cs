@@ -20,6 +20,9 @@ public sealed record CoordinatorState(
     /// <summary>The worker asked to publish the state the next plan resyncs from (phase <see cref="CoordinatorPhase.AwaitingState"/>).</summary>
     public string? AwaitingStateFrom { get; init; }
 
+    /// <summary>Why the ledger's writes are paused (a full disk), as it last said; null while they go through.</summary>
+    public string? LedgerPausedBecause { get; init; }
+
     /// <summary>Why the run is being stopped before its planned steps; null while it is not.</summary>
     public string? StopReason { get; init; }
 

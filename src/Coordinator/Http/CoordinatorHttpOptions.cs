@@ -10,6 +10,9 @@ namespace FaceCluster.Coordinator.Http;
 /// <param name="PublicHost">Host name put into <see cref="CoordinatorHttpServer.Url"/>; default the bound address.</param>
 public sealed record CoordinatorHttpOptions(string Host, int Port, FaceManifest Manifest, byte[] ManifestJson, string Token, byte[] Secret, string? PublicHost = null)
 {
+    /// <summary>HTTPS with this certificate (--tls-cert); null: plain HTTP. The URL the workers get says which.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
+
     public const int DefaultPort = 5080;
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(15);
 }

@@ -41,7 +41,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         Url = url;
     }
 
-    /// <summary>http://host:port of the running server (the actual port when 0 was asked for).</summary>
+    /// <summary>http(s)://host:port of the running server (the actual port when 0 was asked for); workers use this scheme.</summary>
     public string Url { get; }
 
     /// <summary>Starts the server; <paramref name="coordinator"/> is the coordinator singleton (its proxy).</summary>
@@ -60,7 +60,10 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         var address = ResolveBindAddress(options.Host);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(address, options.Port);
+            k.Listen(address, options.Port, listen =>
+            {
+                if (options.TlsCertificate is { } certificate) listen.UseHttps(certificate);
+            });
             k.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
@@ -81,7 +84,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         if (bound != null && Uri.TryCreate(bound, UriKind.Absolute, out var uri)) port = uri.Port;
         string host = options.PublicHost ?? (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? Dns.GetHostName() : address.ToString());
-        return new CoordinatorHttpServer(app, "http://" + EndpointText(host, port));
+        return new CoordinatorHttpServer(app, (options.TlsCertificate != null ? "https://" : "http://") + EndpointText(host, port));
     }
 
     private static string EndpointText(string host, int port) => host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}";
@@ -199,7 +202,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
         // Within a segment the coordinator's step moves only at its end; the members' reports say how far it has got.
         long step = Math.Max(s.Step, s.Workers.Where(w => w.State == "active").Select(w => w.LastStep + 1).DefaultIfEmpty(0).Max());
         return new StatusResponse(s.RunId, s.State, step, s.Cycle, s.TotalSteps, s.Generation, s.GlobalBatch, s.SamplesPerSecond, loss,
-            s.Quarantined, s.LastCheckpointStep, workers);
+            s.Quarantined, s.LastCheckpointStep, workers, s.LedgerWrites);
     }
 
     public async ValueTask DisposeAsync()

@@ -23,6 +23,7 @@ public sealed class LedgerActor : ReceiveActor, IWithTimers
     {
         _options = options;
         Receive<LossReport>(r => Engine.Ingest(r));
+        Receive<ReplayedLossReport>(r => { if (!Engine.IngestReplay(r.Report)) _duplicateReplays++; });
         Receive<ProbeReport>(r => Engine.IngestProbe(r));
         Receive<RegisterFaceSet>(m => Engine.Register(m));
         Receive<CloseCycle>(OnCloseCycle);
@@ -33,6 +34,28 @@ public sealed class LedgerActor : ReceiveActor, IWithTimers
     public static Props Props(LedgerOptions options) => Akka.Actor.Props.Create(() => new LedgerActor(options));
 
     private LedgerEngine Engine => _engine ?? throw new InvalidOperationException("the ledger is not open");
+
+    private string? _reportedPause;
+    private long _duplicateReplays;
+
+    /// <summary>After every message: a pause or resume of ledger.db's writes goes to the parent and the metrics.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        bool handled = base.AroundReceive(receive, message);
+        if (_engine is { } engine)
+        {
+            FaceCluster.Common.Telemetry.FaceClusterMetrics.LedgerWrites(engine.WritesPausedBecause != null, engine.UnflushedRecords);
+            var durable = engine.TakeDurableSteps();
+            if (durable.Length > 0)
+                Context.Parent.Tell(new LossesDurableFor(durable.Select(d => d.WorkerId).ToArray(), durable.Select(d => d.Step).ToArray()));
+            if (engine.WritesPausedBecause != _reportedPause)
+            {
+                _reportedPause = engine.WritesPausedBecause;
+                Context.Parent.Tell(new LedgerWrites(_reportedPause, engine.UnflushedRecords));
+            }
+        }
+        return handled;
+    }
 
     protected override void PreStart()
     {
@@ -72,6 +95,7 @@ public sealed class LedgerActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        if (_duplicateReplays > 0) _log.Info("Ledger: {0} replayed loss reports were already on disk and were dropped", _duplicateReplays);
         _engine?.Dispose();
         _engine = null;
         base.PostStop();

@@ -29,6 +29,7 @@ public sealed partial class LedgerEngine : IDisposable
     private readonly Stopwatch _sinceFlush = Stopwatch.StartNew();
     private readonly Stopwatch _sinceSnapshot = Stopwatch.StartNew();
     private long _nextSeq;
+    private readonly Dictionary<int, long> _lastStepOf;
     private bool _changedSinceSnapshot;
     private bool _disposed;
 
@@ -43,10 +44,16 @@ public sealed partial class LedgerEngine : IDisposable
         _quarantines = recovered.Loaded.Quarantines;
         _nextSeq = recovered.NextSeq;
         _changedSinceSnapshot = recovered.Replayed > 0;
+        _lastStepOf = store.Reader.ReadLastStepPerWorker();
         long nextQuarantine = _quarantines.Count == 0 ? 1 : _quarantines.Max(q => q.Id) + 1;
         if (!readOnly)
+        {
+            var openMoves = store.Reader.ReadOpenMoves();
+            if (openMoves.Count > 0) nextQuarantine = Math.Max(nextQuarantine, openMoves.Max(m => m.Qid) + 1);
             _quarantine = new QuarantineManager(store.Writer, options.RunDir, options.DataRoot, options.PruneAction, nextQuarantine,
                 options.LoggerFactory?.CreateLogger<QuarantineManager>());
+            _quarantine.RevertOpenMoves(openMoves);
+        }
     }
 
     /// <summary>Opens (or creates) the ledger of <see cref="LedgerOptions.RunDir"/>, restoring what a previous process left.</summary>
@@ -115,11 +122,28 @@ public sealed partial class LedgerEngine : IDisposable
         }
         long seq = _nextSeq++;
         int worker = _state.WorkerIndex(r.WorkerId);
+        if (!_lastStepOf.TryGetValue(worker, out long last) || r.Step > last) _lastStepOf[worker] = r.Step;
         _store.Writer.AddReport(seq, worker, r);
         _state.Ingest(r, worker, seq);
         _changedSinceSnapshot = true;
-        if (_store.Writer.UnflushedRecords >= _options.Flush.MaxPendingRecords) Flush();
+        if (_store.Writer.UnflushedRecords >= _options.Flush.MaxPendingRecords && WritesPausedBecause == null) Flush();
     }
+
+    /// <summary>
+    /// Takes a report a worker sent again after a coordinator restart (it had no confirmation that it was on disk):
+    /// ingested unless this ledger already holds a report of that worker for that step or a later one. Returns whether it was new.
+    /// </summary>
+    public bool IngestReplay(LossReport r)
+    {
+        ThrowIfReadOnly();
+        if (_lastStepOf.TryGetValue(_state.WorkerIndex(r.WorkerId), out long last) && r.Step <= last) return false;
+        Ingest(r);
+        return true;
+    }
+
+    /// <summary>Per worker, the newest step whose reports are all in ledger.db since the last call (the ledger's actor tells the workers).</summary>
+    public (string WorkerId, long Step)[] TakeDurableSteps() =>
+        _store.Writer.TakeDurable().Select(kv => (_state.WorkerName(kv.Key), kv.Value)).ToArray();
 
     /// <summary>Takes identity-probe losses (see <c>IIdentityProbe</c>); unknown samples and non-finite losses are left out.</summary>
     public void IngestProbe(ProbeReport r)
@@ -141,6 +165,11 @@ public sealed partial class LedgerEngine : IDisposable
     public void Tick()
     {
         if (ReadOnly || _disposed) return;
+        if (WritesPausedBecause != null)
+        {
+            if (_sinceRetry.Elapsed >= PausedRetry) Flush();
+            return;
+        }
         if (_changedSinceSnapshot && _sinceSnapshot.ElapsedMilliseconds >= _options.Flush.SnapshotIntervalMs) Snapshot();
         else if (_sinceFlush.ElapsedMilliseconds >= _options.Flush.IntervalMs) Flush();
     }
@@ -214,7 +243,7 @@ public sealed partial class LedgerEngine : IDisposable
     {
         if (ReadOnly || _disposed) return;
         StageNames();
-        _store.Writer.Flush();
+        Write(() => _store.Writer.Flush());
         _sinceFlush.Restart();
     }
 
@@ -226,12 +255,55 @@ public sealed partial class LedgerEngine : IDisposable
     {
         if (ReadOnly || _disposed) return;
         StageNames();
-        _store.Writer.Flush(_state.TakeSnapshot());
+        // A snapshot that cannot be written leaves its rows buffered in the writer and its statistics marked changed.
+        if (!Write(() => _store.Writer.Flush(_state.TakeSnapshot()))) return;
         _state.SnapshotWritten();
         _changedSinceSnapshot = false;
         _sinceFlush.Restart();
         _sinceSnapshot.Restart();
     }
+
+    /// <summary>Why writes to ledger.db are paused (its disk is full), or null while they go through.</summary>
+    public string? WritesPausedBecause { get; private set; }
+
+    /// <summary>How often a paused ledger tries to write again.</summary>
+    public static readonly TimeSpan PausedRetry = TimeSpan.FromSeconds(2);
+
+    private readonly Stopwatch _sinceRetry = new();
+
+    /// <summary>
+    /// One write to ledger.db. A full disk pauses writing instead of failing: everything stays buffered (the writer
+    /// clears its buffers only on commit), <see cref="WritesPausedBecause"/> says so, and the flush clock retries
+    /// every <see cref="PausedRetry"/>; the first write that commits resumes. Other errors are thrown.
+    /// </summary>
+    private bool Write(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (IsOutOfSpace(e))
+        {
+            if (WritesPausedBecause == null)
+                _log.LogError("Ledger writes paused: {Reason}; {Records} loss records are held in memory and written when space returns", e.Message, UnflushedRecords);
+            WritesPausedBecause = $"the disk of {_store.DatabasePath} is full ({e.Message}); {UnflushedRecords} loss records are held in memory until space returns";
+            _sinceRetry.Restart();
+            return false;
+        }
+        if (WritesPausedBecause != null)
+        {
+            _log.LogInformation("Ledger writes resumed: everything held is in {Path}", _store.DatabasePath);
+            WritesPausedBecause = null;
+        }
+        return true;
+    }
+
+    private static bool IsOutOfSpace(Exception e) => e switch
+    {
+        Microsoft.Data.Sqlite.SqliteException s => s.SqliteErrorCode is 13 /* SQLITE_FULL */ or 10 /* SQLITE_IOERR */,
+        IOException io => (io.HResult & 0xFFFF) == 28 /* ENOSPC */ || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase),
+        _ => e.InnerException != null && IsOutOfSpace(e.InnerException),
+    };
 
     private void StageNames()
     {
@@ -266,6 +338,9 @@ public sealed partial class LedgerEngine : IDisposable
         try
         {
             if (!ReadOnly) Snapshot();
+            if (WritesPausedBecause != null)
+                _log.LogError("The ledger closes with its writes paused: {Records} loss records could not be written to {Path} ({Reason})",
+                    UnflushedRecords, _store.DatabasePath, WritesPausedBecause);
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
         {

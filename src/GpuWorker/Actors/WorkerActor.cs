@@ -31,8 +31,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _lifecycle = lifecycle;
 
         Receive<RetryRegistration>(_ => Register());
-        Receive<RegistrationAccepted>(OnAccepted);
-        Receive<RegistrationRefused>(OnRefused);
+        Receive<RegistrationAccepted>(m => { if (FromCoordinatorNode(m)) OnAccepted(m); });
+        Receive<RegistrationRefused>(m => { if (FromCoordinatorNode(m)) OnRefused(m); });
         Receive<ReplicaPrepared>(OnPrepared);
         Receive<PreparationFailed>(f =>
         {
@@ -42,31 +42,70 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<SegmentPlan>(plan =>
         {
+            if (!FromCoordinator(plan)) return;
             if (_state.Phase != WorkerPhase.Ready) { _log.Warning("Worker {0}: plan {1} ignored in phase {2}", _engine.WorkerId, plan.Generation, _state.Phase); return; }
             _state = _state with { Generation = plan.Generation };
             _engine.StartSegment(plan, new EventsToSelf(Self));
         });
-        Receive<StopAtStep>(m => _engine.StopAt(m.Generation, m.Step));
-        Receive<AbortSegment>(m => _engine.Abort(m.Generation));
-        Receive<PublishState>(_ => _engine.PublishState().PipeTo(_coordinator, Self,
-            failure: e => new StepFailed(_engine.WorkerId, _state.Generation, -1, _engine.ReplicaStep, "could not publish the state: " + e.Message, "")));
-        Receive<StepCompleted>(m => _coordinator.Tell(m));
-        Receive<IdentityProbed>(m => _coordinator.Tell(m));
-        Receive<SegmentFinished>(m => _coordinator.Tell(m));
-        Receive<StepFailed>(m => _coordinator.Tell(m));
+        Receive<LossesDurable>(m => { if (FromCoordinator(m)) _engine.Outbox.Confirm(m.ThroughStep); });
+        Receive<StopAtStep>(m => { if (FromCoordinator(m)) _engine.StopAt(m.Generation, m.Step); });
+        Receive<AbortSegment>(m => { if (FromCoordinator(m)) _engine.Abort(m.Generation); });
+        Receive<PublishState>(m =>
+        {
+            if (!FromCoordinator(m)) return;
+            _engine.PublishState().PipeTo(_coordinator, Self,
+                failure: e => new StepFailed(_engine.WorkerId, _state.Generation, -1, _engine.ReplicaStep, "could not publish the state: " + e.Message, ""));
+        });
+        // The engine's own reports, wrapped in a type no peer can send: only these are passed on under this worker's name.
+        Receive<EngineEvent>(e => _coordinator.Tell(e.Message));
+        Receive<EngineGaveUp>(m =>
+        {
+            _log.Error("Worker {0}: cannot go on: {1}", _engine.WorkerId, m.Reason);
+            _state = _state with { Phase = WorkerPhase.Failed };
+            _coordinator.Tell(new WorkerLeaving(_engine.WorkerId, _engine.ReplicaStep));
+            _lifecycle?.Complete(new WorkerOutcome(WorkerOutcomeKind.Failed, _engine.ReplicaStep, m.Reason));
+        });
         Receive<TrainingFinished>(m =>
         {
+            if (!FromCoordinator(m)) return;
             _log.Info("Worker {0}: training finished at step {1} ({2})", _engine.WorkerId, m.Step, m.Reason);
             _state = _state with { Phase = WorkerPhase.Finished };
             _lifecycle?.Complete(new WorkerOutcome(WorkerOutcomeKind.Finished, m.Step, m.Reason));
         });
         Receive<CoordinatorStopping>(m =>
         {
+            if (!FromCoordinator(m)) return;
             _log.Info("Worker {0}: the coordinator stopped at step {1} ({2}); the replica is kept for its return", _engine.WorkerId, m.Step, m.Reason);
             _state = _state with { Phase = WorkerPhase.Finished };
             _lifecycle?.Complete(new WorkerOutcome(WorkerOutcomeKind.CoordinatorStopped, m.Step, m.Reason));
         });
         Receive<GetWorkerPhase>(_ => Sender.Tell(_state.Phase));
+    }
+
+    /// <summary>
+    /// The coordinator's answer to a registration counts from an actor in this process (the embedded run) or on a
+    /// member node of role "coordinator"; its sender becomes the one coordinator this worker obeys.
+    /// </summary>
+    private bool FromCoordinatorNode(IProtocolMessage message)
+    {
+        var address = Sender.Path.Address;
+        bool local = address.HasLocalScope && !Sender.IsNobody() && !Sender.Equals(Context.System.DeadLetters);
+        bool member = address.HasGlobalScope && Akka.Cluster.Cluster.Get(Context.System).State.Members
+            .Any(m => m.Address.Equals(address) && m.HasRole(Common.Hosting.ClusterNodeOptions.CoordinatorRole));
+        if (!local && !member) return Drop(message, "it is not a coordinator node of this cluster");
+        if (_state.Phase == WorkerPhase.Registering) _state = _state with { Coordinator = Sender };
+        return true;
+    }
+
+    /// <summary>Orders count only from the coordinator that accepted this worker; others are dropped, naming the sender.</summary>
+    private bool FromCoordinator(IProtocolMessage message) =>
+        _state.Coordinator is { } coordinator && coordinator.Equals(Sender)
+        || Drop(message, _state.Coordinator == null ? "no coordinator has accepted this worker yet" : $"this worker's coordinator is {_state.Coordinator.Path}");
+
+    private bool Drop(IProtocolMessage message, string why)
+    {
+        _log.Warning("Worker {0}: dropped {1} from {2}: {3}", _engine.WorkerId, message.GetType().Name, Sender.Path, why);
+        return false;
     }
 
     protected override void PreStart()
@@ -97,6 +136,12 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Timers.Cancel("register");
         _state = _state with { Phase = WorkerPhase.Preparing };
         _log.Info("Worker {0}: accepted into run {1}; preparing the replica", _engine.WorkerId, accepted.Run.RunId);
+        // Losses no ledger confirmed (a coordinator that crashed before writing them): sent again; the ledger drops what it holds.
+        var unconfirmed = _engine.Outbox.Pending();
+        foreach (var s in unconfirmed)
+            _coordinator.Tell(new LossReplay(s.WorkerId, s.Cycle, s.Step, s.ReportsInStep, s.SampleIds, s.Losses));
+        if (unconfirmed.Length > 0)
+            _log.Info("Worker {0}: sent the losses of {1} unconfirmed steps ({2}..{3}) again", _engine.WorkerId, unconfirmed.Length, unconfirmed[0].Step, unconfirmed[^1].Step);
         _lifecycle?.Accepted();
         var engine = _engine;
         var faceSets = _faceSets;
@@ -132,12 +177,20 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private sealed record ReplicaPrepared(DeviceReport Device, long ReplicaStep, string Checksum);
     private sealed record PreparationFailed(string Reason);
 
+    /// <summary>This worker's engine cannot go on.</summary>
+    private sealed record EngineGaveUp(string Reason);
+
+    /// <summary>A report of this worker's own engine (never a remote message: the type is private and has no serializer).</summary>
+    private sealed record EngineEvent(IProtocolMessage Message);
+
     /// <summary>Forwards the training thread's events to the actor (thread-safe Tell).</summary>
     private sealed class EventsToSelf(IActorRef self) : IWorkerEngineEvents
     {
-        public void StepCompleted(StepCompleted step) => self.Tell(step);
-        public void IdentityProbed(IdentityProbed probe) => self.Tell(probe);
-        public void SegmentFinished(SegmentFinished segment) => self.Tell(segment);
-        public void StepFailed(StepFailed failure) => self.Tell(failure);
+        public void StepCompleted(StepCompleted step) => self.Tell(new EngineEvent(step));
+        public void IdentityProbed(IdentityProbed probe) => self.Tell(new EngineEvent(probe));
+        public void SegmentFinished(SegmentFinished segment) => self.Tell(new EngineEvent(segment));
+        public void StepFailed(StepFailed failure) => self.Tell(new EngineEvent(failure));
+        public void CapacityChanged(WorkerReady ready) => self.Tell(new EngineEvent(ready));
+        public void CannotContinue(string reason) => self.Tell(new EngineGaveUp(reason));
     }
 }

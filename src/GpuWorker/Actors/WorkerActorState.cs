@@ -9,7 +9,8 @@ public sealed record GetWorkerPhase
 public enum WorkerPhase { Registering, Preparing, Ready, Refused, Failed, Finished }
 
 /// <summary>The worker actor's state, replaced with `with` on every change.</summary>
-public sealed record WorkerActorState(WorkerPhase Phase, long Generation)
+/// <param name="Coordinator">The coordinator actor that answered the registration: the only sender of orders obeyed.</param>
+public sealed record WorkerActorState(WorkerPhase Phase, long Generation, Akka.Actor.IActorRef? Coordinator = null)
 {
     public static readonly WorkerActorState Initial = new(WorkerPhase.Registering, -1);
 }

@@ -10,6 +10,8 @@ public enum WorkerOutcomeKind
     Refused,
     /// <summary>The worker could not prepare the run (face set or model).</summary>
     PreparationFailed,
+    /// <summary>The worker cannot go on training (an unusable device, repeated unexpected failures).</summary>
+    Failed,
 }
 
 /// <summary>How a worker actor's part in a run ended, at <paramref name="Step"/> (-1 when it never trained).</summary>

@@ -27,7 +27,9 @@ public sealed class RemoteFaceSetProvider : IFaceSetProvider, IDisposable
 
     /// <param name="localDataDir">This machine's copy of the face set (--data), or null to use the run's data root when it exists here.</param>
     /// <param name="cacheRoot">Downloads go to cacheRoot/&lt;manifest hash&gt;/.</param>
-    public RemoteFaceSetProvider(string? localDataDir, string cacheRoot, byte[] secret, DecodedImageCache? cache, int loaderThreads, ILogger logger)
+    /// <param name="trustedRoots">Roots trusted for a coordinator that serves HTTPS with the operator's own CA (--tls-ca); null: the system's.</param>
+    public RemoteFaceSetProvider(string? localDataDir, string cacheRoot, byte[] secret, DecodedImageCache? cache, int loaderThreads, ILogger logger,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? trustedRoots = null)
     {
         _localDataDir = localDataDir;
         _cacheRoot = Path.GetFullPath(cacheRoot);
@@ -35,7 +37,7 @@ public sealed class RemoteFaceSetProvider : IFaceSetProvider, IDisposable
         _cache = cache;
         _loaderThreads = loaderThreads;
         _log = logger;
-        _http = new HttpClient(new HttpSecretProof.Handler(secret)) { Timeout = TimeSpan.FromSeconds(60) };
+        _http = new HttpClient(new HttpSecretProof.Handler(secret, trustedRoots)) { Timeout = TimeSpan.FromSeconds(60) };
     }
 
     /// <summary>~/.cache/facecluster (or $XDG_CACHE_HOME/facecluster).</summary>

@@ -36,6 +36,8 @@ public sealed class WorkerEngine : IDisposable
     private byte[]? _publishedState;
     private long _publishedStep = -1;
     private volatile bool _disposed;
+    private DeviceReport? _capacity;
+    private int _unexpectedInARow;
 
     public WorkerEngine(WorkerEngineOptions options, WorkerDevice device, DataPlaneEndpoint endpoint, byte[] secret, ILogger logger)
     {
@@ -61,6 +63,9 @@ public sealed class WorkerEngine : IDisposable
 
     /// <summary>Updates applied by the replica; -1 before the run is configured.</summary>
     public long ReplicaStep => _trainer?.Step ?? -1;
+
+    /// <summary>The losses of completed steps that no ledger has confirmed on disk yet (kept across cluster sessions).</summary>
+    public LossOutbox Outbox { get; } = new();
 
     /// <summary>True while a segment runs.</summary>
     public bool Busy { get; private set; }
@@ -121,7 +126,8 @@ public sealed class WorkerEngine : IDisposable
     {
         var trainer = _trainer ?? throw new InvalidOperationException("configure the run before calibrating");
         var result = DeviceCalibrator.Calibrate(trainer, Device, Options.MaxBatch, _log);
-        return new DeviceReport(Device.Kind, Device.Index, Device.Vendor, Device.Name, Device.MemoryBytes, result.SamplesPerSecond, result.MaxBatch, Device.Note);
+        _capacity = new DeviceReport(Device.Kind, Device.Index, Device.Vendor, Device.Name, Device.MemoryBytes, result.SamplesPerSecond, result.MaxBatch, Device.Note);
+        return _capacity;
     });
 
     /// <summary>Serves the replica's state on the data plane (for a checkpoint, or a peer that resyncs).</summary>
@@ -225,8 +231,10 @@ public sealed class WorkerEngine : IDisposable
                 double reduce = Math.Max(0, watch.Elapsed.TotalMilliseconds - update);
                 double compute = result.ComputeTime.TotalMilliseconds + update;
                 computeMs += compute; waitMs += wait; reduceMs += reduce; updateMs += update; samples += batch.Count; stepsRun++;
-                events.StepCompleted(new StepCompleted(WorkerId, plan.Generation, plan.Cycle, step, plan.RingWorkerIds.Length,
-                    result.SampleIds, result.Losses, compute, wait, reduce));
+                var completed = new StepCompleted(WorkerId, plan.Generation, plan.Cycle, step, plan.RingWorkerIds.Length,
+                    result.SampleIds, result.Losses, compute, wait, reduce);
+                Outbox.Add(completed);
+                events.StepCompleted(completed);
                 if (Interlocked.Read(ref _stopGeneration) == plan.Generation && step >= Interlocked.Read(ref _stopAt))
                 {
                     step++;
@@ -251,20 +259,27 @@ public sealed class WorkerEngine : IDisposable
                     WorkerId, plan.Cycle, stepsRun, plan.LocalBatches[plan.Rank], computeMs / stepsRun, updateMs / stepsRun, waitMs / stepsRun, reduceMs / stepsRun);
             // A sharded update costs in proportion to the rank's batch (its share follows it): no batch-independent part.
             double fixedUpdateMs = stepsRun == 0 || plan.RingEndpoints.Length > 1 ? 0 : updateMs / stepsRun;
+            _unexpectedInARow = 0;
             events.SegmentFinished(new SegmentFinished(WorkerId, plan.Generation, plan.Cycle, trainer.Step, trainer.ParameterChecksum(),
                 sps, stepsRun == 0 ? 0 : computeMs / stepsRun, stepsRun == 0 ? 0 : waitMs / stepsRun, stepsRun == 0 ? 0 : reduceMs / stepsRun,
                 fixedUpdateMs));
         }
-        catch (Exception e) when (e is AllReduceFailedException or OperationCanceledException or ObjectDisposedException or StateTransferException
-                                   or Common.Errors.FaceClusterException or IOException or InvalidDataException)
+        catch (Exception e)
         {
+            // Every failure of a step, whatever threw: roll back, tell the coordinator (it replans), then act on the kind.
             trainer.AbandonStep();
             // The moments of other ranks' ranges are stale here and those of this rank's range ran ahead: every survivor
             // goes back to the moments of the last exchange, so that the replicas' optimizer states stay identical.
             if (sharded) trainer.Optimizer.RestoreBoundary();
+            var kind = StepFault.Classify(e);
+            string reason = StepFault.Describe(e, kind);
             string suspect = e is AllReduceFailedException arf ? arf.PeerEndpoint : "";
-            _log.LogWarning("Worker {Worker}: step {Step} of generation {Generation} abandoned: {Reason}", WorkerId, step, plan.Generation, e.Message);
-            events.StepFailed(new StepFailed(WorkerId, plan.Generation, step, trainer.Step, e.Message, suspect));
+            if (kind == StepFaultKind.Transient)
+                _log.LogWarning("Worker {Worker}: step {Step} of generation {Generation} abandoned: {Reason}", WorkerId, step, plan.Generation, reason);
+            else
+                _log.LogError(e, "Worker {Worker}: step {Step} of generation {Generation} failed ({Kind}): {Reason}", WorkerId, step, plan.Generation, kind, reason);
+            events.StepFailed(new StepFailed(WorkerId, plan.Generation, step, trainer.Step, reason, suspect));
+            AfterFault(kind, reason, plan, trainer, events);
         }
         finally
         {
@@ -275,6 +290,37 @@ public sealed class WorkerEngine : IDisposable
                 _segmentAbort = null;
             }
             Busy = false;
+        }
+    }
+
+    /// <summary>
+    /// Out of memory: the largest batch becomes half the local batch that failed, and a new <see cref="WorkerReady"/>
+    /// tells the coordinator before it replans. A device that cannot hold one sample, a sticky device error, or
+    /// <see cref="StepFault.MaxUnexpectedInARow"/> unexpected failures in a row: the worker cannot go on.
+    /// </summary>
+    private void AfterFault(StepFaultKind kind, string reason, SegmentPlan plan, ReplicaTrainer trainer, IWorkerEngineEvents events)
+    {
+        switch (kind)
+        {
+            case StepFaultKind.OutOfMemory:
+                var capacity = _capacity ?? new DeviceReport(Device.Kind, Device.Index, Device.Vendor, Device.Name, Device.MemoryBytes, 0, plan.LocalBatches[plan.Rank], Device.Note);
+                int failedBatch = plan.LocalBatches[plan.Rank];
+                if (failedBatch <= 1)
+                {
+                    events.CannotContinue($"out of memory at a local batch of one sample: {reason}");
+                    return;
+                }
+                int lowered = Math.Min(capacity.MaxBatch, Math.Max(1, failedBatch / 2));
+                _capacity = capacity with { MaxBatch = lowered };
+                _log.LogWarning("Worker {Worker}: out of memory at a local batch of {Batch}; its largest batch is now {Lowered}", WorkerId, failedBatch, lowered);
+                events.CapacityChanged(new WorkerReady(WorkerId, _capacity, trainer.Step, trainer.ParameterChecksum()));
+                break;
+            case StepFaultKind.Fatal:
+                events.CannotContinue($"the device is unusable: {reason}");
+                break;
+            case StepFaultKind.Unexpected when ++_unexpectedInARow >= StepFault.MaxUnexpectedInARow:
+                events.CannotContinue($"{_unexpectedInARow} steps in a row failed unexpectedly; the last: {reason}");
+                break;
         }
     }
 

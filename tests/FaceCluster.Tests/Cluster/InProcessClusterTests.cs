@@ -51,7 +51,8 @@ public sealed class InProcessClusterTests
         var settings = new CoordinatorSettings(run, GlobalBatch: 8, TotalSteps: 6, MinWorkers: 2,
             TimeSpan.FromSeconds(3), LedgerWiring.PropsFor(runDir, manifest, CurationPolicyOptions.Default, QuarantineAction.Exclude, logs), null, null, hub);
 
-        var coordinatorNode = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole] };
+        using var tls = ClusterTls.FromSecret(secret);
+        var coordinatorNode = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, Roles = [ClusterNodeOptions.CoordinatorRole], Tls = tls };
         using var coordinatorHost = ClusterNodeHost.Build(coordinatorNode, NullLoggerFactory.Instance, akka => akka.WithCoordinator(settings));
         await coordinatorHost.StartAsync();
         var coordinatorSystem = coordinatorHost.Services.GetRequiredService<ActorSystem>();
@@ -68,7 +69,7 @@ public sealed class InProcessClusterTests
             }
             var faceSets = new LocalFaceSetProvider(manifest, new LocalFaceImageSource(manifest.DataRoot), null, 1, NullLogger.Instance);
             var workers = new WorkerLifecycle();
-            var workerNode = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, SeedNodes = [$"{self.Host}:{self.Port}"], Roles = [ClusterNodeOptions.WorkerRole] };
+            var workerNode = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, SeedNodes = [$"{self.Host}:{self.Port}"], Roles = [ClusterNodeOptions.WorkerRole], Tls = tls };
             using var workerHost = ClusterNodeHost.Build(workerNode, NullLoggerFactory.Instance, akka => akka.WithWorkers(engines, faceSets, workers, createProxy: true));
             await workerHost.StartAsync();
             try

@@ -165,4 +165,41 @@ public sealed class CoordinatorActorTests : TestKit
         Assert.Equal("127.0.0.1:9", plan.ResyncFromEndpoint);
         Assert.Equal([3], plan.Excluded);
     }
+
+    [Fact]
+    public void Messages_that_claim_another_worker_s_id_are_dropped_and_the_log_names_their_sender()
+    {
+        var coordinator = Sys.ActorOf(CoordinatorActor.Props(Settings(2)));
+        var w1 = CreateTestProbe("w1");
+        var w2 = CreateTestProbe("w2");
+        var forger = CreateTestProbe("forger");
+        foreach (var (id, probe) in new[] { ("w1", w1), ("w2", w2) })
+        {
+            coordinator.Tell(Register(id), probe.Ref);
+            probe.ExpectMsg<RegistrationAccepted>();
+        }
+        coordinator.Tell(new WorkerReady("w1", Cpu(), 0, "c"), w1.Ref);
+        coordinator.Tell(new WorkerReady("w2", Cpu(), 0, "c"), w2.Ref);
+        var plan = w1.ExpectMsg<SegmentPlan>();
+        w2.ExpectMsg<SegmentPlan>();
+
+        // A member that is not w1 claims to be w1: a failure (would replan), a loss report (would steer curation),
+        // a departure (would evict w1). Each is dropped with a warning that names the forger.
+        EventFilter.Warning(contains: $"claiming to be from worker w1: it came from {forger.Ref.Path}").Expect(3, () =>
+        {
+            coordinator.Tell(new StepFailed("w1", plan.Generation, plan.FromStep, plan.FromStep, "forged", ""), forger.Ref);
+            coordinator.Tell(new StepCompleted("w1", plan.Generation, 0, plan.FromStep, 1, [0], [99f], 1, 0, 0), forger.Ref);
+            coordinator.Tell(new WorkerLeaving("w1", plan.FromStep), forger.Ref);
+        });
+        w1.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        w2.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        coordinator.Tell(GetClusterStatus.Instance, TestActor);
+        var status = ExpectMsg<ClusterStatus>();
+        Assert.Equal("running", status.State);
+        Assert.All(status.Workers, w => Assert.Equal("active", w.State));
+
+        // The real w1's failure is heard: the coordinator replans (tells w2 to abort).
+        coordinator.Tell(new StepFailed("w1", plan.Generation, plan.FromStep, plan.FromStep, "real", ""), w1.Ref);
+        w2.ExpectMsg<AbortSegment>();
+    }
 }

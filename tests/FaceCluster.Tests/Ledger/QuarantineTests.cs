@@ -91,6 +91,71 @@ public class QuarantineTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_move_whose_record_never_committed_is_undone_at_the_next_start(bool acrossFileSystems)
+    {
+        var (root, data, run, faceSet) = Setup();
+        using (root)
+        {
+            using (LedgerEngine.Open(new LedgerOptions(run, data) { FaceSet = faceSet, PruneAction = QuarantineAction.Move })) { }
+            string file = Path.Combine(data, "bob", "b3.png");
+            byte[] original = File.ReadAllBytes(file);
+            QuarantineRecord moved;
+            using (var store = LedgerStore.Open(run))
+            {
+                var manager = new QuarantineManager(store.Writer, run, data, QuarantineAction.Move) { ForceCopy = acrossFileSystems };
+                moved = manager.Quarantine(5, 22, "bob", "bob/b3.png", 7, 300, "test", DateTime.UtcNow);
+                Assert.True(File.Exists(moved.CurrentPath));
+                Assert.False(File.Exists(file));
+                // The journal entry is on disk before the record is flushed...
+                Assert.Single(store.Reader.ReadOpenMoves());
+                // ...and the process dies here (SIGKILL): the buffered record is never written.
+            }
+
+            using var e = LedgerEngine.Open(new LedgerOptions(run, data) { FaceSet = faceSet, PruneAction = QuarantineAction.Move });
+            Assert.Equal(original, File.ReadAllBytes(file)); // the file is back where the committed ledger has it
+            Assert.False(File.Exists(moved.CurrentPath));
+            Assert.Empty(Assert.IsType<QuarantineList>(e.Handle(new GetQuarantine(true))).Entries);
+            Assert.Equal("active", Assert.IsType<SampleHistory>(e.Handle(new GetSampleHistory(22))).Sample.Status);
+            Assert.Equal(Files.Length, AllFiles(data).Length);
+
+            // A quarantine that is flushed keeps its file moved across a restart, and closes its journal entry.
+            var recorded = Assert.IsType<ReviewRecorded>(e.Handle(new ReviewDecision(22, true)));
+            e.Dispose();
+            using var again = LedgerEngine.Open(new LedgerOptions(run, data) { FaceSet = faceSet, PruneAction = QuarantineAction.Move });
+            Assert.True(File.Exists(recorded.CurrentPath));
+            Assert.Equal("quarantined", Assert.IsType<SampleHistory>(again.Handle(new GetSampleHistory(22))).Sample.Status);
+        }
+    }
+
+    [Fact]
+    public void A_copy_interrupted_before_its_rename_leaves_the_original_and_no_partial_file()
+    {
+        var (root, data, run, faceSet) = Setup();
+        using (root)
+        {
+            using (LedgerEngine.Open(new LedgerOptions(run, data) { FaceSet = faceSet, PruneAction = QuarantineAction.Move })) { }
+            string file = Path.Combine(data, "alice", "a1.png");
+            byte[] original = File.ReadAllBytes(file);
+            string target = Path.Combine(run, "quarantine", "alice", "3-90_a1.png");
+            using (var store = LedgerStore.Open(run))
+            {
+                store.Writer.JournalMove(1, file, target, Convert.ToHexStringLower(SHA256.HashData(original)));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.WriteAllBytes(Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.0123.tmp"), original[..100]); // killed mid-copy
+            }
+            using (LedgerEngine.Open(new LedgerOptions(run, data) { FaceSet = faceSet, PruneAction = QuarantineAction.Move }))
+            {
+                Assert.Equal(original, File.ReadAllBytes(file));
+                Assert.Empty(AllFiles(Path.Combine(run, "quarantine")));
+            }
+            using var reopened = LedgerStore.Open(run);
+            Assert.Empty(reopened.Reader.ReadOpenMoves());
+        }
+    }
+
     [Fact]
     public void Restore_is_refused_when_another_file_now_occupies_the_original_path()
     {

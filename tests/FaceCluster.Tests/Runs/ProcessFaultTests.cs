@@ -56,7 +56,8 @@ public sealed class ProcessFaultTests
 
         // This test process is the other node: it joins the coordinator's cluster over Akka.Remote, as a worker of a
         // newer protocol and build would, and registers through the coordinator singleton's proxy.
-        var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, SeedNodes = [join], Roles = [ClusterNodeOptions.WorkerRole] };
+        using var tls = ClusterTls.FromSecret(ClusterSecret.Read(Path.Combine(run, ClusterSecret.FileName)));
+        var node = new ClusterNodeOptions { Hostname = "127.0.0.1", Port = 0, SeedNodes = [join], Roles = [ClusterNodeOptions.WorkerRole], Tls = tls };
         using var host = ClusterNodeHost.Build(node, NullLoggerFactory.Instance,
             akka => akka.WithSingletonProxy<CoordinatorProxyKey>("coordinator", new ClusterSingletonOptions { Role = ClusterNodeOptions.CoordinatorRole }));
         await host.StartAsync();

@@ -63,6 +63,11 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : CodecSerial
         }, r => new SegmentPlan(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(),
             r.ReadStrings(), r.ReadStrings(), r.ReadInts(), r.ReadInt(),
             r.ReadULong(), r.ReadInts(), r.ReadInts(), r.ReadFloats(), r.ReadString(), r.ReadLong(), r.ReadBool()));
+        Add<LossReplay>("replay.1", (w, m) =>
+        {
+            w.Write(m.WorkerId); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.ReportsInStep); w.Write(m.SampleIds); w.Write(m.Losses);
+        }, r => new LossReplay(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadInts(), r.ReadFloats()));
+        Add<LossesDurable>("durable.1", (w, m) => w.Write(m.ThroughStep), r => new LossesDurable(r.ReadLong()));
         Add<StopAtStep>("stopat.1", (w, m) => { w.Write(m.Generation); w.Write(m.Step); }, r => new StopAtStep(r.ReadLong(), r.ReadLong()));
         Add<AbortSegment>("abort.1", (w, m) => { w.Write(m.Generation); w.Write(m.Reason); }, r => new AbortSegment(r.ReadLong(), r.ReadString()));
         Add<PublishState>("pub.1", (w, m) => w.Write(m.Step), r => new PublishState(r.ReadLong()));

@@ -47,3 +47,6 @@ public sealed record TrainingFinished(long Step, string Reason) : IProtocolMessa
 /// checkpointed at <paramref name="Step"/>. Workers keep their replicas and wait for a coordinator to come back.
 /// </summary>
 public sealed record CoordinatorStopping(long Step, string Reason) : IProtocolMessage;
+
+/// <summary>The ledger holds, on disk, every loss report of this worker through <paramref name="ThroughStep"/>: the worker may forget them.</summary>
+public sealed record LossesDurable(long ThroughStep) : IProtocolMessage;

@@ -55,3 +55,10 @@ public sealed record WorkerLeaving(string WorkerId, long ReplicaStep) : IProtoco
 /// Large shards come in several messages, each under the remoting frame limit.
 /// </summary>
 public sealed record IdentityProbed(string WorkerId, long Generation, long Cycle, long Step, int[] SampleIds, float[] OwnLosses, float[] OtherLosses) : IProtocolMessage;
+
+/// <summary>
+/// A step's losses sent again: a worker keeps every <see cref="StepCompleted"/>'s losses until the ledger has them on
+/// disk (<see cref="LossesDurable"/>), and sends the unconfirmed ones to a coordinator that accepts it after a restart.
+/// The ledger drops a replay of a step it already holds.
+/// </summary>
+public sealed record LossReplay(string WorkerId, long Cycle, long Step, int ReportsInStep, int[] SampleIds, float[] Losses) : IProtocolMessage;

@@ -26,3 +26,9 @@ public sealed record CloseCycle(long Cycle, long Step) : ILedgerMessage;
 /// Flagged: outliers being watched. AwaitingReview: waiting for a person (review mode). Restored: back in training.
 /// </summary>
 public sealed record CurationDirectives(long Cycle, int[] Prune, int[] Refeed, float[] RefeedWeights, int[] Flagged, int[] AwaitingReview, int[] Restored) : ILedgerMessage;
+
+/// <summary>A loss report a worker sent again after a coordinator restart: ingested unless the ledger holds that worker's step already.</summary>
+public sealed record ReplayedLossReport(LossReport Report) : ILedgerMessage;
+
+/// <summary>Ledger → coordinator after a flush: per worker, the newest step whose loss reports are all in ledger.db.</summary>
+public sealed record LossesDurableFor(string[] WorkerIds, long[] ThroughSteps) : ILedgerMessage;

@@ -6,7 +6,8 @@ namespace FaceCluster.Coordinator.Ledger.Protocol;
 /// <summary>
 /// The binary serializer of the ledger's protocol (every <see cref="ILedgerMessage"/>): the same explicit, versioned
 /// layouts as the training protocol's <see cref="ProtocolSerializer"/>, in a table of its own. Only coordinator nodes
-/// bind it (<c>CoordinatorHostingExtensions.WithCoordinator</c>): workers never see a ledger message.
+/// bind it (<c>CoordinatorHostingExtensions.WithCoordinator</c>): workers never see a ledger message, and a remote frame
+/// that carries one is refused (<see cref="FromBinary"/>).
 /// </summary>
 public sealed class LedgerProtocolSerializer(ExtendedActorSystem system) : CodecSerializer(system, Codecs)
 {
@@ -17,6 +18,15 @@ public sealed class LedgerProtocolSerializer(ExtendedActorSystem system) : Codec
     private static readonly CodecTable Codecs = new();
 
     public override int Identifier => SerializerId;
+
+    /// <summary>
+    /// The ledger is a child of the coordinator and its callers (the coordinator, the HTTP API) share its process: a
+    /// ledger message never crosses the wire, so one that arrives in a remote frame is forged and refused. (Reviews
+    /// and restores reach the ledger only through the HTTP API and its token.)
+    /// </summary>
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        throw new System.Runtime.Serialization.SerializationException(
+            $"refused a remote frame carrying the ledger message '{manifest}': the ledger's protocol is local to the coordinator's process");
 
     public static IEnumerable<Type> SupportedTypes => Codecs.Types;
 
@@ -40,6 +50,13 @@ public sealed class LedgerProtocolSerializer(ExtendedActorSystem system) : Codec
         {
             w.Write(m.WorkerId); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.ReportsInStep); w.Write(m.SampleIds); w.Write(m.Losses);
         }, r => new LossReport(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadInts(), r.ReadFloats()));
+        Add<ReplayedLossReport>("lossreplay.1", (w, m) =>
+        {
+            var l = m.Report;
+            w.Write(l.WorkerId); w.Write(l.Cycle); w.Write(l.Step); w.Write(l.ReportsInStep); w.Write(l.SampleIds); w.Write(l.Losses);
+        }, r => new ReplayedLossReport(new LossReport(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadInts(), r.ReadFloats())));
+        Add<LossesDurableFor>("ldurable.1", (w, m) => { w.Write(m.WorkerIds); w.Write(m.ThroughSteps); },
+            r => new LossesDurableFor(r.ReadStrings(), r.ReadLongs()));
         Add<CloseCycle>("close.1", (w, m) => { w.Write(m.Cycle); w.Write(m.Step); }, r => new CloseCycle(r.ReadLong(), r.ReadLong()));
         Add<CurationDirectives>("directives.1", (w, m) =>
         {
@@ -86,6 +103,8 @@ public sealed class LedgerProtocolSerializer(ExtendedActorSystem system) : Codec
             w2.Write(i.Quarantined); w2.Write(i.Restored); w2.Write(i.Observations); w2.Write(i.MeanLoss); w2.Write(i.MeanRelative);
         }), r => new LedgerIdentities(r.ReadArray(r2 => new LedgerIdentity(r2.ReadString(), r2.ReadInt(), r2.ReadInt(), r2.ReadInt(), r2.ReadInt(),
             r2.ReadInt(), r2.ReadInt(), r2.ReadInt(), r2.ReadLong(), r2.ReadDouble(), r2.ReadDouble()))));
+        Add<LedgerWrites>("lwrites.1", (w, m) => { w.Write(m.PausedBecause ?? ""); w.Write(m.HeldRecords); },
+            r => new LedgerWrites(r.ReadString() is { Length: > 0 } reason ? reason : null, r.ReadLong()));
         Add<GetQuarantine>("lquar?.1", (w, m) => w.Write(m.IncludeRestored), r => new GetQuarantine(r.ReadBool()));
         Add<QuarantineList>("lquar.1", (w, m) => w.Write(m.Entries, WriteQuarantine), r => new QuarantineList(r.ReadArray(ReadQuarantine)));
         Add<GetReviewQueue>("lreview?.1", (_, _) => { }, _ => GetReviewQueue.Instance);

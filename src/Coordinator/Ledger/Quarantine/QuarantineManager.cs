@@ -11,7 +11,10 @@ namespace FaceCluster.Coordinator.Ledger.Quarantine;
 /// file alone; <see cref="QuarantineAction.Move"/> moves it to RUNDIR/quarantine/&lt;identity&gt;/&lt;cycle&gt;-&lt;step&gt;_&lt;name&gt;
 /// — by rename on the same file system; otherwise by a copy to a temporary name in the target folder, fsync, a
 /// SHA-256 check against the original, a rename, and only then the removal of the original. Every quarantine and
-/// restore is recorded by the <see cref="LedgerWriter"/> (written with its next flush).
+/// restore is recorded by the <see cref="LedgerWriter"/> (written with its next flush). Before a file moves, the move
+/// is committed to the ledger's journal on its own; the flush that writes the record closes the entry. A start that
+/// finds an entry open puts the file back where the committed ledger has it (<see cref="RevertOpenMoves"/>), so a
+/// crash or a full disk at any point leaves the file and the ledger agreeing, and no file is lost.
 /// </summary>
 public sealed partial class QuarantineManager
 {
@@ -63,6 +66,7 @@ public sealed partial class QuarantineManager
             {
                 string target = TargetPath(identity, relativePath, cycle, step);
                 string hash = Sha256Of(original);
+                Journal(record.Id, original, target, hash);
                 MoveVerified(original, target, hash);
                 record = record with { Action = QuarantineAction.Move, CurrentPath = target, Sha256 = hash };
                 _log.LogInformation("Quarantined sample {Id}: moved {From} to {To}", sampleId, original, target);
@@ -70,6 +74,7 @@ public sealed partial class QuarantineManager
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FaceClusterException)
             {
                 _log.LogWarning("Sample {Id} is excluded but its file {Path} could not be moved: {Message}", sampleId, original, e.Message);
+                ForgetJournal(record.Id);
                 record = record with { Reason = $"{reason} (file not moved: {e.Message})" };
             }
         }
@@ -95,12 +100,88 @@ public sealed partial class QuarantineManager
             string hash = Sha256Of(record.CurrentPath);
             if (!string.Equals(hash, record.Sha256, StringComparison.OrdinalIgnoreCase))
                 throw new FaceClusterException($"cannot restore sample {record.SampleId}: {record.CurrentPath} changed since it was quarantined (SHA-256 {hash}, recorded {record.Sha256})");
-            MoveVerified(record.CurrentPath, record.OriginalPath, hash);
+            Journal(record.Id, record.CurrentPath, record.OriginalPath, hash);
+            try
+            {
+                MoveVerified(record.CurrentPath, record.OriginalPath, hash);
+            }
+            catch
+            {
+                ForgetJournal(record.Id);
+                throw;
+            }
             restored = restored with { CurrentPath = record.OriginalPath };
             _log.LogInformation("Restored sample {Id}: moved {From} back to {To}", record.SampleId, record.CurrentPath, record.OriginalPath);
         }
         _writer.PutQuarantine(restored);
         return restored;
+    }
+
+    /// <summary>Commits the move to the journal first; a ledger that cannot record it (a full disk) moves nothing.</summary>
+    private void Journal(long qid, string from, string to, string sha256)
+    {
+        try
+        {
+            _writer.JournalMove(qid, from, to, sha256);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            throw new IOException($"the ledger could not record the move first ({e.Message}); the file stays at {from}", e);
+        }
+    }
+
+    /// <summary>Closes a journal entry whose move did not happen (best effort: a start reverts nothing for a file still in place).</summary>
+    private void ForgetJournal(long qid)
+    {
+        try { _writer.CloseMove(qid); }
+        catch (Microsoft.Data.Sqlite.SqliteException e) { _log.LogWarning("Could not close the move journal's entry {Id}: {Message}", qid, e.Message); }
+    }
+
+    /// <summary>
+    /// At start: every move whose record never committed is undone, so the file is where the committed ledger has it
+    /// (at <c>from</c>). The file at <c>to</c> (whole, checked by SHA-256) goes back; a verified copy beside a kept
+    /// original and a partial copy are removed (they are this manager's own copies, never the only one of a face).
+    /// Returns how many moves were undone.
+    /// </summary>
+    public int RevertOpenMoves(IReadOnlyList<(long Qid, string From, string To, string Sha256)> open)
+    {
+        int reverted = 0;
+        foreach (var (qid, from, to, sha256) in open)
+        {
+            try
+            {
+                foreach (string partial in PartialCopies(to)) File.Delete(partial);
+                bool atFrom = File.Exists(from), atTo = File.Exists(to);
+                if (atTo && !atFrom)
+                {
+                    if (!string.Equals(Sha256Of(to), sha256, StringComparison.OrdinalIgnoreCase))
+                        throw new IOException($"{to} is not the file that was being moved (SHA-256 differs); it is left there");
+                    MoveVerified(to, from, sha256);
+                    _log.LogWarning("Undid an unrecorded move of quarantine {Id}: {To} is back at {From}", qid, to, from);
+                    reverted++;
+                }
+                else if (atTo && atFrom && string.Equals(Sha256Of(to), Sha256Of(from), StringComparison.OrdinalIgnoreCase))
+                {
+                    File.Delete(to); // the verified copy of an interrupted cross-device move; the original stayed
+                    reverted++;
+                }
+                else if (!atFrom)
+                    _log.LogError("Quarantine {Id}: neither {From} nor {To} exists; the ledger keeps its last committed record", qid, from, to);
+                _writer.CloseMove(qid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FaceClusterException)
+            {
+                _log.LogError("Quarantine {Id}: could not undo the unrecorded move {From} -> {To}: {Message}; it is tried again at the next start", qid, from, to, e.Message);
+            }
+        }
+        return reverted;
+    }
+
+    private static IEnumerable<string> PartialCopies(string target)
+    {
+        string? dir = Path.GetDirectoryName(target);
+        if (dir == null || !Directory.Exists(dir)) return [];
+        return Directory.EnumerateFiles(dir, $".{Path.GetFileName(target)}.*.tmp").ToList();
     }
 
     /// <summary>RUNDIR/quarantine/&lt;identity&gt;/&lt;cycle&gt;-&lt;step&gt;_&lt;name&gt;, with ~2, ~3… before the extension if taken.</summary>

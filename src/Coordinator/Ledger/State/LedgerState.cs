@@ -127,6 +127,9 @@ internal sealed partial class LedgerState
         return index;
     }
 
+    /// <summary>The name of a worker index (as <see cref="WorkerIndex"/> gave it).</summary>
+    public string WorkerName(int index) => _workers[index];
+
     public int WorkerIndex(string name)
     {
         if (_workerIndex.TryGetValue(name, out int index)) return index;

@@ -185,6 +185,14 @@ public sealed class LedgerReader
                 LedgerFormat.ParseAction(r.GetString(7)), r.GetString(8), r.GetString(9), r.GetString(10), r.GetString(11), LedgerFormat.ParseIso(r.GetString(12)),
                 r.GetInt64(13), r.IsDBNull(14) ? null : LedgerFormat.ParseIso(r.GetString(14))));
 
+    /// <summary>Per worker index, the newest step of its reports in ledger.db.</summary>
+    internal Dictionary<int, long> ReadLastStepPerWorker() =>
+        Rows("SELECT worker, MAX(step) FROM reports GROUP BY worker;", r => (r.GetInt32(0), r.GetInt64(1))).ToDictionary(x => x.Item1, x => x.Item2);
+
+    /// <summary>File moves whose record never committed (a crash or a full disk between the journal and the record).</summary>
+    internal IReadOnlyList<(long Qid, string From, string To, string Sha256)> ReadOpenMoves() =>
+        Rows("SELECT qid, from_path, to_path, sha256 FROM quarantine_moves ORDER BY qid;", r => (r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3))).ToList();
+
     /// <summary>A stored worker index's name ("worker-N" for an index the workers table does not hold).</summary>
     private static string WorkerName(IReadOnlyList<string> workers, int index) => index >= 0 && index < workers.Count ? workers[index] : $"worker-{index}";
 

@@ -45,6 +45,9 @@ internal static class LedgerSchema
             CREATE TABLE probes(seq INTEGER PRIMARY KEY, worker INTEGER NOT NULL, cycle INTEGER NOT NULL, step INTEGER NOT NULL,
                 ids BLOB NOT NULL, own BLOB NOT NULL, other BLOB NOT NULL);
             """),
+        new(3, "the journal of file moves in progress", """
+            CREATE TABLE quarantine_moves(qid INTEGER PRIMARY KEY, from_path TEXT NOT NULL, to_path TEXT NOT NULL, sha256 TEXT NOT NULL);
+            """),
     ];
 
     /// <summary>The version this build writes: its last migration.</summary>

@@ -26,6 +26,7 @@ public sealed class LedgerWriter
     private readonly List<(int Index, string Name)> _identities = new();
     private readonly List<(int Index, string Name)> _workers = new();
     private readonly Stopwatch _flushClock = new();
+    private readonly Dictionary<int, long> _durable = new();
     private long _statsEntriesSinceFull;
     private bool _rewriteStats;
 
@@ -36,6 +37,18 @@ public sealed class LedgerWriter
 
     /// <summary>Raw reports written so far (in this process).</summary>
     public long FlushedReports { get; private set; }
+
+    /// <summary>
+    /// Per worker index, the newest step of the reports committed since the last call (a worker's reports come in
+    /// step order and a flush writes all it holds, so every report of that worker through that step is on disk).
+    /// </summary>
+    internal IReadOnlyDictionary<int, long> TakeDurable()
+    {
+        if (_durable.Count == 0) return new Dictionary<int, long>();
+        var taken = new Dictionary<int, long>(_durable);
+        _durable.Clear();
+        return taken;
+    }
 
     /// <summary>Transactions committed by <see cref="Flush"/> so far.</summary>
     public long Flushes { get; private set; }
@@ -70,8 +83,35 @@ public sealed class LedgerWriter
 
     internal void AddEvent(in StatusEvent e) => _events.Add(e);
 
-    /// <summary>Records a quarantine (new or updated, e.g. restored); written at the next flush.</summary>
+    /// <summary>
+    /// Records a quarantine (new or updated, e.g. restored); written at the next flush, which also closes the move
+    /// journal's entry of the record (<see cref="JournalMove"/>) in the same transaction.
+    /// </summary>
     internal void PutQuarantine(QuarantineRecord record) => _quarantines.Add(record);
+
+    /// <summary>
+    /// Commits, at once and on its own, that the file of quarantine <paramref name="qid"/> is about to move from
+    /// <paramref name="from"/> to <paramref name="to"/>. A start that finds the entry still open (the record of the
+    /// move never committed) puts the file back where the committed ledger says it is.
+    /// </summary>
+    internal void JournalMove(long qid, string from, string to, string sha256)
+    {
+        _store.ThrowIfReadOnly();
+        using var tx = _store.BeginTransaction();
+        InsertAll(tx, "INSERT OR REPLACE INTO quarantine_moves", ["qid", "from_path", "to_path", "sha256"], [(qid, from, to, sha256)],
+            m => [m.qid, m.from, m.to, m.sha256]);
+        tx.Commit();
+    }
+
+    /// <summary>Closes a move journal entry without a record (the move was undone or never happened).</summary>
+    internal void CloseMove(long qid)
+    {
+        using var tx = _store.BeginTransaction();
+        using var cmd = _store.Command("DELETE FROM quarantine_moves WHERE qid = $q;", tx);
+        cmd.Parameters.AddWithValue("$q", qid);
+        cmd.ExecuteNonQuery();
+        tx.Commit();
+    }
 
     internal void AddCycle(long seq, long cycle, long step, DateTime at, int observed, bool decided, string options, CurationDirectives directives, IReadOnlyList<CycleSampleRow> rows)
     {
@@ -112,6 +152,8 @@ public sealed class LedgerWriter
         {
             _flushClock.Stop();
         }
+        foreach (var (_, worker, report) in _reports)
+            if (!_durable.TryGetValue(worker, out long step) || report.Step > step) _durable[worker] = report.Step;
         FlushedReports += _reports.Count;
         _reports.Clear(); _probes.Clear(); _steps.Clear(); _events.Clear(); _quarantines.Clear(); _cycles.Clear(); _cycleRows.Clear();
         _sampleRows.Clear(); _identities.Clear(); _workers.Clear();
@@ -143,6 +185,16 @@ public sealed class LedgerWriter
             ["qid", "dense", "sample_id", "identity", "path", "cycle", "step", "action", "original_path", "current_path", "sha256", "reason", "at", "restored_cycle", "restored_at"],
             _quarantines, q => [q.Id, q.Dense, q.SampleId, q.Identity, q.Path, q.Cycle, q.Step, LedgerFormat.ActionName(q.Action), q.OriginalPath, q.CurrentPath,
                 q.Sha256, q.Reason, LedgerFormat.Iso(q.At), q.RestoredCycle, q.RestoredAt is { } t ? LedgerFormat.Iso(t) : null]);
+        if (_quarantines.Count > 0)
+        {
+            using var close = _store.Command("DELETE FROM quarantine_moves WHERE qid = $q;", tx);
+            var q = close.Parameters.Add(new SqliteParameter { ParameterName = "$q" });
+            foreach (var record in _quarantines)
+            {
+                q.Value = record.Id;
+                close.ExecuteNonQuery();
+            }
+        }
         InsertAll(tx, "INSERT OR REPLACE INTO cycles",
             ["seq", "cycle", "step", "closed_at", "observed", "decided", "options", "prune", "refeed", "weights", "flagged", "awaiting", "restored"],
             _cycles, c => [c.Seq, c.Cycle, c.Step, LedgerFormat.Iso(c.At), c.Observed, c.Decided ? 1 : 0, c.Options, LedgerFormat.Bytes<int>(c.Directives.Prune),
