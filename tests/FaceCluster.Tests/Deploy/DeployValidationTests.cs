@@ -35,6 +35,11 @@ public sealed class DeployValidationTests
         Assert.Contains("ok  deploy/k8s/coordinator-statefulset.yaml#1 StatefulSet/facecluster-coordinator", output);
         Assert.Contains("ok  deploy/docker-compose.yml#1 compose", output);
         Assert.Contains("rolling restart: ok", output);
+        // The shipped files agree with each other: joins and advertised names, no shipped secret, a startupProbe.
+        Assert.Contains("joins facecluster-coordinator-0.facecluster-coordinator:4053, the address the coordinator advertises", output);
+        Assert.Contains("joins coordinator:4053, the address the coordinator advertises", output);
+        Assert.Contains("no cluster secret value is shipped", output);
+        Assert.Contains("the coordinator has a startupProbe", output);
     }
 
     private static string RepositoryRoot()

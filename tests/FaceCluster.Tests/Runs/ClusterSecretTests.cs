@@ -47,22 +47,15 @@ public class ClusterSecretTests
         Assert.Equal(32, ClusterSecret.Read(link).Length);
     }
 
-    [Fact]
-    public void The_placeholder_the_Kubernetes_example_ships_is_refused()
+    [Theory]
+    [InlineData("replace-me-with-32-random-bytes-in-base64")] // what deploy/k8s/secret.yaml shipped until it was removed
+    [InlineData("CHANGEME-changeme-0123456789abcdef")]
+    public void A_known_placeholder_is_refused(string value)
     {
         using var dir = new ScratchFolder("fc-secret");
-        string shipped = File.ReadLines(Path.Combine(RepositoryRoot(), "deploy", "k8s", "secret.yaml")).Single(l => l.TrimStart().StartsWith("secret:", StringComparison.Ordinal));
-        string value = shipped.Split(':', 2)[1].Trim().Trim('"');
         string path = dir.Write("cluster.secret", System.Text.Encoding.UTF8.GetBytes(value + "\n"));
         File.SetUnixFileMode(path, OwnerOnly);
         var e = Assert.Throws<FaceClusterException>(() => ClusterSecret.Read(path));
         Assert.Contains("placeholder", e.Message);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "FaceCluster.sln"))) return d.FullName;
-        throw new InvalidOperationException("the repository root was not found above " + AppContext.BaseDirectory);
     }
 }
