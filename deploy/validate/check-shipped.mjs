@@ -4,7 +4,7 @@
 //   name that is not the node's canonical address, so a mismatch means the cluster never forms);
 // - nothing applies a literal cluster secret (a value shipped in a file is public; FaceCluster refuses placeholders);
 // - the Kubernetes coordinator has a startupProbe, so the liveness probe does not kill its first face-set scan;
-// - no Compose service restarts a process that exited 0 (a finished run would loop).
+// - nothing restarts a process that exited 0 at the end of a run (it would loop), unless it runs with --stay-up.
 // Prints one line per check and exits 1 if any fails.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
@@ -35,11 +35,13 @@ const composeCoordinator = services.find(([, s]) => (s.command ?? [])[0] === "co
 checkJoins(composeFile, composeCoordinator[1].command.map(String),
   services.filter(([, s]) => (s.command ?? [])[0] === "worker").map(([n, s]) => [n, s.command.map(String)]));
 
-// A finished run exits 0: a policy that restarts it anyway loops (a --resume of a finished run refuses to start).
+// A finished run exits 0, unless --stay-up keeps it serving: a policy that restarts a process that exited 0 loops
+// (a --resume of a finished run refuses to start without --stay-up).
+const loops = (policy, args) => (policy === "always" || policy === "unless-stopped") && !args.includes("--stay-up");
 for (const [name, s] of services) {
   const policy = s.restart ?? "no";
-  if (policy === "always" || policy === "unless-stopped") problem(`${composeFile}: ${name} restarts with "${policy}": a finished run would loop`);
-  else ok(`${composeFile}: ${name} restarts "${policy}": a finished run stays down`);
+  if (loops(policy, (s.command ?? []).map(String))) problem(`${composeFile}: ${name} restarts with "${policy}" and exits 0 when the run is done: it would loop`);
+  else ok(`${composeFile}: ${name} restarts "${policy}"${(s.command ?? []).includes("--stay-up") ? " and stays up when the run is done" : ": a finished run stays down"}`);
 }
 
 // Kubernetes, as the kustomization applies it
@@ -58,6 +60,12 @@ else {
     podSpecs.filter(([, d]) => (containerOf(d).args ?? [])[0] === "worker").map(([f, d]) => [`${f} ${d.metadata.name}`, containerOf(d).args.map(String)]), expand);
   if (containerOf(set).startupProbe) ok(`${k8sDir}/${file}: the coordinator has a startupProbe (its first scan is not killed by the liveness probe)`);
   else problem(`${k8sDir}/${file}: no startupProbe: the liveness probe can kill the coordinator during its first face-set scan`);
+}
+for (const [file, d] of podSpecs) {
+  const policy = d.spec.template.spec.restartPolicy ?? (d.kind === "Job" ? "Never" : "Always");
+  const args = (containerOf(d).args ?? []).map(String);
+  if (loops(policy === "Always" ? "always" : "no", args)) problem(`${k8sDir}/${file}: ${d.kind} ${d.metadata.name} restarts its pods (${policy}) and exits 0 when the run is done: it would loop`);
+  else ok(`${k8sDir}/${file}: ${d.metadata.name} does not loop when the run is done`);
 }
 const literal = docs.filter(([, d]) => d.kind === "Secret" && (d.data || d.stringData));
 if (literal.length === 0) ok(`${k8sDir}: no cluster secret value is shipped (kustomization.yaml makes it from a file you create)`);

@@ -32,13 +32,13 @@ internal static class CoordinatorCommand
             TrainOptionsBinding.LogLevel,
         ];
         return CliCommands.Define("coordinator", "Run the coordinator of a multi-host run: workers on other machines join it with `facecluster worker --join`.",
-            Run, [.. train, Bind, Http, PublicHost, MinWorkers, TrainOptionsBinding.Insecure, TlsCert]);
+            Run, [.. train, Bind, Http, PublicHost, MinWorkers, TrainOptionsBinding.Insecure, TlsCert, TrainOptionsBinding.StayUp]);
     }
 
     private static int Run(ParseResult parse)
     {
         var output = parse.InvocationConfiguration.Output;
-        var run = TrainOptionsBinding.Bind(parse);
+        var run = TrainOptionsBinding.Bind(parse) with { StayUp = parse.GetValue(TrainOptionsBinding.StayUp) };
         var options = new ClusterCoordinatorOptions(run, parse.GetValue(Bind)!, parse.GetValue(Http), parse.GetValue(PublicHost), parse.GetValue(MinWorkers),
             parse.GetValue(TrainOptionsBinding.Insecure), parse.GetValue(TlsCert));
         using var loggerFactory = CliLogging.Create(parse);

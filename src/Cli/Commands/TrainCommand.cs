@@ -58,6 +58,10 @@ internal static class TrainOptionsBinding
     public static readonly Option<double> ValFraction = new("--val-fraction") { Description = "Fraction held out for validation, by content hash.", DefaultValueFactory = _ => ScanOptions.Default.ValFraction };
     public static readonly Option<double> MaxMegapixels = new("--max-megapixels") { Description = "Pixel budget: an image whose header declares more megapixels is refused, naming it, without being decoded.", DefaultValueFactory = _ => ScanOptions.Default.MaxMegapixels };
     public static readonly Option<int> KeepCheckpoints = new("--keep-checkpoints") { Description = "Checkpoints kept (plus the best).", DefaultValueFactory = _ => 3 };
+    public static readonly Option<bool> StayUp = new("--stay-up")
+    {
+        Description = "Stay up once the run is done, serving the dashboard, the ledger and /api/status until stopped; a --resume of a finished run starts so instead of refusing (for restart policies that restart a process that exited 0).",
+    };
     public static readonly Option<bool> Insecure = new("--insecure")
     {
         Description = "Akka.Remote over plain TCP, without mutual TLS: whoever reaches the port is a cluster member. Only for a single trusted host (the bind address must be loopback).",

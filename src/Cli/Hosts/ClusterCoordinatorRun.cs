@@ -76,6 +76,12 @@ public static class ClusterCoordinatorRun
                 throw new FaceClusterException("the coordinator's cluster node stopped before the run finished (it was downed or could not keep its address)");
             // Workers hear TrainingFinished and leave; give them a moment before this node leaves the cluster.
             if (hub.Completion.IsCompleted) await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+            if (train.StayUp && hub.Completion.IsCompletedSuccessfully && !cancellationToken.IsCancellationRequested)
+            {
+                announce($"Run done at step {hub.Completion.Result.Step}; serving the dashboard, the ledger and /api/status at {http.Url} until stopped (--stay-up)");
+                try { await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+            }
         }
         finally
         {

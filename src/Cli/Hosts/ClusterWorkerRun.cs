@@ -104,6 +104,12 @@ public static class ClusterWorkerRun
                 case WorkerOutcomeKind.Failed: throw new FaceClusterException("this worker cannot go on: " + session.Outcome.Reason);
             }
             string reason = session.Outcome?.Reason ?? session.Why;
+            if (options.StayUp && session.Outcome?.Kind == WorkerOutcomeKind.Finished && !cancellationToken.IsCancellationRequested)
+            {
+                announce($"The run is done ({reason}); this worker stays up, idle, until stopped (--stay-up)");
+                try { await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+            }
             var source = faceSets.Source;
             return new Result(reason, session.Left, engines.Max(e => e.ReplicaStep), checksum, source?.LocalReads ?? 0, source?.CacheHits ?? 0, source?.Downloads ?? 0);
         }

@@ -74,6 +74,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (_settings.LedgerProps != null) _ledger = Context.ActorOf(_settings.LedgerProps(), "ledger");
         _log.Info("Coordinator for run {0}: {1} steps of {2} per cycle, global batch {3}, waiting for {4} worker(s)",
             _settings.Run.RunId, _settings.TotalSteps, _settings.StepsPerCycle, _settings.GlobalBatch, _settings.MinWorkers);
+        // A resumed run that is already at its planned steps (kept up with --stay-up): done, with nothing to train.
+        if (_state.Step >= _settings.TotalSteps) Finish("all planned steps are done");
     }
 
     // ---------------------------------------------------------------- membership

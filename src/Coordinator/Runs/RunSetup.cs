@@ -27,7 +27,7 @@ public static class RunSetup
         var resume = options.Resume
             ? RunStartPoint.PrepareResume(store, manifest, labels, options, plane, warnings)
             : RunStartPoint.PrepareWarmStart(options, labels, plane);
-        if (resume != null && resume.Step >= options.TotalSteps)
+        if (resume != null && resume.Step >= options.TotalSteps && !options.StayUp)
             throw new FaceClusterException($"the run in {folder.Root} is already at step {resume.Step} of {options.TotalSteps}: raise --cycles to train further");
         return resume;
     }

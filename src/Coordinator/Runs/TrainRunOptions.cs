@@ -22,6 +22,11 @@ public sealed record TrainRunOptions
     public double SsimWeight { get; init; }
     public bool Augment { get; init; } = true;
     public bool Resume { get; init; }
+    /// <summary>
+    /// The process stays up once the run is done, serving the dashboard, the ledger and /api/status until stopped
+    /// (--stay-up), and a --resume of a finished run starts in that state instead of refusing: no restart policy loops.
+    /// </summary>
+    public bool StayUp { get; init; }
     public string? InitEncoder { get; init; }
     public IReadOnlyDictionary<string, string> InitDecoders { get; init; } = new Dictionary<string, string>();
     public ScanOptions Scan { get; init; } = ScanOptions.Default;

@@ -64,6 +64,40 @@ public class ClusterProcessTests
     }
 
     [Fact]
+    public async Task WithStayUp_AFinishedRunKeepsServingAndARestartFindsItDoneInsteadOfLooping()
+    {
+        using var temp = new ScratchFolder("fc-cluster");
+        string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"), perIdentity: 4);
+        string run = temp.Combine("run");
+        string[] coordinatorArgs = ["coordinator", "--data", faces, "--run", run, "--bind", "127.0.0.1:0", "--http", "127.0.0.1:0",
+            "--cycles", "1", "--steps-per-cycle", "2", "--batch", "4", "--resume", "--stay-up"];
+        using var coordinator = new FaceClusterProcess("coordinator", temp.Path, coordinatorArgs);
+        var (join, url) = await Addresses(coordinator);
+        using var worker = new FaceClusterProcess("w1", temp.Path, "worker", "--join", join, "--secret-file", Path.Combine(run, "cluster.secret"),
+            "--device", "cpu", "--threads", "1", "--id", "w1", "--stay-up");
+
+        // The run ends; both processes stay up (a restart policy has nothing to restart), the dashboard's API answers.
+        await coordinator.WaitForAsync(@"Run done at step 2; serving the dashboard", RunTimeout);
+        await worker.WaitForAsync(@"this worker stays up, idle, until stopped", TimeSpan.FromSeconds(60));
+        using (var http = RunTokenClient.For(run))
+            Assert.Equal("finished", (await http.GetFromJsonAsync<JsonElement>(url + "/api/status")).GetProperty("phase").GetString());
+        await Task.Delay(1000);
+        Assert.False(coordinator.HasExited, coordinator.Output);
+        Assert.False(worker.HasExited, worker.Output);
+        coordinator.Terminate();
+        worker.Terminate();
+        Assert.Equal(0, await coordinator.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+
+        // Restarted as a StatefulSet would: --resume of a finished run starts done and serves, instead of exiting 3.
+        using var again = new FaceClusterProcess("coordinator-again", temp.Path, coordinatorArgs);
+        await again.WaitForAsync(@"Run done at step 2; serving the dashboard", TimeSpan.FromSeconds(90));
+        Assert.False(again.HasExited, again.Output);
+        again.Terminate();
+        Assert.Equal(0, await again.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
     public async Task WorkerKilledMidRun_SurvivorFinishesEveryPlannedStep()
     {
         using var temp = new ScratchFolder("fc-cluster");
