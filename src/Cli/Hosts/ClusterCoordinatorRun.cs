@@ -37,7 +37,8 @@ public static class ClusterCoordinatorRun
             token, secret, publicHost) { TlsCertificate = options.TlsCert == null ? null : TlsFiles.LoadServerCertificate(options.TlsCert) };
         await using var http = await CoordinatorHttpServer.StartAsync(httpOptions, coordinatorRef.Task, loggerFactory, cancellationToken).ConfigureAwait(false);
 
-        var hub = new RunObserverHub(display);
+        using var tensorBoard = new TensorBoardObserver(folder.Root, loggerFactory.CreateLogger("facecluster.tensorboard"));
+        var hub = new RunObserverHub(display, tensorBoard);
         var settings = prepared.Settings(options.MinWorkers, http.Url, hub, loggerFactory);
 
         using var tls = options.Insecure ? null : ClusterTls.FromSecret(secret);

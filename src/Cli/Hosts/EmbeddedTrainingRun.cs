@@ -42,7 +42,8 @@ public static class EmbeddedTrainingRun
             }
             var faceSets = new LocalFaceSetProvider(manifest, new LocalFaceImageSource(manifest.DataRoot), cache, 1, loggerFactory.CreateLogger("facecluster.loader"));
 
-            var hub = new RunObserverHub(display);
+            using var tensorBoard = new TensorBoardObserver(folder.Root, loggerFactory.CreateLogger("facecluster.tensorboard"));
+            var hub = new RunObserverHub(display, tensorBoard);
             var settings = prepared.Settings(minWorkers: engines.Count, httpBaseUrl: "", hub, loggerFactory);
 
             // One process, but its Akka.Remote port is still a port on this machine: mutual TLS with the run's key, as in a cluster.

@@ -2,6 +2,7 @@ using FaceCluster.Common.IO;
 using System.Text.RegularExpressions;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Synth;
+using FaceCluster.Tests.Support;
 using static FaceCluster.Tests.Support.CliRunner;
 
 namespace FaceCluster.Tests.Runs;
@@ -29,6 +30,13 @@ public sealed class EmbeddedRunTests
             Assert.Equal(6 * 64, preview.Height);
         }
         Assert.True(File.Exists(Path.Combine(run, "previews", "latest.png")));
+        // TensorBoard's view of the same run (`tensorboard --logdir RUN`): the loss of every step, curation per cycle,
+        // the preview of every checkpoint.
+        var events = TensorBoardReader.Read(Assert.Single(Directory.GetFiles(Path.Combine(run, "tb"), "events.out.tfevents.*")));
+        var values = events.SelectMany(e => e.Values.Select(v => (e.Step, v))).ToList();
+        Assert.Equal(Enumerable.Range(1, 8).Select(i => (long)i), values.Where(x => x.v.Tag == "train/loss").Select(x => x.Step).Order());
+        Assert.Contains(values, x => x.v.Tag == "curation/quarantined" && x.Step == 8);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(run, "previews", "step-8.png")), values.Single(x => x.v.Tag == "preview" && x.Step == 8).v.Png);
         using (var ledger = LedgerEngine.OpenReadOnly(run))
         {
             var stats = ledger.Stats();
