@@ -2,6 +2,7 @@ using FaceCluster.Coordinator.Ledger.Curation;
 using FaceCluster.Cli.Commands;
 using FaceCluster.Cli.Hosts;
 using FaceCluster.Cli.Offline.Evaluation;
+using FaceCluster.Common.Models.Evaluation;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Coordinator.Ledger;

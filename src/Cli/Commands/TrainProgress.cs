@@ -49,6 +49,10 @@ public sealed class TrainProgress : ICoordinatorObserver
 
     public void CheckpointSaved(long step, string directory) => Line($"checkpoint {directory}");
 
+    public void Validated(long step, ValidationFigure figure) => Line(figure.HigherIsBetter
+        ? $"step {step}: verification accuracy {figure.Value:F4} on the validation split ({figure.Images} images)"
+        : $"step {step}: validation loss {figure.Value:F4} ({figure.Images} images)");
+
     public void Message(string text) => Line(text);
 
     public void Finished(long step, string reason) => Line($"finished at step {step}: {reason} ({Format(_clock.Elapsed)})");

@@ -21,6 +21,7 @@ public static class FaceClusterMetrics
     private static readonly ConcurrentDictionary<string, double> WorkerRates = new(StringComparer.Ordinal);
     private static double _loss = double.NaN;
     private static long _ledgerPaused, _ledgerHeld;
+    private static readonly ConcurrentDictionary<string, double> Validations = new(StringComparer.Ordinal);
     private static long _quarantined;
 
     static FaceClusterMetrics()
@@ -28,6 +29,10 @@ public static class FaceClusterMetrics
         Meter.CreateObservableGauge("facecluster_samples_per_second", ObserveRates, description: "Samples per second of each worker over its latest step.");
         Meter.CreateObservableGauge("facecluster_loss", () => Volatile.Read(ref _loss) is var l && double.IsFinite(l) ? [new Measurement<double>(l)] : Array.Empty<Measurement<double>>(),
             description: "Smoothed mean per-sample training loss.");
+        Meter.CreateObservableGauge("facecluster_validation_loss", () => Observe("validation/loss"),
+            description: "The autoencoder's mean reconstruction loss on the validation split, at the newest checkpoint.");
+        Meter.CreateObservableGauge("facecluster_validation_accuracy_ratio", () => Observe("validation/accuracy"),
+            description: "The triplet model's 10-fold verification accuracy on the validation split (0..1), at the newest checkpoint.");
         Meter.CreateObservableGauge("facecluster_ledger_writes_paused", () => Interlocked.Read(ref _ledgerPaused),
             description: "1 while the ledger cannot write to ledger.db (a full disk): records are held in memory; 0 otherwise.");
         Meter.CreateObservableGauge("facecluster_ledger_unflushed_records", () => Interlocked.Read(ref _ledgerHeld),
@@ -52,6 +57,12 @@ public static class FaceClusterMetrics
 
     /// <summary>How many samples are quarantined after a cycle closed.</summary>
     public static void Quarantined(long count) => Interlocked.Exchange(ref _quarantined, count);
+
+    /// <summary>A checkpoint's validation figure ("validation/loss" or "validation/accuracy").</summary>
+    public static void Validation(string name, double value) => Validations[name] = value;
+
+    private static IEnumerable<Measurement<double>> Observe(string validation) =>
+        Validations.TryGetValue(validation, out double v) && double.IsFinite(v) ? [new Measurement<double>(v)] : [];
 
     /// <summary>The ledger's writes: paused or not, and the records not yet written.</summary>
     public static void LedgerWrites(bool paused, long unflushed)

@@ -349,7 +349,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
                 _state.Refeed.Keys.Order().ToArray(), _state.Refeed.OrderBy(k => k.Key).Select(k => k.Value).ToArray(),
                 _state.MeanLoss, ready.ParameterChecksum);
             checkpoints.SaveAsync(ready.DataPlaneEndpoint, snapshot, CancellationToken.None)
-                .PipeTo(Self, success: dir => new CheckpointSaved(ready.Step, dir), failure: e => new CheckpointFailed(ready.Step, (e as AggregateException)?.InnerException?.Message ?? e.Message));
+                .PipeTo(Self, success: saved => new CheckpointSaved(ready.Step, saved.Directory, saved.Validation), failure: e => new CheckpointFailed(ready.Step, (e as AggregateException)?.InnerException?.Message ?? e.Message));
         }
         if (_state.Phase == CoordinatorPhase.AwaitingState && _state.AwaitingStateFrom == ready.WorkerId && ready.Step == _state.Step)
             SendPlans(ready.DataPlaneEndpoint, ready.ParameterChecksum);
@@ -359,6 +359,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         _state = _state with { CheckpointsInFlight = _state.CheckpointsInFlight - 1, LastCheckpointStep = c.Step };
         _settings.Observer?.CheckpointSaved(c.Step, c.Directory);
+        if (c.Validation is { } figure)
+        {
+            FaceClusterMetrics.Validation(figure.Name, figure.Value);
+            _settings.Observer?.Validated(c.Step, figure);
+        }
         AfterCheckpoint();
     }
 
@@ -481,6 +486,6 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private sealed record GraceExpired(long Generation);
     private sealed record LedgerReach(long ResumedAt, long LastStep);
     private sealed record DirectivesFailed(string Reason);
-    private sealed record CheckpointSaved(long Step, string Directory);
+    private sealed record CheckpointSaved(long Step, string Directory, ValidationFigure? Validation);
     private sealed record CheckpointFailed(long Step, string Reason);
 }

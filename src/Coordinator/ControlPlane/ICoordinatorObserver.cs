@@ -8,6 +8,8 @@ public interface ICoordinatorObserver
     void StepCompleted(long step, long totalSteps, double meanLoss, double samplesPerSecond, double stepMilliseconds);
     void CycleClosed(long cycle, long step, int pruned, int refed, int quarantinedTotal);
     void CheckpointSaved(long step, string directory);
+    /// <summary>The checkpoint of <paramref name="step"/> measured on the validation split (after <see cref="CheckpointSaved"/>).</summary>
+    void Validated(long step, ValidationFigure figure) { }
     void Message(string text);
     void Finished(long step, string reason);
 }

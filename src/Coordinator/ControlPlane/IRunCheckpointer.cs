@@ -3,8 +3,8 @@ namespace FaceCluster.Coordinator.ControlPlane;
 /// <summary>Writes the run's state for the coordinator, off the actor's thread.</summary>
 public interface IRunCheckpointer
 {
-    /// <summary>Fetches a replica's state from <paramref name="stateEndpoint"/> and saves it with the run state; returns the folder.</summary>
-    Task<string> SaveAsync(string stateEndpoint, RunStateSnapshot state, CancellationToken cancellationToken);
+    /// <summary>Fetches a replica's state from <paramref name="stateEndpoint"/> and saves it with the run state; returns the folder and its validation figure.</summary>
+    Task<SavedCheckpoint> SaveAsync(string stateEndpoint, RunStateSnapshot state, CancellationToken cancellationToken);
 }
 
 /// <summary>The run state saved beside the model.</summary>

@@ -12,13 +12,13 @@ namespace FaceCluster.Coordinator.Runs;
 /// </summary>
 /// <param name="beforeSave">Runs before each save (e.g. the ledger flushes and checkpoints its SQLite file).</param>
 public sealed class RunCheckpointer(CheckpointStore store, byte[] secret, string manifestHash, int imageSize, ILogger logger,
-    Func<Task>? beforeSave = null, RunPreviews? previews = null) : IRunCheckpointer
+    Func<Task>? beforeSave = null, RunPreviews? previews = null, RunValidation? validation = null) : IRunCheckpointer
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
     public CheckpointStore Store => store;
 
-    public async Task<string> SaveAsync(string stateEndpoint, RunStateSnapshot state, CancellationToken cancellationToken)
+    public async Task<SavedCheckpoint> SaveAsync(string stateEndpoint, RunStateSnapshot state, CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -38,6 +38,7 @@ public sealed class RunCheckpointer(CheckpointStore store, byte[] secret, string
                 throw new FaceClusterException($"the state of step {state.Step} could not be fetched from {stateEndpoint}: {e.Message}{store.KeptNote()}", ExitCodes.UserError, e);
             }
             if (beforeSave != null) await beforeSave().ConfigureAwait(false);
+            var figure = validation == null ? null : await Task.Run(() => validation.Evaluate(bundle), cancellationToken).ConfigureAwait(false);
             var meta = new CheckpointMeta
             {
                 ModelKind = bundle.ModelKind,
@@ -47,11 +48,13 @@ public sealed class RunCheckpointer(CheckpointStore store, byte[] secret, string
                 Step = bundle.Step,
                 Cycle = state.Cycle,
                 ManifestHash = manifestHash,
-                Metric = double.IsFinite(state.MeanLoss) ? state.MeanLoss : null,
+                // The best checkpoint is ranked by the validation split when measured (curation lowers the training loss by removing faces).
+                Metric = figure != null && double.IsFinite(figure.Metric) ? figure.Metric : double.IsFinite(state.MeanLoss) ? state.MeanLoss : null,
                 Extra = new Dictionary<string, string>
                 {
                     ["runState"] = JsonSerializer.Serialize(state),
                     ["parameterChecksum"] = state.Checksum,
+                    ["metric"] = figure != null ? figure.Name : "train/loss",
                 },
             };
             CheckpointInfo info;
@@ -65,7 +68,7 @@ public sealed class RunCheckpointer(CheckpointStore store, byte[] secret, string
             }
             if (previews != null) await Task.Run(() => previews.Write(bundle), cancellationToken).ConfigureAwait(false);
             logger.LogInformation("Checkpoint {Dir} written ({Bytes:N0} bytes of model state)", info.Directory, snapshot.Payload.Length);
-            return info.Directory;
+            return new SavedCheckpoint(info.Directory, figure);
         }
         finally
         {

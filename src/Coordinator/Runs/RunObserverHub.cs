@@ -31,6 +31,8 @@ public sealed class RunObserverHub : ICoordinatorObserver
         Each(o => o.CheckpointSaved(step, directory));
     }
 
+    public void Validated(long step, ValidationFigure figure) => Each(o => o.Validated(step, figure));
+
     public void Message(string text)
     {
         Each(o => o.Message(text));

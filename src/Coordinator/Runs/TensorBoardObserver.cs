@@ -48,6 +48,8 @@ public sealed class TensorBoardObserver : ICoordinatorObserver, IDisposable
         if (_events != null && File.Exists(preview)) _events.Image("preview", step, File.ReadAllBytes(preview));
     });
 
+    public void Validated(long step, ValidationFigure figure) => Guard(() => _events?.Scalar(figure.Name, step, figure.Value));
+
     public void Message(string text) { }
 
     public void Finished(long step, string reason) { }

@@ -149,6 +149,6 @@ public class CoordinatorDecisionsTests
 
     private sealed class NoCheckpoints : IRunCheckpointer
     {
-        public Task<string> SaveAsync(string stateEndpoint, RunStateSnapshot state, CancellationToken cancellationToken) => Task.FromResult("");
+        public Task<SavedCheckpoint> SaveAsync(string stateEndpoint, RunStateSnapshot state, CancellationToken cancellationToken) => Task.FromResult(new SavedCheckpoint("", null));
     }
 }

@@ -37,6 +37,13 @@ public sealed class EmbeddedRunTests
         Assert.Equal(Enumerable.Range(1, 8).Select(i => (long)i), values.Where(x => x.v.Tag == "train/loss").Select(x => x.Step).Order());
         Assert.Contains(values, x => x.v.Tag == "curation/quarantined" && x.Step == 8);
         Assert.Equal(File.ReadAllBytes(Path.Combine(run, "previews", "step-8.png")), values.Single(x => x.v.Tag == "preview" && x.Step == 8).v.Png);
+        // Every checkpoint is measured on the validation split; the best one is ranked by it, not by the training loss.
+        Assert.Matches(@"step 4: validation loss \d\.\d{4} \(\d+ images\)", output);
+        Assert.Matches(@"step 8: validation loss \d\.\d{4} \(\d+ images\)", output);
+        Assert.Equal([4L, 8L], values.Where(x => x.v.Tag == "validation/loss").Select(x => x.Step));
+        var best = new FaceCluster.Common.Models.Checkpoints.CheckpointStore(run).FindBest()!;
+        Assert.Equal("validation/loss", best.Meta.Extra["metric"]);
+        Assert.Equal((double)values.Single(x => x.v.Tag == "validation/loss" && x.Step == best.Meta.Step).v.Scalar!.Value, best.Meta.Metric!.Value, 4);
         using (var ledger = LedgerEngine.OpenReadOnly(run))
         {
             var stats = ledger.Stats();
@@ -57,6 +64,21 @@ public sealed class EmbeddedRunTests
             Assert.Equal(12 * 8, stats.Observations);
             Assert.Equal(3, stats.Cycles);
         }
+    }
+
+    [Fact]
+    public void A_triplet_run_prints_its_verification_accuracy_on_the_validation_split_every_cycle()
+    {
+        using var temp = new ScratchFolder("fc-embedded-triplet");
+        string data = temp.Combine("faces"), run = temp.Combine("run");
+        SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 4, PerIdentity = 10, Size = 32, Seed = 9 });
+        var (code, output, err) = RunCli(["train", "--data", data, "--run", run, "--model", "triplet", "--workers", "2", "--steps-per-cycle", "3",
+            "--batch", "8", "--cycles", "2", "--preset", "tiny", "--val-fraction", "0.3"]);
+        Assert.True(code == 0, output + err);
+        Assert.Matches(@"step 3: verification accuracy [01]\.\d{4} on the validation split \(\d+ images\)", output);
+        Assert.Matches(@"step 6: verification accuracy [01]\.\d{4} on the validation split \(\d+ images\)", output);
+        var events = TensorBoardReader.Read(Assert.Single(Directory.GetFiles(Path.Combine(run, "tb"), "events.out.tfevents.*")));
+        Assert.Equal([3L, 6L], events.Where(e => e.Values.Any(v => v.Tag == "validation/accuracy")).Select(e => e.Step));
     }
 
     [Fact]

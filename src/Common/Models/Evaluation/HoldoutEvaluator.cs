@@ -1,6 +1,7 @@
+using FaceCluster.Common.FaceSet;
 using static TorchSharp.torch;
 
-namespace FaceCluster.Cli.Offline.Evaluation;
+namespace FaceCluster.Common.Models.Evaluation;
 
 /// <summary>One held-out image: its file and the index of its label (identity) in the model's labels.</summary>
 public sealed record HoldoutImage(string Path, int Label);
