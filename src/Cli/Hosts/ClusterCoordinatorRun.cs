@@ -34,7 +34,11 @@ public static class ClusterCoordinatorRun
 
         var coordinatorRef = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
         var httpOptions = new CoordinatorHttpOptions(httpHost, httpPort, manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false),
-            token, secret, publicHost) { TlsCertificate = options.TlsCert == null ? null : TlsFiles.LoadServerCertificate(options.TlsCert) };
+            token, secret, publicHost)
+        {
+            TlsCertificate = options.TlsCert == null ? null : TlsFiles.LoadServerCertificate(options.TlsCert),
+            PreviewsDir = Path.Combine(folder.Root, RunPreviews.FolderName),
+        };
         await using var http = await CoordinatorHttpServer.StartAsync(httpOptions, coordinatorRef.Task, loggerFactory, cancellationToken).ConfigureAwait(false);
 
         using var tensorBoard = new TensorBoardObserver(folder.Root, loggerFactory.CreateLogger("facecluster.tensorboard"));

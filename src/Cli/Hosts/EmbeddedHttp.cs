@@ -16,7 +16,10 @@ public static class EmbeddedHttp
         if (hostPort == null) return null;
         var (host, port) = ClusterNodeOptions.ParseHostPort(hostPort, "--http", allowZeroPort: true);
         string token = ApiToken.Create(folder.TokenPath);
-        var options = new CoordinatorHttpOptions(host, port, scan.Manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false), token, secret);
+        var options = new CoordinatorHttpOptions(host, port, scan.Manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false), token, secret)
+        {
+            PreviewsDir = Path.Combine(folder.Root, RunPreviews.FolderName),
+        };
         var coordinator = services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>();
         var server = await CoordinatorHttpServer.StartAsync(options, coordinator, loggerFactory, cancellationToken).ConfigureAwait(false);
         display.Message($"HTTP API: {server.Url} (its token is in {folder.TokenPath}; open the dashboard once as {server.Url}/?token=<its content>)");

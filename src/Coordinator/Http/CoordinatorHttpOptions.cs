@@ -13,6 +13,9 @@ public sealed record CoordinatorHttpOptions(string Host, int Port, FaceManifest 
     /// <summary>HTTPS with this certificate (--tls-cert); null: plain HTTP. The URL the workers get says which.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
 
+    /// <summary>RUNDIR/previews, served at /api/previews; null: none.</summary>
+    public string? PreviewsDir { get; init; }
+
     public const int DefaultPort = 5080;
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(15);
 }

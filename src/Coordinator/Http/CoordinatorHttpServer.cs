@@ -167,6 +167,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
 
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapDashboard();
+        app.MapPreviews(options.PreviewsDir);
     }
 
     private static async Task<IResult> AskLedger(Task<IActorRef> coordinator, ILedgerRequest request, TimeSpan timeout)

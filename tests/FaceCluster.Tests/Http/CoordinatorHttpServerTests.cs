@@ -45,7 +45,11 @@ public sealed class CoordinatorHttpServerTests : Akka.TestKit.Xunit2.TestKit, IA
         _token = ApiToken.Create(Path.Combine(run, "api.token"));
         var ledger = LedgerWiring.PropsFor(run, _manifest, CurationPolicyOptions.Default, QuarantineAction.Exclude, NullLoggerFactory.Instance);
         var coordinator = Sys.ActorOf(Props.Create(() => new FakeCoordinator(ledger())), "coordinator");
-        var options = new CoordinatorHttpOptions("127.0.0.1", 0, _manifest, File.ReadAllBytes(scan.ManifestPath), _token, _secret);
+        var previews = Path.Combine(run, "previews");
+        Directory.CreateDirectory(previews);
+        File.WriteAllBytes(Path.Combine(previews, "step-4.png"), TestImages.FaceBytes(".png", 1));
+        File.WriteAllBytes(Path.Combine(previews, "latest.png"), TestImages.FaceBytes(".png", 1));
+        var options = new CoordinatorHttpOptions("127.0.0.1", 0, _manifest, File.ReadAllBytes(scan.ManifestPath), _token, _secret) { PreviewsDir = previews };
         _server = await CoordinatorHttpServer.StartAsync(options, coordinator, NullLoggerFactory.Instance);
         _person.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _token);
         _worker = new HttpClient(new HttpSecretProof.Handler(_secret));
@@ -199,10 +203,23 @@ public sealed class CoordinatorHttpServerTests : Akka.TestKit.Xunit2.TestKit, IA
         var face = await _http.GetAsync(Url("/api/faces/0"));
         Assert.Equal(HttpStatusCode.Unauthorized, face.StatusCode);
         Assert.Contains("needs credentials", await face.Content.ReadAsStringAsync());
-        foreach (string path in new[] { "/api/manifest", $"/api/faces/{_manifest.Samples.First().Id}", "/api/status", "/api/ledger/stats", "/api/ledger/worst", "/metrics" })
+        foreach (string path in new[] { "/api/manifest", $"/api/faces/{_manifest.Samples.First().Id}", "/api/status", "/api/ledger/stats", "/api/ledger/worst", "/metrics", "/api/previews", "/api/previews/4" })
             Assert.Equal(HttpStatusCode.Unauthorized, (await _http.GetAsync(Url(path))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url(HttpCredentials.HealthPath))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(Url("/"))).StatusCode); // the page itself asks for the token
+    }
+
+    [Fact]
+    public async Task The_previews_are_listed_by_step_and_served_by_step_number_only()
+    {
+        var list = await _person.GetFromJsonAsync<JsonElement>(Url("/api/previews"));
+        Assert.Equal([4L], list.GetProperty("steps").EnumerateArray().Select(e => e.GetInt64()));
+        var png = await _person.GetAsync(Url("/api/previews/4"));
+        Assert.Equal(HttpStatusCode.OK, png.StatusCode);
+        Assert.Equal("image/png", png.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, (await _person.GetAsync(Url("/api/previews/5"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _person.GetAsync(Url("/api/previews/latest"))).StatusCode); // numbers only
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _worker.GetAsync(Url("/api/previews/4"))).StatusCode);
     }
 
     [Fact]

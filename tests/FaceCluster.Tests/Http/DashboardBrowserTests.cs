@@ -69,7 +69,15 @@ public sealed class DashboardBrowserTests : TestKit, IDisposable
         var directives = await ledger.Ask<CurationDirectives>(new CloseCycle(0, 10), TimeSpan.FromSeconds(10));
         Assert.Equal([3, 9], directives.AwaitingReview.Order());
 
-        await using var host = await DashboardTestHost.StartAsync(ledger, Token, Status, Faces());
+        // Two checkpoints' previews, of different widths so the test can tell which one the page shows.
+        string previews = _dir.Combine("previews");
+        Directory.CreateDirectory(previews);
+        foreach (var (step, width) in new[] { (10L, 96), (20L, 64) })
+        {
+            using var image = new Mat(32, width, MatType.CV_8UC3, new Scalar(step, 80, 160));
+            Cv2.ImWrite(Path.Combine(previews, $"step-{step}.png"), image);
+        }
+        await using var host = await DashboardTestHost.StartAsync(ledger, Token, Status, Faces(), previews);
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true });
 
@@ -97,6 +105,13 @@ public sealed class DashboardBrowserTests : TestKit, IDisposable
         await worstFace.ClickAsync();
         await Expect(page.Locator("#sample-detail [data-field='sample-status']")).ToHaveTextAsync("awaiting-review", new() { Timeout = Timeout });
         await Expect(page.Locator("#sample-detail .chart svg path")).ToHaveCountAsync(2);
+
+        // The newest preview is shown; the slider goes back to the first checkpoint's.
+        await Expect(page.Locator("#preview-step")).ToHaveTextAsync("20", new() { Timeout = Timeout });
+        await page.WaitForFunctionAsync("() => { const i = document.getElementById('preview-image'); return i.complete && i.naturalWidth === 64; }");
+        await page.Locator("#preview-slider").FillAsync("0");
+        await Expect(page.Locator("#preview-step")).ToHaveTextAsync("10", new() { Timeout = Timeout });
+        await page.WaitForFunctionAsync("() => { const i = document.getElementById('preview-image'); return i.complete && i.naturalWidth === 96; }");
 
         // FC_DASHBOARD_SCREENSHOT=/tmp/dashboard.png keeps a picture of the page for a person to look at.
         if (Environment.GetEnvironmentVariable("FC_DASHBOARD_SCREENSHOT") is { Length: > 0 } screenshot)

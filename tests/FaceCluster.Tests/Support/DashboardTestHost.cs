@@ -38,7 +38,8 @@ internal sealed class DashboardTestHost : IAsyncDisposable
     /// <summary>POSTs that carried the right token, as "route id".</summary>
     public List<string> AuthorizedPosts { get; } = [];
 
-    public static async Task<DashboardTestHost> StartAsync(IActorRef ledger, string token, object status, IReadOnlyDictionary<int, byte[]> faces)
+    public static async Task<DashboardTestHost> StartAsync(IActorRef ledger, string token, object status, IReadOnlyDictionary<int, byte[]> faces,
+        string? previewsDir = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -47,6 +48,7 @@ internal sealed class DashboardTestHost : IAsyncDisposable
         DashboardTestHost? host = null;
 
         app.MapDashboard();
+        app.MapPreviews(previewsDir);
         app.MapGet("/api/status", () => Results.Json(status, Json));
         app.MapGet("/api/ledger/stats", () => Ask(ledger, GetLedgerStats.Instance));
         app.MapGet("/api/ledger/worst", (int? n, bool? includeQuarantined) => Ask(ledger, new GetWorstSamples(n ?? 50, includeQuarantined ?? false)));

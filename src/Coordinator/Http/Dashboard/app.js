@@ -202,6 +202,38 @@
     $("chart-workers").innerHTML = lineChart((c.workers || []).map((x) => curveSeries(x, /^worker:/)));
   }
 
+  // ---------- previews ----------
+
+  let previewSteps = [];
+  let previewFollow = true; // show the newest until the person moves the slider back
+
+  function drawPreviews(p) {
+    const steps = (p.steps || []).map(num).filter(Number.isFinite);
+    if (!changed("previews", steps)) return;
+    previewSteps = steps;
+    $("preview-panel").hidden = steps.length === 0;
+    $("preview-empty").hidden = steps.length > 0;
+    if (steps.length === 0) return;
+    const slider = $("preview-slider");
+    slider.max = String(steps.length - 1);
+    if (previewFollow) slider.value = String(steps.length - 1);
+    showPreview();
+  }
+
+  function showPreview() {
+    const index = Math.min(Number($("preview-slider").value), previewSteps.length - 1);
+    const step = previewSteps[index];
+    $("preview-step").textContent = String(step);
+    const src = `/api/previews/${encodeURIComponent(step)}`;
+    const img = $("preview-image");
+    if (img.getAttribute("src") !== src) img.setAttribute("src", src);
+  }
+
+  $("preview-slider").addEventListener("input", () => {
+    previewFollow = Number($("preview-slider").value) === previewSteps.length - 1;
+    showPreview();
+  });
+
   function drawWorst(w) {
     if (!changed("worst", w)) return;
     const samples = w.samples || [];
@@ -327,6 +359,7 @@
         section(`/api/ledger/worst?n=${WORST_COUNT}`, drawWorst),
         section("/api/ledger/review", drawReview),
         section("/api/ledger/quarantine", drawQuarantine),
+        section("/api/previews", drawPreviews),
         refreshSample().then(() => true),
       ]);
       const ok = results.filter(Boolean).length;
