@@ -13,11 +13,12 @@ fc_log() { printf 'facecluster: %s\n' "$*" >&2; }
 
 fc_have_lib() { /sbin/ldconfig -p 2>/dev/null | grep -q "$1" || ldconfig -p 2>/dev/null | grep -q "$1"; }
 
-# A check is lib:SONAME (a shared library the loader finds) or cmd:NAME (a program on PATH).
+# A check is lib:SONAME (a shared library the loader finds), cmd:NAME (a program on PATH) or file:PATH.
 fc_have() {
   case "$1" in
     lib:*) fc_have_lib "${1#lib:}" ;;
     cmd:*) command -v "${1#cmd:}" >/dev/null 2>&1 ;;
+    file:*) [ -e "${1#file:}" ] ;;
     *) return 1 ;;
   esac
 }
@@ -87,7 +88,14 @@ fc_build() {
   )
 }
 
+# Debian's PyTorch (CPU, with torch.distributed and gloo): the peer `bench scaling` measures (PyTorch DDP).
+fc_ensure_bench_deps() {
+  fc_ensure_apt_packages "the PyTorch DDP peer of bench scaling" file:/usr/lib/python3/dist-packages/torch/__init__.py python3-torch
+}
+
 fc_ensure_test_deps() {
+  # The bench scaling test checks the peer's figures where it runs, and that the bench says why where it cannot.
+  fc_ensure_bench_deps || true
   # iproute2 for the multi-host tests in network namespaces (skipped, with a message, where not permitted).
   fc_ensure_apt_packages "network namespace tests" cmd:ip iproute2 || true
   # Debian's chromium for the dashboard browser test (Playwright drives /usr/bin/chromium; that test fails, saying

@@ -19,6 +19,11 @@ namespace FaceCluster.Cli.Bench;
 /// plane, no coordinator, no loader) against one, on the same cores. What N workers can reach is bounded by it; on a
 /// host whose cores slow each other down (shared caches, memory bandwidth, a hypervisor) it is below N.
 /// </para>
+/// <para>
+/// The peer: PyTorch DistributedDataParallel (gloo, CPU, Debian's python3-torch) on the same layout (same parameter
+/// count, asserted), batch, one thread per process and steps, in alternating rounds ( <see cref="DdpPeer"/>);
+/// FaceCluster's weak scaling is divided by the peer's. Without python3-torch the bench says so and goes on.
+/// </para>
 /// </summary>
 internal static class BenchScalingCommand
 {
@@ -28,6 +33,7 @@ internal static class BenchScalingCommand
     private static readonly Option<bool> Augment = new("--augment") { Description = "Train with faceswap's augmentation (the loaders then take CPU from the same cores)." };
     private static readonly Option<int> Rounds = new("--rounds") { Description = "Rounds of (1 worker, N workers weak, N workers strong), one after the other; the ratios printed are the medians of the rounds'.", DefaultValueFactory = _ => 3 };
     private static readonly Option<string?> Data = new("--data") { Description = "Face-set folder (default: a generated one of 8 identities x 60)." };
+    private static readonly Option<bool> NoPeer = new("--no-peer") { Description = "Skip the PyTorch DDP peer." };
     private static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
 
     private const int WarmupSteps = 20;
@@ -35,7 +41,7 @@ internal static class BenchScalingCommand
     public static Command Create()
     {
         return CliCommands.Define("scaling", "Samples/s with N one-thread CPU workers against one one-thread worker, in the same run.", Run,
-            Workers, Steps, Rounds, Batch, Augment, Data, LogLevel);
+            Workers, Steps, Rounds, Batch, Augment, Data, NoPeer, LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -79,6 +85,29 @@ internal static class BenchScalingCommand
         var strongRatios = new List<double>();
         var ceilingRatios = new List<double>();
         var labels = Directory.GetDirectories(data).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).DefaultIfEmpty("face").ToArray();
+        var peerRatios = new List<double>();
+        var relativeRatios = new List<double>();
+        var absoluteRatios = new List<double>();
+        DdpPeer? peer = null;
+        if (!parse.GetValue(NoPeer))
+        {
+            peer = DdpPeer.Prepare(temp.Path, ModelPreset.Tiny, labels.Length, out string? whyNot);
+            if (peer == null) o.WriteLine($"  peer: PyTorch DDP cannot run here: {whyNot}; FaceCluster's figures only");
+            else
+            {
+                long ours;
+                using (var model = FaceModelFactory.Create(ModelKind.Autoencoder, ModelPreset.Tiny, labels, 1))
+                using (var trainer = new ReplicaTrainer(model, TorchSharp.torch.CPU, TrainerOptions.For(ModelPreset.Tiny)))
+                    ours = trainer.ParameterCount;
+                long theirs = peer.Measure(1, batch, 1, 0).Parameters;
+                if (theirs != ours)
+                {
+                    o.WriteLine(string.Create(inv, $"  peer: its model has {theirs:N0} parameters, FaceCluster's {ours:N0}: not the same layout, no peer figures"));
+                    peer = null;
+                }
+                else o.WriteLine(string.Create(inv, $"  peer: PyTorch DDP (gloo, CPU), the same layout ({ours:N0} parameters, {labels.Length} decoders), batch {batch} per process, one thread each"));
+            }
+        }
         for (int round = 1; round <= rounds; round++)
         {
             int loopSteps = Math.Min(steps, 60);
@@ -92,12 +121,27 @@ internal static class BenchScalingCommand
             weakRatios.Add(weak / one);
             strongRatios.Add(strong / one);
             o.WriteLine(string.Create(inv, $"  round {round}: 1 worker {one,7:F1} samples/s (batch {batch}); {workers} workers {weak,7:F1} (batch {batch} each, global {batch * workers}) and {strong,7:F1} (global batch {batch}, about {batch / workers} each): {weak / one:F2}x weak, {strong / one:F2}x strong"));
+            if (peer != null)
+            {
+                double peerOne = peer.Measure(1, batch, steps, WarmupSteps).SamplesPerSecond;
+                double peerMany = peer.Measure(workers, batch, steps, WarmupSteps).SamplesPerSecond;
+                peerRatios.Add(peerMany / peerOne);
+                relativeRatios.Add(weak / one / (peerMany / peerOne));
+                absoluteRatios.Add(weak / peerMany);
+                o.WriteLine(string.Create(inv, $"  round {round}: peer PyTorch DDP: 1 process {peerOne,7:F1} samples/s; {workers} processes {peerMany,7:F1}: {peerMany / peerOne:F2}x weak; FaceCluster / peer {weak / one / (peerMany / peerOne):F2}"));
+            }
         }
         double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
         string Spread(List<double> x) => x.Count > 1 ? string.Create(inv, $", rounds {x.Min():F2}..{x.Max():F2}") : "";
         double weakMedian = Median(weakRatios), strongMedian = Median(strongRatios), ceiling = Median(ceilingRatios);
         o.WriteLine(string.Create(inv, $"host ceiling {workers} independent loops / 1: {ceiling:F2}x (median of {rounds} round(s){Spread(ceilingRatios)}; no data plane, coordinator or loader)"));
         o.WriteLine(string.Create(inv, $"scaling {workers} workers / 1 worker: {weakMedian:F2}x (weak scaling, median of {rounds} round(s){Spread(weakRatios)}; ideal {workers}x, efficiency {weakMedian / workers:P0}, {weakMedian / ceiling:P0} of the host ceiling)"));
+        if (peerRatios.Count > 0)
+        {
+            o.WriteLine(string.Create(inv, $"peer PyTorch DDP {workers} processes / 1: {Median(peerRatios):F2}x (weak scaling, median of {rounds} round(s){Spread(peerRatios)}; {Median(peerRatios) / ceiling:P0} of the host ceiling)"));
+            o.WriteLine(string.Create(inv, $"FaceCluster weak scaling / peer's: {Median(relativeRatios):F2} (median of the rounds' ratios{Spread(relativeRatios)}; target >= 1.00)"));
+            o.WriteLine(string.Create(inv, $"samples/s, FaceCluster {workers} workers / peer {workers} processes: {Median(absoluteRatios):F2} (median{Spread(absoluteRatios)})"));
+        }
         o.WriteLine(string.Create(inv, $"strong scaling {workers} workers / 1 worker: {strongMedian:F2}x (the same global batch split {workers} ways, median of {rounds} round(s){Spread(strongRatios)})"));
         return ExitCodes.Ok;
     }

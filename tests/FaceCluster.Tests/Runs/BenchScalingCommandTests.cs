@@ -37,6 +37,24 @@ public sealed class BenchScalingCommandTests
         double strongMedian = Number(output, @"strong scaling 2 workers / 1 worker: (\d+\.\d+)x \(the same global batch split 2 ways, median of 2 round\(s\)");
         Assert.Contains(weakMedian, weakRatios);
         Assert.Contains(strongMedian, strongRatios);
+
+        // The peer, PyTorch DDP on the same layout, in the same rounds; or, where python3-torch is missing, why not.
+        var peerRounds = Regex.Matches(output, @"round \d: peer PyTorch DDP: 1 process\s+(\d+\.\d) samples/s; 2 processes\s+(\d+\.\d): (\d+\.\d+)x weak; FaceCluster / peer (\d+\.\d+)");
+        if (output.Contains("peer: PyTorch DDP cannot run here:", StringComparison.Ordinal))
+        {
+            Assert.Empty(peerRounds);
+            Assert.DoesNotContain("FaceCluster weak scaling / peer's", output);
+            return;
+        }
+        Assert.Matches(@"peer: PyTorch DDP \(gloo, CPU\), the same layout \([\d,]+ parameters, 3 decoders\)", output);
+        Assert.Equal(2, peerRounds.Count);
+        for (int r = 0; r < 2; r++)
+        {
+            double[] v = Enumerable.Range(1, 4).Select(i => double.Parse(peerRounds[r].Groups[i].Value, CultureInfo.InvariantCulture)).ToArray();
+            Assert.InRange(v[2], v[1] / v[0] * 0.99 - 0.005, v[1] / v[0] * 1.01 + 0.005);
+            Assert.InRange(v[3], weakRatios[r] / v[2] * 0.98 - 0.01, weakRatios[r] / v[2] * 1.02 + 0.01);
+        }
+        Assert.Matches(@"FaceCluster weak scaling / peer's: \d+\.\d\d \(median of the rounds' ratios", output);
     }
 
     [Fact]
