@@ -152,7 +152,7 @@ public static class ClusterWorkerRun
                 return new Session(outcome, false, lifecycle.Acceptances > 0, outcome.Reason);
             }
             if (cancellationToken.IsCancellationRequested)
-                return new Session(null, true, lifecycle.Acceptances > 0, await LeaveAsync(engines, coordinator, log).ConfigureAwait(false));
+                return new Session(null, true, lifecycle.Acceptances > 0, await LeaveAsync(engines, system, log).ConfigureAwait(false));
             string why = coordinatorGone.Task.IsCompleted
                 ? await coordinatorGone.Task.ConfigureAwait(false)
                 : $"this worker's cluster node stopped (no coordinator answered at {node.SeedNodes[0]}, or it removed this node)";
@@ -165,10 +165,13 @@ public static class ClusterWorkerRun
         }
     }
 
-    /// <summary>Tells the coordinator every local worker is leaving, then waits (at most a minute) until none is inside a segment.</summary>
-    private static async Task<string> LeaveAsync(IReadOnlyList<WorkerEngine> engines, IActorRef coordinator, ILogger log)
+    /// <summary>
+    /// Has every local worker actor tell the coordinator it is leaving (as itself: the coordinator believes a worker's
+    /// message only from the registered actor), then waits (at most a minute) until none is inside a segment.
+    /// </summary>
+    private static async Task<string> LeaveAsync(IReadOnlyList<WorkerEngine> engines, ActorSystem system, ILogger log)
     {
-        foreach (var e in engines) coordinator.Tell(new WorkerLeaving(e.WorkerId, e.ReplicaStep));
+        for (int i = 0; i < engines.Count; i++) system.ActorSelection("/user/" + WorkerHostingExtensions.ActorName(i)).Tell(LeaveRun.Instance);
         await WaitIdleAsync(engines, log).ConfigureAwait(false);
         return $"left at step {engines.Max(e => e.ReplicaStep)} on request";
     }

@@ -8,6 +8,9 @@ namespace FaceCluster.GpuWorker.Hosting;
 
 public static class WorkerHostingExtensions
 {
+    /// <summary>The name of the worker actor of engine <paramref name="index"/> (under /user).</summary>
+    public static string ActorName(int index) => "worker-" + index;
+
     /// <summary>
     /// One worker actor per engine (device), each talking to the coordinator singleton through its proxy.
     /// <paramref name="createProxy"/>: false on a node that also hosts the coordinator (its singleton registration made the proxy).
@@ -21,7 +24,7 @@ public static class WorkerHostingExtensions
         {
             var coordinator = registry.Get<CoordinatorProxyKey>();
             for (int i = 0; i < engines.Count; i++)
-                system.ActorOf(WorkerActor.Props(engines[i], coordinator, faceSets, lifecycle), "worker-" + i);
+                system.ActorOf(WorkerActor.Props(engines[i], coordinator, faceSets, lifecycle), ActorName(i));
         });
     }
 }
