@@ -36,7 +36,7 @@ internal static class LedgerCommand
         ledger.Subcommands.Add(Query("quarantine", "The quarantined faces, where their files are, and why.", p => new GetQuarantine(p.GetValue(restored)), restored));
         ledger.Subcommands.Add(Query("review", "Faces waiting for a person's decision (curation mode review).", _ => GetReviewQueue.Instance));
         var points = new Option<int>("--points") { Description = "Most points per curve.", DefaultValueFactory = _ => 50 };
-        ledger.Subcommands.Add(Query("curves", "Loss curves: global, per identity and per worker.", p => new GetLossCurves(p.GetValue(points)), points));
+        ledger.Subcommands.Add(Query("curves", "Loss curves: global, per identity and per worker; the checkpoints' validation figures.", p => new GetLossCurves(p.GetValue(points)), points));
         var ids = new Argument<int[]>("ids") { Description = "Sample ids to bring back into training.", Arity = ArgumentArity.OneOrMore };
         ledger.Subcommands.Add(Query("restore", "Bring quarantined faces back into training (moved files move back).", p => new RestoreSamples(p.GetValue(ids)!, "restored by the user"), ids));
         var decideId = new Argument<int>("id") { Description = "A sample id waiting for review." };
@@ -165,7 +165,7 @@ internal static class LedgerTables
                     o.WriteLine(string.Create(Inv, $"  {e.SampleId,6}  {e.Identity,-16} cycle {e.Cycle,4} step {e.Step,6}  {e.Action,-7} {(e.Restored ? "restored" : "held"),-8}  {e.Path}  ({e.Reason}){(e.Action == "move" ? " → " + e.CurrentPath : "")}"));
                 break;
             case LossCurves c:
-                foreach (var curve in new[] { c.Global }.Concat(c.Identities).Concat(c.Workers))
+                foreach (var curve in new[] { c.Global }.Concat(c.Identities).Concat(c.Workers).Concat(c.Validation))
                 {
                     var pts = curve.Steps.Zip(curve.MeanLoss).Select(p => string.Create(Inv, $"{p.First}:{p.Second:F4}"));
                     o.WriteLine($"{curve.Name}: {string.Join(" ", pts)}");

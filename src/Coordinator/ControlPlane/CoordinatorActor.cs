@@ -362,6 +362,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (c.Validation is { } figure)
         {
             FaceClusterMetrics.Validation(figure.Name, figure.Value);
+            _ledger?.Tell(new ValidationReport(c.Step, figure.Name, figure.Value));
             _settings.Observer?.Validated(c.Step, figure);
         }
         AfterCheckpoint();

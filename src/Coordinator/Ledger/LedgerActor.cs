@@ -25,6 +25,7 @@ public sealed class LedgerActor : ReceiveActor, IWithTimers
         Receive<LossReport>(r => Engine.Ingest(r));
         Receive<ReplayedLossReport>(r => { if (!Engine.IngestReplay(r.Report)) _duplicateReplays++; });
         Receive<ProbeReport>(r => Engine.IngestProbe(r));
+        Receive<ValidationReport>(r => Engine.RecordValidation(r));
         Receive<RegisterFaceSet>(m => Engine.Register(m));
         Receive<CloseCycle>(OnCloseCycle);
         Receive<ILedgerRequest>(OnRequest);

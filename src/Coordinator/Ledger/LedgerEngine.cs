@@ -145,6 +145,14 @@ public sealed partial class LedgerEngine : IDisposable
     public (string WorkerId, long Step)[] TakeDurableSteps() =>
         _store.Writer.TakeDurable().Select(kv => (_state.WorkerName(kv.Key), kv.Value)).ToArray();
 
+    /// <summary>A checkpoint's validation figure: a point of its validation curve (written with the next snapshot).</summary>
+    public void RecordValidation(ValidationReport r)
+    {
+        ThrowIfReadOnly();
+        _state.AddValidation(r.Step, r.Name, r.Value);
+        _changedSinceSnapshot = true;
+    }
+
     /// <summary>Takes identity-probe losses (see <c>IIdentityProbe</c>); unknown samples and non-finite losses are left out.</summary>
     public void IngestProbe(ProbeReport r)
     {

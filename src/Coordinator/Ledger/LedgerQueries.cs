@@ -132,7 +132,8 @@ internal static class LedgerQueries
         int points = Math.Clamp(maxPoints, 2, 100_000);
         return new LossCurves(s.GlobalCurve.ToCurve(points),
             s.IdentityCurves.Where(c => c.Points > 0).Select(c => c.ToCurve(points)).ToArray(),
-            s.WorkerCurves.Select(c => c.ToCurve(points)).ToArray());
+            s.WorkerCurves.Select(c => c.ToCurve(points)).ToArray(),
+            s.ValidationCurves.Select(c => c.ToCurve(points)).ToArray());
     }
 
     public static QuarantineEntry Entry(QuarantineRecord r) => new(

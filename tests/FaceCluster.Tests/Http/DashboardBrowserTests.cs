@@ -66,6 +66,8 @@ public sealed class DashboardBrowserTests : TestKit, IDisposable
 
         var ledger = Sys.ActorOf(LedgerActor.Props(new LedgerOptions(_dir.Path) { FaceSet = FaceSet, Policy = ReviewAtOnce, Flush = new FlushPolicy(IntervalMs: 20) }));
         foreach (var report in Steps(0, 10)) ledger.Tell(report);
+        ledger.Tell(new ValidationReport(5, "validation/loss", 0.31));
+        ledger.Tell(new ValidationReport(10, "validation/loss", 0.27));
         var directives = await ledger.Ask<CurationDirectives>(new CloseCycle(0, 10), TimeSpan.FromSeconds(10));
         Assert.Equal([3, 9], directives.AwaitingReview.Order());
 
@@ -97,6 +99,7 @@ public sealed class DashboardBrowserTests : TestKit, IDisposable
         await Expect(page.Locator("#workers tr[data-worker='w1']")).ToContainTextAsync("75%");
         await Expect(page.Locator("#chart-workers svg path")).ToHaveCountAsync(2, new() { Timeout = Timeout });
         await Expect(page.Locator("#chart-identities svg path")).ToHaveCountAsync(2, new() { Timeout = Timeout });
+        await Expect(page.Locator("#chart-validation svg path")).ToHaveCountAsync(1, new() { Timeout = Timeout });
 
         // The worst faces are thumbnails from /api/faces; a click shows the sample's history.
         var worstFace = page.Locator("#worst-faces button.face[data-sample='3']");

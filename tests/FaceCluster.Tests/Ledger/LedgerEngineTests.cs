@@ -19,6 +19,26 @@ public class LedgerEngineTests
     private static SampleSummary Summary(LedgerEngine e, int id) => Assert.IsType<SampleHistory>(e.Handle(new GetSampleHistory(id))).Sample;
 
     [Fact]
+    public void Validation_figures_form_a_curve_per_figure_that_survives_a_reopen()
+    {
+        using var dir = new ScratchFolder("fc-ledger");
+        using (var e = LedgerEngine.Open(Options(dir.Path) with { FaceSet = SmallFaceSet() }))
+        {
+            e.RecordValidation(new ValidationReport(50, "validation/loss", 0.40));
+            e.RecordValidation(new ValidationReport(100, "validation/loss", 0.30));
+            e.RecordValidation(new ValidationReport(100, "validation/accuracy", double.NaN)); // not a point
+            var curves = Assert.IsType<LossCurves>(e.Handle(new GetLossCurves(64)));
+            var curve = Assert.Single(curves.Validation);
+            Assert.Equal("validation:validation/loss", curve.Name);
+            Assert.Equal([50L, 100L], curve.Steps);
+        }
+        using var reopened = LedgerEngine.OpenReadOnly(dir.Path);
+        var again = Assert.Single(Assert.IsType<LossCurves>(reopened.Handle(new GetLossCurves(64))).Validation);
+        Assert.Equal([50L, 100L], again.Steps);
+        Assert.Equal(0.30, again.MeanLoss[^1], 6);
+    }
+
+    [Fact]
     public void Relative_loss_is_the_loss_over_the_median_of_the_whole_global_batch_of_its_step()
     {
         using var dir = new ScratchFolder("fc-ledger");

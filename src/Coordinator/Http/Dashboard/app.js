@@ -200,6 +200,10 @@
     $("chart-global").innerHTML = c.global ? lineChart([curveSeries(c.global, "")]) : '<p class="empty">no data yet</p>';
     $("chart-identities").innerHTML = lineChart((c.identities || []).map((x) => curveSeries(x, /^identity:/)));
     $("chart-workers").innerHTML = lineChart((c.workers || []).map((x) => curveSeries(x, /^worker:/)));
+    const validation = c.validation || [];
+    $("chart-validation").innerHTML = validation.length
+      ? lineChart(validation.map((x) => curveSeries(x, /^validation:validation\//)))
+      : '<p class="empty">no checkpoint measured yet</p>';
   }
 
   // ---------- previews ----------

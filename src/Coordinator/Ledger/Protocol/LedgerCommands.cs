@@ -32,3 +32,6 @@ public sealed record ReplayedLossReport(LossReport Report) : ILedgerMessage;
 
 /// <summary>Ledger → coordinator after a flush: per worker, the newest step whose loss reports are all in ledger.db.</summary>
 public sealed record LossesDurableFor(string[] WorkerIds, long[] ThroughSteps) : ILedgerMessage;
+
+/// <summary>A checkpoint's figure on the validation split (e.g. "validation/loss"): one point of the ledger's validation curve of that name.</summary>
+public sealed record ValidationReport(long Step, string Name, double Value) : ILedgerMessage;

@@ -110,8 +110,10 @@ public sealed class LedgerProtocolSerializer(ExtendedActorSystem system) : Codec
         Add<GetReviewQueue>("lreview?.1", (_, _) => { }, _ => GetReviewQueue.Instance);
         Add<ReviewQueue>("lreview.1", (w, m) => w.Write(m.Samples, WriteSummary), r => new ReviewQueue(r.ReadArray(ReadSummary)));
         Add<GetLossCurves>("lcurves?.1", (w, m) => w.Write(m.MaxPoints), r => new GetLossCurves(r.ReadInt()));
-        Add<LossCurves>("lcurves.1", (w, m) => { WriteCurve(w, m.Global); w.Write(m.Identities, WriteCurve); w.Write(m.Workers, WriteCurve); },
-            r => new LossCurves(ReadCurve(r), r.ReadArray(ReadCurve), r.ReadArray(ReadCurve)));
+        Add<LossCurves>("lcurves.2", (w, m) => { WriteCurve(w, m.Global); w.Write(m.Identities, WriteCurve); w.Write(m.Workers, WriteCurve); w.Write(m.Validation, WriteCurve); },
+            r => new LossCurves(ReadCurve(r), r.ReadArray(ReadCurve), r.ReadArray(ReadCurve), r.ReadArray(ReadCurve)));
+        Add<ValidationReport>("lval.1", (w, m) => { w.Write(m.Step); w.Write(m.Name); w.Write(m.Value); },
+            r => new ValidationReport(r.ReadLong(), r.ReadString(), r.ReadDouble()));
         Add<FlushLedger>("lflush?.1", (_, _) => { }, _ => FlushLedger.Instance);
         Add<LedgerFlushed>("lflush.1", (w, m) => { w.Write(m.RawReports); w.Write(m.Observations); w.Write(m.UnflushedRecords); },
             r => new LedgerFlushed(r.ReadLong(), r.ReadLong(), r.ReadLong()));

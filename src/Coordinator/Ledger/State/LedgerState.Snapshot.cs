@@ -37,6 +37,7 @@ internal sealed partial class LedgerState
         Curve(GlobalCurve, 0);
         foreach (var c in _identityCurves) Curve(c, 1);
         foreach (var c in _workerCurves) Curve(c, 2);
+        foreach (var c in _validationCurves) Curve(c, 3);
         return new LedgerSnapshot
         {
             Seq = Seq,
@@ -107,6 +108,8 @@ internal sealed partial class LedgerState
                 int w = _workers.IndexOf(name["worker:".Length..]);
                 if (w >= 0) ReplaceCurve(name, data, _options.CurvePoints, c => _workerCurves[w] = c);
             }
+            else if (name.StartsWith("validation:", StringComparison.Ordinal))
+                ReplaceCurve(name, data, _options.CurvePoints, c => { _validationCurves.RemoveAll(v => v.Name == name); _validationCurves.Add(c); });
         }
         var m = loaded.Meta;
         Observations = Long(m, "observations");
@@ -139,7 +142,7 @@ internal sealed partial class LedgerState
         ForgetNewNames();
         _infoDirty.Clear();
         SnapshotWritten();
-        foreach (var c in _identityCurves.Append(GlobalCurve).Concat(_workerCurves)) c.Dirty = false;
+        foreach (var c in _identityCurves.Append(GlobalCurve).Concat(_workerCurves).Concat(_validationCurves)) c.Dirty = false;
     }
 
     private static void ReplaceCurve(string name, byte[] data, int points, Action<CurveSeries> set)

@@ -87,6 +87,21 @@ internal sealed partial class LedgerState
     public IReadOnlyList<long> WorkerRecords => _workerRecords;
     public IReadOnlyList<double> WorkerSumLoss => _workerSumLoss;
     public IReadOnlyList<CurveSeries> WorkerCurves => _workerCurves;
+
+    private readonly List<CurveSeries> _validationCurves = new();
+
+    /// <summary>The checkpoints' validation figures, one curve per figure name ("validation:" + name).</summary>
+    public IReadOnlyList<CurveSeries> ValidationCurves => _validationCurves;
+
+    /// <summary>One checkpoint's figure on the validation split.</summary>
+    public void AddValidation(long step, string name, double value)
+    {
+        if (!double.IsFinite(value)) return;
+        string curve = "validation:" + name;
+        var series = _validationCurves.FirstOrDefault(c => c.Name == curve);
+        if (series == null) _validationCurves.Add(series = new CurveSeries(curve, _options.CurvePoints));
+        series.Add(step, value, 1);
+    }
     public CurveSeries GlobalCurve { get; private set; }
 
     public long Observations { get; private set; }
