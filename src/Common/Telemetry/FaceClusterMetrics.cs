@@ -16,6 +16,8 @@ public static class FaceClusterMetrics
     private static readonly InstrumentAdvice<double> SecondsBuckets = new() { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] };
     private static readonly Histogram<double> AllReduce = Meter.CreateHistogram("facecluster_allreduce_seconds", "s", "Time a worker spent in the ring all-reduce of one step.", tags: null, advice: SecondsBuckets);
     private static readonly Histogram<double> DataWait = Meter.CreateHistogram("facecluster_data_wait_seconds", "s", "Time a worker waited for its next batch.", tags: null, advice: SecondsBuckets);
+    private static readonly Counter<long> Samples = Meter.CreateCounter<long>("facecluster_samples_total",
+        description: "Samples trained, by worker (Prometheus' rate() of it is the throughput; facecluster_samples_per_second is the latest step's alone).");
     private static readonly Counter<long> Dropped = Meter.CreateCounter<long>("facecluster_messages_dropped_total",
         description: "Control-plane messages dropped because their sender is not who they claim to be (by message type).");
     private static readonly ConcurrentDictionary<string, double> WorkerRates = new(StringComparer.Ordinal);
@@ -46,6 +48,7 @@ public static class FaceClusterMetrics
     {
         var tag = new KeyValuePair<string, object?>("worker", workerId);
         if (countsStep) Steps.Add(1);
+        if (samples > 0) Samples.Add(samples, tag);
         if (allReduceMs >= 0) AllReduce.Record(allReduceMs / 1000.0, tag);
         if (dataWaitMs >= 0) DataWait.Record(dataWaitMs / 1000.0, tag);
         double total = computeMs + dataWaitMs + allReduceMs;

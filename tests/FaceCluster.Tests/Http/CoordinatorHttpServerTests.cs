@@ -194,6 +194,7 @@ public sealed class CoordinatorHttpServerTests : Akka.TestKit.Xunit2.TestKit, IA
         string metrics = await _person.GetStringAsync(Url("/metrics"));
         Assert.Contains("facecluster_steps_total", metrics);
         Assert.Contains("facecluster_allreduce_seconds", metrics);
+        Assert.Matches(@"facecluster_samples_total\{[^}]*worker=""http-test-worker""[^}]*\} [1-9]", metrics); // a counter, by worker
         Assert.Contains("worker=\"http-test-worker\"", metrics);
     }
 
