@@ -58,6 +58,11 @@ internal static class TrainOptionsBinding
     public static readonly Option<double> ValFraction = new("--val-fraction") { Description = "Fraction held out for validation, by content hash.", DefaultValueFactory = _ => ScanOptions.Default.ValFraction };
     public static readonly Option<double> MaxMegapixels = new("--max-megapixels") { Description = "Pixel budget: an image whose header declares more megapixels is refused, naming it, without being decoded.", DefaultValueFactory = _ => ScanOptions.Default.MaxMegapixels };
     public static readonly Option<int> KeepCheckpoints = new("--keep-checkpoints") { Description = "Checkpoints kept (plus the best).", DefaultValueFactory = _ => 3 };
+    public static readonly Option<int> Accumulate = new("--accumulate")
+    {
+        Description = "Micro-batches per worker's batch: forward and backward in that many parts, the gradients accumulated (a model larger than a device holds at its batch). Not for --model triplet.",
+        DefaultValueFactory = _ => 1,
+    };
     public static readonly Option<bool> StayUp = new("--stay-up")
     {
         Description = "Stay up once the run is done, serving the dashboard, the ledger and /api/status until stopped; a --resume of a finished run starts so instead of refusing (for restart policies that restart a process that exited 0).",
@@ -80,7 +85,7 @@ internal static class TrainOptionsBinding
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, MaxPrune, Balance, Http, LogLevel,
+        Resume, Accumulate, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, MaxPrune, Balance, Http, LogLevel,
     ];
 
     /// <summary>
@@ -117,6 +122,7 @@ internal static class TrainOptionsBinding
             SsimWeight = parse.GetValue(Ssim),
             Augment = !parse.GetValue(NoAugment),
             Resume = parse.GetValue(Resume),
+            Accumulate = parse.GetValue(Accumulate),
             InitEncoder = parse.GetValue(InitEncoder),
             InitDecoders = decoders,
             Scan = new ScanOptions(parse.GetValue(MinImages), parse.GetValue(ValFraction), ScanOptions.Default.MinSide, parse.GetValue(MaxMegapixels)),

@@ -22,6 +22,8 @@ public sealed record TrainRunOptions
     public double SsimWeight { get; init; }
     public bool Augment { get; init; } = true;
     public bool Resume { get; init; }
+    /// <summary>Micro-batches per local batch (--accumulate): for a model larger than a device holds at its batch.</summary>
+    public int Accumulate { get; init; } = 1;
     /// <summary>
     /// The process stays up once the run is done, serving the dashboard, the ledger and /api/status until stopped
     /// (--stay-up), and a --resume of a finished run starts in that state instead of refusing: no restart policy loops.
@@ -54,6 +56,9 @@ public sealed record TrainRunOptions
         Positive(StepsPerCycle, "--steps-per-cycle");
         Positive(GlobalBatch, "--batch");
         Positive(KeepCheckpoints, "--keep-checkpoints");
+        Positive(Accumulate, "--accumulate");
+        if (Accumulate > 1 && Model == Common.Models.ModelKind.Triplet)
+            throw new Common.Errors.FaceClusterException("--accumulate: the triplet loss mines its triplets within the whole batch, so it cannot be split into micro-batches", Common.Errors.ExitCodes.UsageError);
         if (Threads < 0) throw new Common.Errors.FaceClusterException($"--threads must be 0 (automatic) or more, got {Threads}", Common.Errors.ExitCodes.UsageError);
         if (SsimWeight < 0 || !double.IsFinite(SsimWeight)) throw new Common.Errors.FaceClusterException($"--ssim-weight must be 0 or more, got {SsimWeight}", Common.Errors.ExitCodes.UsageError);
         if (GlobalBatch < Workers) throw new Common.Errors.FaceClusterException($"--batch {GlobalBatch} is smaller than --workers {Workers}: every worker needs at least one sample per step", Common.Errors.ExitCodes.UsageError);

@@ -80,6 +80,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _lifecycle?.Complete(new WorkerOutcome(WorkerOutcomeKind.CoordinatorStopped, m.Step, m.Reason));
         });
         Receive<GetWorkerPhase>(_ => Sender.Tell(_state.Phase));
+        Receive<LeaveRun>(_ => _coordinator.Tell(new WorkerLeaving(_engine.WorkerId, _engine.ReplicaStep)));
     }
 
     /// <summary>

@@ -221,7 +221,7 @@ public sealed class WorkerEngine : IDisposable
                 var watch = Stopwatch.StartNew();
                 var batch = batches.Take(CancellationToken.None);
                 double wait = watch.Elapsed.TotalMilliseconds;
-                var result = trainer.ComputeGradients(batch, plan.GlobalBatch);
+                var result = trainer.ComputeGradients(batch, plan.GlobalBatch, run.Accumulate);
                 batches.Recycle(batch); // the step's tensors are gone: the arrays go back to the loader
                 var updateBefore = trainer.UpdateTime;
                 watch.Restart();

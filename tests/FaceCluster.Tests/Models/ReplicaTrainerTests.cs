@@ -19,6 +19,26 @@ public class ReplicaTrainerTests
         return new ReplicaTrainer(model, torch.CPU, TrainerOptions.For(ModelPreset.Tiny));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void Accumulating_micro_batches_gives_the_gradients_and_losses_of_the_whole_batch(int microBatches)
+    {
+        var batch = ModelTestData.RandomBatch(8, 32, 3, seed: 21);
+        using var whole = NewTrainer();
+        using var parts = NewTrainer();
+        var one = whole.ComputeGradients(batch, 16);
+        var many = parts.ComputeGradients(batch, 16, microBatches);
+        Assert.Equal(one.SampleIds, many.SampleIds);
+        for (int i = 0; i < one.Losses.Length; i++) Assert.Equal(one.Losses[i], many.Losses[i], 5); // each sample's own forward pass
+        // The same sum in another order of addition: equal to float rounding.
+        double scale = whole.Gradients.Max(Math.Abs);
+        Assert.True(scale > 0);
+        for (int k = 0; k < whole.ParameterCount; k++)
+            Assert.True(Math.Abs(whole.Gradients[k] - parts.Gradients[k]) <= 1e-5 * scale, $"gradient {k}: {whole.Gradients[k]} against {parts.Gradients[k]}");
+    }
+
     [Fact]
     public void Per_sample_loss_has_one_value_per_sample_and_matches_a_hand_computation()
     {

@@ -54,7 +54,8 @@ public sealed class EmbeddedRunTests
             Assert.Equal(0, stats.IncompleteSteps);
         }
 
-        (code, output, err) = RunCli(["train", .. common, "--cycles", "3", "--resume"]);
+        // The resumed cycle runs each worker's batch in two micro-batches (--accumulate 2): the same steps, the same records.
+        (code, output, err) = RunCli(["train", .. common, "--cycles", "3", "--resume", "--accumulate", "2"]);
         Assert.True(code == 0, output + err);
         Assert.Contains("Done: step 12", output);
         using (var ledger = LedgerEngine.OpenReadOnly(run))

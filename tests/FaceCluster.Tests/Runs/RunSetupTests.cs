@@ -9,6 +9,16 @@ namespace FaceCluster.Tests.Runs;
 public sealed class RunSetupTests
 {
     [Fact]
+    public void Accumulation_is_refused_for_zero_micro_batches_and_for_the_triplet_loss_which_mines_the_whole_batch()
+    {
+        var options = new TrainRunOptions { DataDir = "faces", RunDir = "run" };
+        Assert.Contains("--accumulate must be at least 1, got 0", Assert.Throws<FaceClusterException>(() => (options with { Accumulate = 0 }).Validate()).Message);
+        var triplet = Assert.Throws<FaceClusterException>(() => (options with { Accumulate = 2, Model = FaceCluster.Common.Models.ModelKind.Triplet }).Validate());
+        Assert.Contains("--accumulate", triplet.Message);
+        (options with { Accumulate = 4 }).Validate();
+    }
+
+    [Fact]
     public void Moving_pruned_files_never_takes_an_identity_below_the_scan_s_minimum_so_a_resume_keeps_its_labels()
     {
         var options = new TrainRunOptions

@@ -90,16 +90,46 @@ public sealed class ReplicaTrainer : IDisposable
 
     public int ParameterCount => _flat.Length;
 
-    /// <summary>First half: gradients of sum(per-sample loss) / <paramref name="globalBatch"/> into <see cref="Gradients"/>.</summary>
-    public StepResult ComputeGradients(TrainBatch batch, int globalBatch)
+    /// <summary>
+    /// First half: gradients of sum(per-sample loss) / <paramref name="globalBatch"/> into <see cref="Gradients"/>.
+    /// With <paramref name="microBatches"/> &gt; 1 the batch goes through forward and backward in that many parts (a
+    /// device that cannot hold it whole), their gradients accumulated: the same sum, in another order of addition.
+    /// </summary>
+    public StepResult ComputeGradients(TrainBatch batch, int globalBatch, int microBatches = 1)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         batch.Validate();
         if (globalBatch < batch.Count) throw new ArgumentOutOfRangeException(nameof(globalBatch), $"the global batch ({globalBatch}) is smaller than the local batch ({batch.Count})");
+        ArgumentOutOfRangeException.ThrowIfLessThan(microBatches, 1);
         var watch = Stopwatch.StartNew();
-        using var scope = torch.NewDisposeScope();
         _model.Root.train();
         _flatDevice.zero_();
+        int parts = Math.Min(microBatches, batch.Count);
+        var perSample = new float[batch.Count];
+        int nonFinite = 0;
+        for (int p = 0; p < parts; p++)
+        {
+            int from = batch.Count * p / parts, to = batch.Count * (p + 1) / parts;
+            var part = parts == 1 ? batch : Slice(batch, from, to);
+            var (losses, bad) = Backward(part, globalBatch);
+            losses.CopyTo(perSample, from);
+            nonFinite += bad;
+        }
+        if (!_onCpu) _flatCpu.copy_(_flatDevice);
+        return new StepResult(batch.SampleIds, perSample, watch.Elapsed, nonFinite);
+    }
+
+    private static TrainBatch Slice(TrainBatch batch, int from, int to)
+    {
+        int f = batch.FloatsPerImage;
+        return new TrainBatch(to - from, batch.ImageSize, batch.SampleIds[from..to], batch.Labels[from..to], batch.Inputs[(from * f)..(to * f)],
+            batch.Targets?[(from * f)..(to * f)]);
+    }
+
+    /// <summary>Forward and backward of one (micro-)batch, gradients added into the flat buffer; its per-sample losses.</summary>
+    private (float[] Losses, int NonFinite) Backward(TrainBatch batch, int globalBatch)
+    {
+        using var scope = torch.NewDisposeScope();
         long[] shape = [batch.Count, 3, batch.ImageSize, batch.ImageSize];
         var inputs = ToDevice(batch.Inputs, batch.Count * batch.FloatsPerImage, shape);
         var targets = batch.Targets is null ? null : ToDevice(batch.Targets, batch.Count * batch.FloatsPerImage, shape);
@@ -109,9 +139,7 @@ public sealed class ReplicaTrainer : IDisposable
         var safe = nonFinite == 0 ? losses : torch.where(finite, losses, torch.zeros_like(losses));
         if (nonFinite < batch.Count)
             (safe.sum() / globalBatch).backward();
-        float[] perSample = losses.detach().cpu().data<float>().ToArray();
-        if (!_onCpu) _flatCpu.copy_(_flatDevice);
-        return new StepResult(batch.SampleIds, perSample, watch.Elapsed, nonFinite);
+        return (losses.detach().cpu().data<float>().ToArray(), nonFinite);
     }
 
     /// <summary>True when the model can probe faces for how much they look like their identity (<see cref="IIdentityProbe"/>).</summary>

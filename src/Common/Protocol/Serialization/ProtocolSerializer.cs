@@ -45,8 +45,8 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : CodecSerial
             r => new WorkerLeaving(r.ReadString(), r.ReadLong()));
 
         // Training: coordinator → worker
-        Add<RunSpec>("run.1", WriteRunSpec, ReadRunSpec);
-        Add<RegistrationAccepted>("regok.1", (w, m) => { w.Write(m.WorkerId); WriteRunSpec(w, m.Run); },
+        Add<RunSpec>("run.2", WriteRunSpec, ReadRunSpec);
+        Add<RegistrationAccepted>("regok.2", (w, m) => { w.Write(m.WorkerId); WriteRunSpec(w, m.Run); },
             r => new RegistrationAccepted(r.ReadString(), ReadRunSpec(r)));
         Add<RegistrationRefused>("regno.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.Reason); w.Write(m.CoordinatorProtocol); w.Write(m.CoordinatorBuild); },
             r => new RegistrationRefused(r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadString()));
@@ -99,10 +99,10 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : CodecSerial
     {
         w.Write(s.RunId); w.Write(s.ModelKind); w.Write(s.Preset); w.Write(s.Labels); w.Write(s.ManifestHash);
         w.Write(s.DataRoot); w.Write(s.HttpBaseUrl); w.Write(s.LearningRate); w.Write(s.SsimWeight); w.Write(s.Seed);
-        w.Write(s.StepsPerCycle); w.Write(s.Augment);
+        w.Write(s.StepsPerCycle); w.Write(s.Augment); w.Write(s.Accumulate);
     }
 
     private static RunSpec ReadRunSpec(WireReader r) =>
         new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadStrings(), r.ReadString(), r.ReadString(), r.ReadString(),
-            r.ReadDouble(), r.ReadDouble(), r.ReadULong(), r.ReadInt(), r.ReadBool());
+            r.ReadDouble(), r.ReadDouble(), r.ReadULong(), r.ReadInt(), r.ReadBool(), r.ReadInt());
 }

@@ -3,10 +3,11 @@ namespace FaceCluster.Common.Protocol.Training;
 // Coordinator → worker.
 
 /// <summary>What every replica of the run must agree on.</summary>
+/// <param name="Accumulate">Micro-batches per local batch (--accumulate): forward and backward in parts, gradients accumulated.</param>
 public sealed record RunSpec(
     string RunId, string ModelKind, string Preset, string[] Labels, string ManifestHash,
     string DataRoot, string HttpBaseUrl, double LearningRate, double SsimWeight, ulong Seed,
-    int StepsPerCycle, bool Augment) : IProtocolMessage;
+    int StepsPerCycle, bool Augment, int Accumulate = 1) : IProtocolMessage;
 
 public sealed record RegistrationAccepted(string WorkerId, RunSpec Run) : IProtocolMessage;
 
