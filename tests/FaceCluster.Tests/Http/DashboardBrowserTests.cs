@@ -101,6 +101,20 @@ public sealed class DashboardBrowserTests : TestKit, IDisposable
         await Expect(page.Locator("#chart-identities svg path")).ToHaveCountAsync(2, new() { Timeout = Timeout });
         await Expect(page.Locator("#chart-validation svg path")).ToHaveCountAsync(1, new() { Timeout = Timeout });
 
+        // Smoothing reshapes the lines (the data stay); a window of steps zooms every chart, and "all steps" undoes it.
+        var global = page.Locator("#chart-global svg path");
+        await Expect(page.Locator("#chart-global svg circle")).ToHaveCountAsync(10, new() { Timeout = Timeout }); // steps 0..9
+        string? raw = await global.GetAttributeAsync("d");
+        await page.Locator("#smoothing").FillAsync("0.9");
+        await Expect(page.Locator("#smoothing-value")).ToHaveTextAsync("0.9");
+        Assert.NotEqual(raw, await global.GetAttributeAsync("d"));
+        await page.Locator("#zoom-from").FillAsync("5");
+        await Expect(page.Locator("#chart-global svg circle")).ToHaveCountAsync(5, new() { Timeout = Timeout });
+        await page.Locator("#zoom-reset").ClickAsync();
+        await page.Locator("#smoothing").FillAsync("0");
+        await Expect(page.Locator("#chart-global svg circle")).ToHaveCountAsync(10, new() { Timeout = Timeout });
+        Assert.Equal(raw, await global.GetAttributeAsync("d"));
+
         // The worst faces are thumbnails from /api/faces; a click shows the sample's history.
         var worstFace = page.Locator("#worst-faces button.face[data-sample='3']");
         await Expect(worstFace).ToBeVisibleAsync(new() { Timeout = Timeout });

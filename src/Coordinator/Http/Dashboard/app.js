@@ -154,7 +154,37 @@
     return svg;
   }
 
-  const curveSeries = (c, strip) => ({ name: String(c.name ?? "").replace(strip, ""), x: c.steps || [], y: c.meanLoss || [] });
+  // The charts' view: TensorBoard's smoothing (an exponential moving average, debiased at the start) and a window of
+  // steps (zoom). Both apply to every loss chart; the data stay as the ledger sent them.
+  const view = { smoothing: 0, from: NaN, to: NaN };
+  function curveSeries(c, strip) {
+    const xs = [], ys = [];
+    let last = 0, weight = 0;
+    (c.steps || []).forEach((xv, i) => {
+      const x = num(xv), y = num((c.meanLoss || [])[i]);
+      if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+      last = last * view.smoothing + (1 - view.smoothing) * y;
+      weight = weight * view.smoothing + (1 - view.smoothing);
+      if ((Number.isFinite(view.from) && x < view.from) || (Number.isFinite(view.to) && x > view.to)) return;
+      xs.push(x);
+      ys.push(view.smoothing > 0 ? last / weight : y);
+    });
+    return { name: String(c.name ?? "").replace(strip, ""), x: xs, y: ys };
+  }
+
+  function readView() {
+    view.smoothing = Number($("smoothing").value) || 0;
+    $("smoothing-value").textContent = String(view.smoothing);
+    const bound = (id) => ($(id).value.trim() === "" ? NaN : Number($(id).value));
+    view.from = bound("zoom-from");
+    view.to = bound("zoom-to");
+    delete last.curves; // redraw from the data last polled
+    if (lastCurves) drawCurves(lastCurves);
+  }
+  ["smoothing", "zoom-from", "zoom-to"].forEach((id) => $(id).addEventListener("input", readView));
+  $("zoom-reset").addEventListener("click", () => { $("zoom-from").value = ""; $("zoom-to").value = ""; readView(); });
+  $("chart-view").addEventListener("submit", (e) => e.preventDefault());
+  let lastCurves = null;
 
   // ---------- sections ----------
 
@@ -196,6 +226,7 @@
   }
 
   function drawCurves(c) {
+    lastCurves = c;
     if (!changed("curves", c)) return;
     $("chart-global").innerHTML = c.global ? lineChart([curveSeries(c.global, "")]) : '<p class="empty">no data yet</p>';
     $("chart-identities").innerHTML = lineChart((c.identities || []).map((x) => curveSeries(x, /^identity:/)));
