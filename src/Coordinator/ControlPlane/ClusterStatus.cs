@@ -8,8 +8,11 @@ public sealed record GetClusterStatus
 
 /// <summary>One worker as the coordinator sees it. <paramref name="ReplicaStep"/> and <paramref name="Checksum"/>: its replica's update count and parameter checksum as last reported.</summary>
 /// <param name="State">preparing | ready | active | leaving | lost</param>
+/// <param name="Memory">"used / total GiB" of the device, or "n/a" (see <paramref name="Telemetry"/>).</param>
+/// <param name="Utilization">"NN %" of the device, with its temperature, or "n/a".</param>
+/// <param name="Telemetry">Where the device figures came from, or why there are none.</param>
 public sealed record WorkerStatus(string Id, string Host, string Device, string State, int Batch, double SamplesPerSecond, long LastStep, string Note,
-    long ReplicaStep, string Checksum);
+    long ReplicaStep, string Checksum, string Memory = "n/a", string Utilization = "n/a", string Telemetry = "n/a: not reported yet");
 
 /// <summary>The run as the coordinator sees it: its public status.</summary>
 /// <param name="State">waiting-for-workers | running | replanning | closing-cycle | checkpointing | finishing | finished</param>

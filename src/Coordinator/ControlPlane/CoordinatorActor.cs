@@ -220,6 +220,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     {
         if (!FromRegistered(f.WorkerId, f)) return;
         _state = CoordinatorDecisions.ReplicaAt(_state, f.WorkerId, f.ReplicaStep, f.ParameterChecksum, f.SamplesPerSecond);
+        if (f.Telemetry != null && _state.Workers.TryGetValue(f.WorkerId, out var reporting))
+            _state = _state.WithWorker(reporting with { Telemetry = f.Telemetry });
         var segment = _state.Segment;
         if (segment == null || f.Generation != segment.Generation || !segment.Members.Contains(f.WorkerId)) return;
         _state = CoordinatorDecisions.SegmentFinishedBy(_state, f);

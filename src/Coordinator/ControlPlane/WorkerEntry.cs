@@ -30,4 +30,7 @@ public sealed record WorkerEntry(
 
     /// <summary>Measured cost of one more sample in a step (forward and backward), in ms; 0 until measured.</summary>
     public double MsPerSample { get; init; }
+
+    /// <summary>The device's memory, utilisation and temperature at the end of its last segment; null until reported.</summary>
+    public DeviceTelemetry? Telemetry { get; init; }
 }

@@ -198,7 +198,7 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
     private static StatusResponse ToResponse(ClusterStatus s)
     {
         var workers = s.Workers.Select(w => new WorkerStatusResponse(w.Id, w.Host, w.Device, w.State, w.Batch, w.SamplesPerSecond, w.LastStep, w.Note,
-            w.ReplicaStep, w.Checksum)).ToArray();
+            w.ReplicaStep, w.Checksum, w.Memory, w.Utilization, w.Telemetry)).ToArray();
         double? loss = double.IsFinite(s.MeanLoss) ? s.MeanLoss : null;
         // Within a segment the coordinator's step moves only at its end; the members' reports say how far it has got.
         long step = Math.Max(s.Step, s.Workers.Where(w => w.State == "active").Select(w => w.LastStep + 1).DefaultIfEmpty(0).Max());

@@ -37,6 +37,7 @@ public sealed class WorkerEngine : IDisposable
     private long _publishedStep = -1;
     private volatile bool _disposed;
     private DeviceReport? _capacity;
+    private DeviceTelemetryReader? _telemetry;
     private int _unexpectedInARow;
 
     public WorkerEngine(WorkerEngineOptions options, WorkerDevice device, DataPlaneEndpoint endpoint, byte[] secret, ILogger logger)
@@ -262,7 +263,7 @@ public sealed class WorkerEngine : IDisposable
             _unexpectedInARow = 0;
             events.SegmentFinished(new SegmentFinished(WorkerId, plan.Generation, plan.Cycle, trainer.Step, trainer.ParameterChecksum(),
                 sps, stepsRun == 0 ? 0 : computeMs / stepsRun, stepsRun == 0 ? 0 : waitMs / stepsRun, stepsRun == 0 ? 0 : reduceMs / stepsRun,
-                fixedUpdateMs));
+                fixedUpdateMs, (_telemetry ??= new DeviceTelemetryReader(Device)).Read()));
         }
         catch (Exception e)
         {

@@ -52,8 +52,10 @@ public sealed class DashboardBrowserTests : TestKit, IDisposable
         runId = "run-dashboard-test", phase = "running", step = 10, cycle = 1, totalSteps = 40, samplesPerSecond = 123.5,
         workers = new object[]
         {
-            new { id = "w1", host = "gpu-a", device = "cuda:0", state = "active", batch = 24, samplesPerSecond = 90.0, lastStep = 10, note = "" },
-            new { id = "w2", host = "cpu-b", device = "cpu", state = "active", batch = 8, samplesPerSecond = 33.5, lastStep = 10, note = "slow" },
+            new { id = "w1", host = "gpu-a", device = "cuda:0", state = "active", batch = 24, samplesPerSecond = 90.0, lastStep = 10, note = "",
+                memory = "30.6 / 79.6 GiB", utilization = "87 %, 64 °C", telemetry = "nvidia-smi" },
+            new { id = "w2", host = "cpu-b", device = "cpu", state = "active", batch = 8, samplesPerSecond = 33.5, lastStep = 10, note = "slow",
+                memory = "n/a", utilization = "n/a", telemetry = "n/a: no driver telemetry for a cpu device" },
         },
     };
 
@@ -97,6 +99,9 @@ public sealed class DashboardBrowserTests : TestKit, IDisposable
         // The cluster view and the charts.
         await Expect(page.Locator("#workers tr[data-worker='w1']")).ToContainTextAsync("cuda:0", new() { Timeout = Timeout });
         await Expect(page.Locator("#workers tr[data-worker='w1']")).ToContainTextAsync("75%");
+        await Expect(page.Locator("#workers tr[data-worker='w1'] [data-field='memory']")).ToHaveTextAsync("30.6 / 79.6 GiB");
+        await Expect(page.Locator("#workers tr[data-worker='w1'] [data-field='utilization']")).ToHaveTextAsync("87 %, 64 °C");
+        await Expect(page.Locator("#workers tr[data-worker='w2'] [data-field='memory']")).ToHaveTextAsync("n/a");
         await Expect(page.Locator("#chart-workers svg path")).ToHaveCountAsync(2, new() { Timeout = Timeout });
         await Expect(page.Locator("#chart-identities svg path")).ToHaveCountAsync(2, new() { Timeout = Timeout });
         await Expect(page.Locator("#chart-validation svg path")).ToHaveCountAsync(1, new() { Timeout = Timeout });

@@ -30,11 +30,14 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : CodecSerial
             w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.ReportsInStep);
             w.Write(m.SampleIds); w.Write(m.Losses); w.Write(m.ComputeMs); w.Write(m.DataWaitMs); w.Write(m.AllReduceMs);
         }, r => new StepCompleted(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInt(), r.ReadInts(), r.ReadFloats(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
-        Add<SegmentFinished>("segdone.1", (w, m) =>
+        Add<SegmentFinished>("segdone.2", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.ReplicaStep); w.Write(m.ParameterChecksum);
             w.Write(m.SamplesPerSecond); w.Write(m.MeanComputeMs); w.Write(m.MeanDataWaitMs); w.Write(m.MeanAllReduceMs); w.Write(m.MeanUpdateMs);
-        }, r => new SegmentFinished(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadString(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
+            w.Write(m.Telemetry != null);
+            if (m.Telemetry is { } t) { w.Write(t.MemoryUsedBytes); w.Write(t.MemoryTotalBytes); w.Write(t.UtilizationPercent); w.Write(t.TemperatureC); w.Write(t.Source); }
+        }, r => new SegmentFinished(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadString(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(),
+            r.ReadBool() ? new DeviceTelemetry(r.ReadLong(), r.ReadLong(), r.ReadDouble(), r.ReadDouble(), r.ReadString()) : null));
         Add<StepFailed>("stepfail.1", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Step); w.Write(m.ReplicaStep); w.Write(m.Reason); w.Write(m.SuspectEndpoint);

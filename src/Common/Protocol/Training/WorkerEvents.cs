@@ -32,7 +32,8 @@ public sealed record StepCompleted(
 /// </summary>
 public sealed record SegmentFinished(
     string WorkerId, long Generation, long Cycle, long ReplicaStep, string ParameterChecksum,
-    double SamplesPerSecond, double MeanComputeMs, double MeanDataWaitMs, double MeanAllReduceMs, double MeanUpdateMs) : IProtocolMessage;
+    double SamplesPerSecond, double MeanComputeMs, double MeanDataWaitMs, double MeanAllReduceMs, double MeanUpdateMs,
+    DeviceTelemetry? Telemetry = null) : IProtocolMessage;
 
 /// <summary>
 /// A step failed (its all-reduce lost a peer or timed out): the worker abandoned the step and waits for a new plan.
@@ -62,3 +63,15 @@ public sealed record IdentityProbed(string WorkerId, long Generation, long Cycle
 /// The ledger drops a replay of a step it already holds.
 /// </summary>
 public sealed record LossReplay(string WorkerId, long Cycle, long Step, int ReportsInStep, int[] SampleIds, float[] Losses) : IProtocolMessage;
+
+/// <summary>
+/// A worker's device as its driver reports it at the end of a segment: memory used and total, utilisation and
+/// temperature (NVIDIA: nvidia-smi). <paramref name="Source"/> names where the figures came from, or why there are
+/// none ("n/a: ..."); a figure that is not known is -1 (NaN for the doubles).
+/// </summary>
+public sealed record DeviceTelemetry(long MemoryUsedBytes, long MemoryTotalBytes, double UtilizationPercent, double TemperatureC, string Source)
+{
+    public static DeviceTelemetry NotAvailable(string why) => new(-1, -1, double.NaN, double.NaN, "n/a: " + why);
+
+    public bool Available => !Source.StartsWith("n/a", StringComparison.Ordinal);
+}

@@ -206,13 +206,15 @@
     $("step-bar").style.width = Number.isFinite(total) && total > 0 ? `${Math.min(100, (100 * step) / total)}%` : "0";
     const workers = s.workers || [];
     const batchSum = workers.reduce((a, w) => a + Math.max(0, num(w.batch) || 0), 0);
-    $("workers").innerHTML = workers.length === 0 ? '<tr><td colspan="9" class="empty">no workers yet</td></tr>' :
+    $("workers").innerHTML = workers.length === 0 ? '<tr><td colspan="11" class="empty">no workers yet</td></tr>' :
       workers.map((w) => {
         const share = batchSum > 0 ? (100 * (num(w.batch) || 0)) / batchSum : 0;
         return `<tr data-worker="${esc(w.id)}"><td>${esc(w.id)}</td><td>${esc(w.host)}</td><td>${esc(w.device)}</td>` +
           `<td><span class="state ${cls(w.state)}">${esc(w.state)}</span></td><td class="num">${esc(w.batch)}</td>` +
           `<td><span class="share" title="${share.toFixed(1)}% of the global batch"><span style="width:${share.toFixed(1)}%"></span></span> ${share.toFixed(0)}%</td>` +
-          `<td class="num">${esc(fmt(w.samplesPerSecond))}</td><td class="num">${esc(w.lastStep)}</td><td>${esc(w.note)}</td></tr>`;
+          `<td class="num">${esc(fmt(w.samplesPerSecond))}</td><td class="num">${esc(w.lastStep)}</td>` +
+          `<td class="num" data-field="memory" title="${esc(w.telemetry ?? "")}">${esc(w.memory ?? "n/a")}</td>` +
+          `<td class="num" data-field="utilization" title="${esc(w.telemetry ?? "")}">${esc(w.utilization ?? "n/a")}</td><td>${esc(w.note)}</td></tr>`;
       }).join("");
   }
 
