@@ -35,6 +35,18 @@ public sealed class FaceSetScanner
     public long MaxBytesInFlight { get; init; } = 512L << 20;
 
     /// <summary>
+    /// Told, every <see cref="ProgressEveryFiles"/> files examined, what the scan knows so far (the files examined, as a
+    /// partial manifest with the run's ids) and how many of how many it has examined: the caller saves it, so that a
+    /// scan cut off (a restart, a crash) does not hash those files again, and reports the progress.
+    /// </summary>
+    public Action<FaceManifest, int, int>? Progress { get; init; }
+
+    public int ProgressEveryFiles { get; init; } = 2000;
+
+    /// <summary>The least time between two <see cref="Progress"/> calls (a large face set's partial manifest is large too).</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Lists a face-set folder without reading images. Throws <see cref="FaceClusterException"/> naming the
     /// path when it is missing, a file, unreadable, empty, or has no identity folders.
     /// </summary>
@@ -219,12 +231,25 @@ public sealed class FaceSetScanner
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = cancellationToken };
         var gate = new MemoryGate(MaxBytesInFlight);
+        var examined = new List<Outcome>();
+        var sinceProgress = System.Diagnostics.Stopwatch.StartNew();
         Parallel.ForEach(toExamine, parallel, i =>
         {
             var f = listing.Files[i];
             previousSamples.TryGetValue(f.RelativePath, out var ps);
             previousRejects.TryGetValue(f.RelativePath, out var pr);
-            outcomes[i] = Examine(f, ps, pr, reusable, gate, cancellationToken);
+            var outcome = Examine(f, ps, pr, reusable, gate, cancellationToken);
+            outcomes[i] = outcome;
+            if (Progress == null) return;
+            lock (examined)
+            {
+                examined.Add(outcome);
+                if (examined.Count % Math.Max(1, ProgressEveryFiles) == 0 && sinceProgress.Elapsed >= ProgressInterval)
+                {
+                    Progress(PartialManifest(listing.DataRoot, examined, previousSamples, nextId), examined.Count, toExamine.Count);
+                    sinceProgress.Restart();
+                }
+            }
         });
 
         // Ids: kept by path, new files in path order after the highest id ever handed out.
@@ -386,6 +411,20 @@ public sealed class FaceSetScanner
     /// <summary>Reused: taken over without reading. Unchanged: read again (a rebuild, or an unreadable file
     /// retried) with the same verdict.</summary>
     private enum Kind { Added, Reused, Unchanged, Touched, Changed }
+
+    /// <summary>
+    /// What a scan under way knows: the files examined so far, with the ids they will keep (the previous manifest's, or
+    /// new ones after the highest ever handed out), as a manifest a later scan can reuse entries from.
+    /// </summary>
+    private FaceManifest PartialManifest(string dataRoot, List<Outcome> examined, Dictionary<string, FaceSample> previous, int nextId)
+    {
+        var samples = new List<FaceSample>();
+        foreach (var o in examined.Where(o => o.Sample != null).OrderBy(o => o.Sample!.RelativePath, StringComparer.Ordinal))
+            samples.Add(o.Sample! with { Id = previous.TryGetValue(o.Sample!.RelativePath, out var old) ? old.Id : nextId++ });
+        var rejected = examined.Where(o => o.Reject != null).Select(o => o.Reject!).ToList();
+        samples.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return new FaceManifest(FaceManifest.CurrentFormatVersion, dataRoot, Options, nextId, samples, rejected, [], FaceManifest.ComputeHash(samples), DateTime.UtcNow);
+    }
 
     private readonly record struct Outcome(FaceSample? Sample, RejectedFile? Reject, Kind Kind, bool Hashed, bool Probed);
 }

@@ -29,12 +29,13 @@ public static class ManifestStore
     /// result when it differs. Throws <see cref="FaceClusterException"/> for a missing/empty data folder,
     /// bad options, or a run folder inside the data folder.
     /// </summary>
+    /// <param name="progressEveryFiles">How often (in files, and at most every <paramref name="progressInterval"/>, 30 s by default) a scan
+    /// saves what it has examined (RUNDIR/manifest.json.partial, reused by a first scan that was cut off) and logs its progress.</param>
     public static ManifestLoadResult LoadOrBuild(string dataDir, string runDir, ScanOptions options,
-        ILogger? logger = null, CancellationToken cancellationToken = default)
+        ILogger? logger = null, CancellationToken cancellationToken = default, int progressEveryFiles = 2000, TimeSpan? progressInterval = null)
     {
         logger ??= NullLogger.Instance;
         options.Validate();
-        var scanner = new FaceSetScanner(options, logger);
         // Check the data folder (and fail with its own message) before anything is created.
         var listing = FaceSetScanner.List(dataDir, cancellationToken);
         string dataRoot = listing.DataRoot;
@@ -43,6 +44,7 @@ public static class ManifestStore
                 $"run folder {Path.GetFullPath(runDir)} is inside the face-set folder {dataRoot}; choose a run folder outside it (--run)", ExitCodes.UsageError);
 
         string path = PathFor(runDir);
+        string partialPath = path + ".partial";
         FaceManifest? previous = null;
         string? blocker = null;
         if (File.Exists(path))
@@ -50,8 +52,24 @@ public static class ManifestStore
             previous = TryLoad(path, out string? problem);
             blocker = previous is null ? problem : previous.ReuseBlocker(dataRoot, options);
         }
+        // A first scan that was cut off: the files it examined are not hashed again.
+        FaceManifest? partial = previous is null && File.Exists(partialPath) ? TryLoad(partialPath, out _) : null;
+        if (partial != null && partial.ReuseBlocker(dataRoot, options) is null)
+            logger.LogInformation("Resuming the scan of {Root}: {Files} files were examined before it was cut off", dataRoot, partial.Samples.Count + partial.Rejected.Count);
+        else partial = null;
 
-        var scan = scanner.Scan(listing, previous, cancellationToken);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var scanner = new FaceSetScanner(options, logger)
+        {
+            ProgressEveryFiles = progressEveryFiles,
+            ProgressInterval = progressInterval ?? TimeSpan.FromSeconds(30),
+            Progress = (soFar, done, total) =>
+            {
+                Save(soFar, partialPath);
+                logger.LogInformation("Scanning {Root}: {Done} of {Total} files examined ({Seconds:F0} s)", dataRoot, done, total, started.Elapsed.TotalSeconds);
+            },
+        };
+        var scan = scanner.Scan(listing, previous ?? partial, cancellationToken);
         ManifestAction action = previous is null || blocker is not null ? ManifestAction.Built
             : scan.Changes.Any ? ManifestAction.Updated : ManifestAction.Reused;
         var manifest = scan.Manifest;
@@ -59,6 +77,7 @@ public static class ManifestStore
             manifest = previous!;
         else
             Save(manifest, path);
+        try { File.Delete(partialPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         if (blocker is not null)
             logger.LogInformation("Rebuilt {Path}: {Reason}", path, blocker);
         return new ManifestLoadResult(manifest, scan.Report, action, scan.Changes, path, blocker);

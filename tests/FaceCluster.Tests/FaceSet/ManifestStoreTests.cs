@@ -140,6 +140,33 @@ public class ManifestStoreTests
     }
 
     [Fact]
+    public void A_first_scan_cut_off_resumes_without_hashing_again_the_files_it_had_examined()
+    {
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
+        BuildSet(data);
+        using var cut = new CancellationTokenSource();
+        var stopAtFirstProgress = new CallbackLogger(line => { if (line.StartsWith("Scanning ", StringComparison.Ordinal)) cut.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() => ManifestStore.LoadOrBuild(data.Path, runs.Path, Options, stopAtFirstProgress, cut.Token, progressEveryFiles: 3, progressInterval: TimeSpan.Zero));
+        string partial = ManifestStore.PathFor(runs.Path) + ".partial";
+        Assert.False(File.Exists(ManifestStore.PathFor(runs.Path)));
+        Assert.True(File.Exists(partial));
+
+        var resumed = ManifestStore.LoadOrBuild(data.Path, runs.Path, Options);
+        Assert.InRange(resumed.Changes.Hashed, 1, 7 - 3); // the three saved as examined are not hashed again
+        Assert.Equal(7, resumed.Manifest.Samples.Count + resumed.Manifest.Rejected.Count + resumed.Manifest.ExcludedIdentities.Sum(e => e.Samples.Count));
+        Assert.False(File.Exists(partial));
+        Assert.Equal(resumed.Manifest.Samples.Count, resumed.Manifest.Samples.Select(s => s.Id).Distinct().Count());
+    }
+
+    private sealed class CallbackLogger(Action<string> onLine) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) => onLine(formatter(state, exception));
+    }
+
+    [Fact]
     public void A_file_that_comes_back_after_scans_without_it_gets_its_own_id_again()
     {
         using var data = new ScratchFolder();
