@@ -49,6 +49,31 @@ internal static class DataPlaneConnector
         }
     }
 
+    /// <summary>
+    /// <see cref="ConnectAsync"/>, asked again (after 20 ms, doubling to 500 ms) while <paramref name="worthRetrying"/>
+    /// says the refusal or failure is passing (a peer not listening yet, all its connection slots in use); each such
+    /// failure goes to <paramref name="onRetry"/>. <paramref name="cancellationToken"/> bounds the whole.
+    /// </summary>
+    public static async Task<Socket> ConnectRetryingAsync(
+        string endpoint, byte[] secret, HelloMessage hello, DataPlaneOptions options, TimeSpan? handshakeTimeout,
+        Func<Exception, bool> worthRetrying, Action<Exception> onRetry, ILogger logger, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            try
+            {
+                return await ConnectAsync(endpoint, secret, hello, options, handshakeTimeout, logger, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (worthRetrying(e) && !cancellationToken.IsCancellationRequested)
+            {
+                onRetry(e);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(500, delay.TotalMilliseconds * 2));
+            }
+        }
+    }
+
     private static async Task AuthenticateAsync(
         Socket socket, string endpoint, byte[] secret, HelloMessage hello, ILogger logger, CancellationToken cancellationToken)
     {

@@ -257,24 +257,12 @@ public sealed partial class DataPlaneEndpoint : IDisposable, IAsyncDisposable
         return true;
     }
 
-    private async Task<Socket> ConnectWithRetryAsync(string endpoint, HelloMessage hello, StrongBox<Exception?> lastError, CancellationToken cancellationToken)
-    {
-        var delay = TimeSpan.FromMilliseconds(20);
-        while (true)
+    private Task<Socket> ConnectWithRetryAsync(string endpoint, HelloMessage hello, StrongBox<Exception?> lastError, CancellationToken cancellationToken) =>
+        DataPlaneConnector.ConnectRetryingAsync(endpoint, _secret, hello, _options, null, IsWorthRetrying, e =>
         {
-            try
-            {
-                return await DataPlaneConnector.ConnectAsync(endpoint, _secret, hello, _options, null, _logger, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (IsWorthRetrying(e) && !cancellationToken.IsCancellationRequested)
-            {
-                lastError.Value = e;
-                _logger.LogDebug("Ring generation {Generation}: {Endpoint} not ready yet ({Reason}); retrying", hello.Generation, endpoint, e.Message);
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromMilliseconds(Math.Min(500, delay.TotalMilliseconds * 2));
-            }
-        }
-    }
+            lastError.Value = e;
+            _logger.LogDebug("Ring generation {Generation}: {Endpoint} not ready yet ({Reason}); retrying", hello.Generation, endpoint, e.Message);
+        }, _logger, cancellationToken);
 
     private static bool IsWorthRetrying(Exception e) => e switch
     {

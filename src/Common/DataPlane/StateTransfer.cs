@@ -76,26 +76,6 @@ internal static class StateTransfer
             snapshot.Step, payload.Length, remote, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Connects for a state transfer; a peer whose connection slots are all in use is asked again until the deadline.</summary>
-    private static async Task<Socket> ConnectRetryingBusyAsync(string peerEndpoint, byte[] secret, DataPlaneOptions options, TimeSpan timeout, ILogger logger,
-        CancellationToken cancellationToken)
-    {
-        var delay = TimeSpan.FromMilliseconds(50);
-        while (true)
-        {
-            try
-            {
-                return await DataPlaneConnector.ConnectAsync(peerEndpoint, secret, HelloMessage.ForState(), options, timeout, logger, cancellationToken).ConfigureAwait(false);
-            }
-            catch (DataPlaneHandshakeException e) when (e.Reason == HandshakeRejection.TooManyConnections)
-            {
-                logger.LogInformation("State transfer from {Peer}: {Reason}; asking again", peerEndpoint, e.Message);
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromMilliseconds(Math.Min(500, delay.TotalMilliseconds * 2));
-            }
-        }
-    }
-
     /// <summary>Fetches a snapshot; <paramref name="timeout"/> bounds the handshake and every wait for more data.</summary>
     public static async Task<StateSnapshot> FetchAsync(string peerEndpoint, byte[] secret, TimeSpan timeout, DataPlaneOptions options,
         ILogger logger, CancellationToken cancellationToken)
@@ -106,7 +86,11 @@ internal static class StateTransfer
             connectDeadline.CancelAfter(timeout);
             try
             {
-                socket = await ConnectRetryingBusyAsync(peerEndpoint, secret, options, timeout, logger, connectDeadline.Token).ConfigureAwait(false);
+                // A peer whose connection slots are all in use is asked again until the deadline.
+                socket = await DataPlaneConnector.ConnectRetryingAsync(peerEndpoint, secret, HelloMessage.ForState(), options, timeout,
+                    e => e is DataPlaneHandshakeException { Reason: HandshakeRejection.TooManyConnections },
+                    e => logger.LogInformation("State transfer from {Peer}: {Reason}; asking again", peerEndpoint, e.Message),
+                    logger, connectDeadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

@@ -18,13 +18,15 @@ public sealed class ClusterTls : IDisposable
     /// <summary>This node's certificate, with its private key.</summary>
     public X509Certificate2 Certificate { get; }
 
+    private readonly byte[] _pin;
+
     /// <summary>SHA-256 of the pinned SubjectPublicKeyInfo, hex.</summary>
-    public string PublicKeyPin { get; }
+    public string PublicKeyPin => Convert.ToHexString(_pin);
 
     private ClusterTls(X509Certificate2 certificate)
     {
         Certificate = certificate;
-        PublicKeyPin = Pin(certificate);
+        _pin = Pin(certificate);
     }
 
     /// <summary>The TLS identity of the cluster whose secret is <paramref name="secret"/>.</summary>
@@ -47,7 +49,7 @@ public sealed class ClusterTls : IDisposable
 
     /// <summary>Whether a peer's certificate is this cluster's: the same public key (pinned).</summary>
     public bool Accepts(X509Certificate? peer) =>
-        peer != null && CryptographicOperations.FixedTimeEquals(Convert.FromHexString(PublicKeyPin), Convert.FromHexString(Pin(peer as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(peer.GetRawCertData()))));
+        peer != null && CryptographicOperations.FixedTimeEquals(_pin, Pin(peer as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(peer.GetRawCertData())));
 
     /// <summary>Why a peer's certificate is refused, for the log; null when it is accepted.</summary>
     public string? Refusal(X509Certificate? peer, SslPolicyErrors errors) =>
@@ -68,8 +70,7 @@ public sealed class ClusterTls : IDisposable
         return why == null;
     }
 
-    private static string Pin(X509Certificate2 certificate) =>
-        Convert.ToHexString(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+    private static byte[] Pin(X509Certificate2 certificate) => SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo());
 
     /// <summary>A valid P-256 private scalar (1 ≤ d &lt; n) from the secret, by HKDF with a counter until one fits.</summary>
     private static byte[] PrivateScalar(byte[] secret)

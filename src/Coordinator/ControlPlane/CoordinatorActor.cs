@@ -96,11 +96,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     /// <summary>A registration counts from an actor in this process (the embedded run) or on a member node of role "worker".</summary>
     private bool FromWorkerNode(RegisterWorker r)
     {
-        var address = Sender.Path.Address;
-        bool local = address.HasLocalScope && !Sender.IsNobody() && !Sender.Equals(Context.System.DeadLetters);
-        bool member = address.HasGlobalScope && Akka.Cluster.Cluster.Get(Context.System).State.Members
-            .Any(m => m.Address.Equals(address) && m.HasRole(Common.Hosting.ClusterNodeOptions.WorkerRole));
-        if (local || member) return true;
+        if (Common.Hosting.SenderOrigin.IsLocalOrMemberWithRole(Context.System, Sender, Common.Hosting.ClusterNodeOptions.WorkerRole)) return true;
         _log.Warning("Dropped the registration of worker {0}: it came from {1}, which is not a worker node of this cluster", r.WorkerId, Sender.Path);
         FaceClusterMetrics.MessageDropped(nameof(RegisterWorker));
         return false;

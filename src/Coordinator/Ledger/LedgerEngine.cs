@@ -142,8 +142,11 @@ public sealed partial class LedgerEngine : IDisposable
     }
 
     /// <summary>Per worker, the newest step whose reports are all in ledger.db since the last call (the ledger's actor tells the workers).</summary>
-    public (string WorkerId, long Step)[] TakeDurableSteps() =>
-        _store.Writer.TakeDurable().Select(kv => (_state.WorkerName(kv.Key), kv.Value)).ToArray();
+    public (string WorkerId, long Step)[] TakeDurableSteps()
+    {
+        var durable = _store.Writer.TakeDurable();
+        return durable.Count == 0 ? [] : durable.Select(kv => (_state.WorkerName(kv.Key), kv.Value)).ToArray();
+    }
 
     /// <summary>A checkpoint's validation figure: a point of its validation curve (written with the next snapshot).</summary>
     public void RecordValidation(ValidationReport r)

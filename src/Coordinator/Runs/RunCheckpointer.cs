@@ -38,7 +38,9 @@ public sealed class RunCheckpointer(CheckpointStore store, byte[] secret, string
                 throw new FaceClusterException($"the state of step {state.Step} could not be fetched from {stateEndpoint}: {e.Message}{store.KeptNote()}", ExitCodes.UserError, e);
             }
             if (beforeSave != null) await beforeSave().ConfigureAwait(false);
-            var figure = validation == null ? null : await Task.Run(() => validation.Evaluate(bundle), cancellationToken).ConfigureAwait(false);
+            // One model of the checkpoint serves its validation figure (before the save: it ranks the checkpoint) and its preview.
+            using var replica = previews == null && validation == null ? null : await Task.Run(() => LoadReplica(bundle), cancellationToken).ConfigureAwait(false);
+            var figure = validation == null || replica == null ? null : await Task.Run(() => validation.Evaluate(replica.Model, bundle.Step), cancellationToken).ConfigureAwait(false);
             var meta = new CheckpointMeta
             {
                 ModelKind = bundle.ModelKind,
@@ -66,13 +68,24 @@ public sealed class RunCheckpointer(CheckpointStore store, byte[] secret, string
             {
                 throw new FaceClusterException($"checkpoint step-{state.Step} could not be written to {store.Root}: {e.Message}{store.KeptNote()}", ExitCodes.UserError, e);
             }
-            if (previews != null) await Task.Run(() => previews.Write(bundle), cancellationToken).ConfigureAwait(false);
+            if (previews != null && replica != null) await Task.Run(() => previews.Write(replica.Model, bundle.Step), cancellationToken).ConfigureAwait(false);
             logger.LogInformation("Checkpoint {Dir} written ({Bytes:N0} bytes of model state)", info.Directory, snapshot.Payload.Length);
             return new SavedCheckpoint(info.Directory, figure);
         }
         finally
         {
             _oneAtATime.Release();
+        }
+    }
+
+    /// <summary>The checkpoint's model for its preview and validation; null (logged) when it cannot be built: they are skipped, the checkpoint is not.</summary>
+    private CheckpointReplica? LoadReplica(ModelBundle bundle)
+    {
+        try { return CheckpointReplica.Load(bundle); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning("Neither preview nor validation of step {Step}: its model could not be loaded: {Message}", bundle.Step, e.Message);
+            return null;
         }
     }
 

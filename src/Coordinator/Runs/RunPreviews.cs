@@ -1,9 +1,7 @@
 using FaceCluster.Common.IO;
 using FaceCluster.Common.Models;
 using FaceCluster.Common.Models.Autoencoder;
-using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Previews;
-using FaceCluster.Common.Models.Training;
 
 namespace FaceCluster.Coordinator.Runs;
 
@@ -18,22 +16,18 @@ public sealed class RunPreviews
     public const string FolderName = "previews";
 
     private readonly string _directory;
-    private readonly ModelPreset _preset;
-    private readonly ulong _seed;
     private readonly IReadOnlyList<PreviewFace> _faces;
     private readonly ILogger _log;
 
-    private RunPreviews(string directory, ModelPreset preset, ulong seed, IReadOnlyList<PreviewFace> faces, ILogger log)
+    private RunPreviews(string directory, IReadOnlyList<PreviewFace> faces, ILogger log)
     {
         _directory = directory;
-        _preset = preset;
-        _seed = seed;
         _faces = faces;
         _log = log;
     }
 
     /// <summary>Null when the model has no previews (only the autoencoder has) or no face can be read.</summary>
-    public static RunPreviews? For(string runDir, FaceManifest manifest, ModelKind kind, ModelPreset preset, ulong seed, ILogger log, int identities = 4, int perIdentity = 2)
+    public static RunPreviews? For(string runDir, FaceManifest manifest, ModelKind kind, ModelPreset preset, ILogger log, int identities = 4, int perIdentity = 2)
     {
         if (kind != ModelKind.Autoencoder) return null;
         var labels = manifest.Identities.ToList();
@@ -47,27 +41,24 @@ public sealed class RunPreviews
                 if (planes != null) faces.Add(new PreviewFace(planes, labels.IndexOf(group.Key)));
             }
         }
-        return faces.Count == 0 ? null : new RunPreviews(Path.Combine(runDir, FolderName), preset, seed, faces, log);
+        return faces.Count == 0 ? null : new RunPreviews(Path.Combine(runDir, FolderName), faces, log);
     }
 
-    /// <summary>Draws the preview of <paramref name="bundle"/>; returns the file written, or null when it failed.</summary>
-    public string? Write(ModelBundle bundle)
+    /// <summary>Draws the preview of the checkpoint of <paramref name="step"/> (its model loaded); returns the file written, or null when it failed.</summary>
+    public string? Write(IFaceModel checkpoint, long step)
     {
         try
         {
-            using var model = (FaceSwapAutoencoder)FaceModelFactory.Create(ModelKind.Autoencoder, _preset, bundle.Labels, _seed);
-            using var trainer = new ReplicaTrainer(model, TorchSharp.torch.CPU, TrainerOptions.For(_preset));
-            trainer.ImportBundle(bundle, "checkpoint state");
-            byte[] png = PreviewGrid.RenderPng(model, _faces);
+            byte[] png = PreviewGrid.RenderPng((FaceSwapAutoencoder)checkpoint, _faces);
             Directory.CreateDirectory(_directory);
-            string file = Path.Combine(_directory, $"step-{bundle.Step}.png");
+            string file = Path.Combine(_directory, $"step-{step}.png");
             DurableFiles.WriteAllBytes(file, png);
             DurableFiles.WriteAllBytes(Path.Combine(_directory, "latest.png"), png);
             return file;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _log.LogWarning("Preview of step {Step} not written: {Message}", bundle.Step, e.Message);
+            _log.LogWarning("Preview of step {Step} not written: {Message}", step, e.Message);
             return null;
         }
     }

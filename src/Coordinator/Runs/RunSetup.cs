@@ -52,8 +52,8 @@ public static class RunSetup
             DataRoot: manifest.DataRoot, HttpBaseUrl: httpBaseUrl, LearningRate: options.LearningRate ?? TrainerOptions.For(options.Preset).LearningRate,
             SsimWeight: options.SsimWeight, Seed: options.Seed, StepsPerCycle: options.StepsPerCycle, Augment: options.Augment, Accumulate: options.Accumulate);
         var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
-            previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.previews")),
-            validation: RunValidation.For(manifest, options.Model, options.Preset, options.Seed, loggerFactory.CreateLogger("facecluster.validation")));
+            previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, loggerFactory.CreateLogger("facecluster.previews")),
+            validation: RunValidation.For(manifest, options.Model, options.Preset, loggerFactory.CreateLogger("facecluster.validation")));
         var ledger = LedgerWiring.PropsFor(folder.Root, manifest, CurationFor(options), options.PruneAction, loggerFactory);
         return new CoordinatorSettings(run, options.GlobalBatch, options.TotalSteps, minWorkers, options.FailureGrace, ledger, checkpointer, resume, observer)
         {

@@ -1,7 +1,5 @@
 using FaceCluster.Common.Models;
-using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Models.Evaluation;
-using FaceCluster.Common.Models.Training;
 using FaceCluster.Common.Models.Triplet;
 using FaceCluster.Coordinator.ControlPlane;
 
@@ -18,19 +16,18 @@ public sealed class RunValidation
 {
     private readonly ModelKind _kind;
     private readonly ModelPreset _preset;
-    private readonly ulong _seed;
     private readonly IReadOnlyList<HoldoutImage> _images;
     private readonly ILogger _log;
     private LoadedImages? _loaded;
     private long[] _loadedLabels = [];
 
-    private RunValidation(ModelKind kind, ModelPreset preset, ulong seed, IReadOnlyList<HoldoutImage> images, ILogger log)
+    private RunValidation(ModelKind kind, ModelPreset preset, IReadOnlyList<HoldoutImage> images, ILogger log)
     {
-        (_kind, _preset, _seed, _images, _log) = (kind, preset, seed, images, log);
+        (_kind, _preset, _images, _log) = (kind, preset, images, log);
     }
 
     /// <summary>Null when the model has no validation figure (the quality model) or the split has too few images.</summary>
-    public static RunValidation? For(FaceManifest manifest, ModelKind kind, ModelPreset preset, ulong seed, ILogger log)
+    public static RunValidation? For(FaceManifest manifest, ModelKind kind, ModelPreset preset, ILogger log)
     {
         if (kind is not (ModelKind.Autoencoder or ModelKind.Triplet)) return null;
         var labels = manifest.Identities.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
@@ -39,16 +36,14 @@ public sealed class RunValidation
         bool enough = kind == ModelKind.Autoencoder
             ? images.Count > 0
             : images.GroupBy(i => i.Label).Count(g => g.Count() >= 2) >= 2; // same and different pairs
-        return enough ? new RunValidation(kind, preset, seed, images, log) : null;
+        return enough ? new RunValidation(kind, preset, images, log) : null;
     }
 
-    public ValidationFigure? Evaluate(ModelBundle bundle)
+    /// <summary>The figure of the checkpoint of <paramref name="step"/> (its model loaded); null (logged) when it cannot be measured.</summary>
+    public ValidationFigure? Evaluate(IFaceModel model, long step)
     {
         try
         {
-            using var model = FaceModelFactory.Create(_kind, _preset, bundle.Labels, _seed);
-            using var trainer = new ReplicaTrainer(model, TorchSharp.torch.CPU, TrainerOptions.For(_preset));
-            trainer.ImportBundle(bundle, "checkpoint state");
             if (_kind == ModelKind.Autoencoder)
             {
                 var result = HoldoutEvaluator.Evaluate(model, _images);
@@ -65,7 +60,7 @@ public sealed class RunValidation
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _log.LogWarning("Validation of step {Step} not measured: {Message}", bundle.Step, e.Message);
+            _log.LogWarning("Validation of step {Step} not measured: {Message}", step, e.Message);
             return null;
         }
     }

@@ -89,11 +89,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// </summary>
     private bool FromCoordinatorNode(IProtocolMessage message)
     {
-        var address = Sender.Path.Address;
-        bool local = address.HasLocalScope && !Sender.IsNobody() && !Sender.Equals(Context.System.DeadLetters);
-        bool member = address.HasGlobalScope && Akka.Cluster.Cluster.Get(Context.System).State.Members
-            .Any(m => m.Address.Equals(address) && m.HasRole(Common.Hosting.ClusterNodeOptions.CoordinatorRole));
-        if (!local && !member) return Drop(message, "it is not a coordinator node of this cluster");
+        if (!Common.Hosting.SenderOrigin.IsLocalOrMemberWithRole(Context.System, Sender, Common.Hosting.ClusterNodeOptions.CoordinatorRole))
+            return Drop(message, "it is not a coordinator node of this cluster");
         if (_state.Phase == WorkerPhase.Registering) _state = _state with { Coordinator = Sender };
         return true;
     }

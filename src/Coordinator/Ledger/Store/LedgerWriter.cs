@@ -27,6 +27,7 @@ public sealed class LedgerWriter
     private readonly List<(int Index, string Name)> _workers = new();
     private readonly Stopwatch _flushClock = new();
     private readonly Dictionary<int, long> _durable = new();
+    private static readonly IReadOnlyDictionary<int, long> NothingDurable = new Dictionary<int, long>();
     private long _statsEntriesSinceFull;
     private bool _rewriteStats;
 
@@ -44,7 +45,7 @@ public sealed class LedgerWriter
     /// </summary>
     internal IReadOnlyDictionary<int, long> TakeDurable()
     {
-        if (_durable.Count == 0) return new Dictionary<int, long>();
+        if (_durable.Count == 0) return NothingDurable;
         var taken = new Dictionary<int, long>(_durable);
         _durable.Clear();
         return taken;
