@@ -4,7 +4,7 @@ namespace FaceCluster.Common.FaceSet;
 public static class FaceImageFiles
 {
     /// <summary>Supported extensions, lower case, with the dot.</summary>
-    public static IReadOnlyList<string> SupportedExtensions { get; } = [".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".webp"];
+    public static IReadOnlyList<string> SupportedExtensions { get; } = [".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".webp"];
 
     /// <summary>True when the file name ends in a supported image extension, in any case.</summary>
     public static bool HasImageExtension(string fileName)
