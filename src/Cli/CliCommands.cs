@@ -18,6 +18,7 @@ internal static class CliCommands
     {
         yield return DemoCommand.Create();
         yield return SynthCommand.Create();
+        yield return PlantCommand.Create();
         yield return ScanCommand.Create();
         yield return TrainCommand.Create();
         yield return CoordinatorCommand.Create();

@@ -51,7 +51,9 @@ internal static class SynthOutputGuard
         }
 
         // Check everything before deleting anything.
-        var identityDirs = old.Identities.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        // Identity folders and every folder above a listed file (`plant` keeps an identity's sub-folders).
+        var identityDirs = old.Identities.Select(i => i.Name)
+            .Concat(old.Files.Concat(old.Holdout).SelectMany(f => Ancestors(f.Path))).ToHashSet(StringComparer.Ordinal);
         var dataFiles = old.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         var holdoutFiles = old.Holdout.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         RefuseForeign(dataDir, dataFiles, identityDirs, truthPath);
@@ -64,6 +66,12 @@ internal static class SynthOutputGuard
         File.Delete(truthPath);
         logger.LogInformation("--force: deleted {Count} files of the earlier synth generation listed in {Truth}", deleted, truthPath);
         return deleted;
+    }
+
+    private static IEnumerable<string> Ancestors(string relative)
+    {
+        for (int slash = relative.LastIndexOf('/'); slash > 0; slash = relative.LastIndexOf('/', slash - 1))
+            yield return relative[..slash];
     }
 
     private static bool HasEntries(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
@@ -98,7 +106,7 @@ internal static class SynthOutputGuard
             File.Delete(path);
             deleted++;
         }
-        foreach (string name in identityDirs)
+        foreach (string name in identityDirs.OrderByDescending(d => d.Count(c => c == '/')))
         {
             string dir = Path.Combine(root, name);
             if (Directory.Exists(dir) && !HasEntries(dir)) Directory.Delete(dir);

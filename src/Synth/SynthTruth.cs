@@ -10,8 +10,11 @@ namespace FaceCluster.Synth;
 /// </summary>
 public sealed record SynthTruth
 {
-    /// <summary>The <see cref="Generator"/> value of every truth file this code writes.</summary>
+    /// <summary>The <see cref="Generator"/> value of the truth files `facecluster synth` writes.</summary>
     public const string GeneratorName = "facecluster-synth";
+
+    /// <summary>The <see cref="Generator"/> value of the truth files `facecluster plant` writes (a real face folder with planted bad faces).</summary>
+    public const string PlantGeneratorName = "facecluster-plant";
 
     /// <summary>Bumped whenever the same parameters would draw different images or the file layout changes.</summary>
     public const int CurrentVersion = 1;
@@ -28,6 +31,9 @@ public sealed record SynthTruth
     /// <summary>Every file in the holdout folder (all clean, kind good), paths relative to the holdout folder.</summary>
     public required IReadOnlyList<SynthFileEntry> Holdout { get; init; }
     public required SynthTotals Totals { get; init; }
+    /// <summary>For `facecluster plant`: the folder the faces were copied from and how bad ones were planted; null for synth.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Planting.PlantParameters? Plant { get; init; }
 
     /// <summary>The planted bad files.</summary>
     [JsonIgnore]
@@ -79,8 +85,8 @@ public sealed record SynthTruth
         {
             throw new FaceClusterException($"{path}: not a valid synth truth file ({e.Message})", ExitCodes.UserError, e);
         }
-        if (truth is null || truth.Generator != GeneratorName)
-            throw new FaceClusterException($"{path}: not a synth truth file (generator is not '{GeneratorName}')");
+        if (truth is null || (truth.Generator != GeneratorName && truth.Generator != PlantGeneratorName))
+            throw new FaceClusterException($"{path}: not a synth truth file (generator is neither '{GeneratorName}' nor '{PlantGeneratorName}')");
         if (truth.GeneratorVersion > CurrentVersion)
             throw new FaceClusterException($"{path}: written by synth generator version {truth.GeneratorVersion}, this build reads up to {CurrentVersion}", ExitCodes.VersionMismatch);
         foreach (var entry in truth.Files.Concat(truth.Holdout))

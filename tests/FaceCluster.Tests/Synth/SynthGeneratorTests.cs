@@ -184,7 +184,7 @@ public class SynthGeneratorTests
     {
         using var temp = new ScratchFolder("fc-synth-test");
         var truth = SynthGenerator.Generate(new SynthOptions { OutDir = temp.Combine("set"), Identities = 6, PerIdentity = 4, BadFraction = 0, HardFraction = 0, Seed = 21, Size = 16 }).Truth;
-        var traits = truth.Identities.Select(i => i.Traits).ToList();
+        var traits = truth.Identities.Select(i => i.Traits!).ToList();
         // No two identities share the same skin tone, hair colour and hair style all at once.
         Assert.Equal(traits.Count, traits.Select(t => (t.SkinToneName, t.HairColourName, t.HairStyle)).Distinct().Count());
         Assert.True(traits.Select(t => t.HairStyle).Distinct().Count() >= 4, "hair styles are not spread");
