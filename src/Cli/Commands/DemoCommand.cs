@@ -4,6 +4,7 @@ using FaceCluster.Cli.Hosts;
 using FaceCluster.Coordinator.Ledger.Protocol;
 using FaceCluster.Coordinator.Ledger;
 using FaceCluster.Synth;
+using FaceCluster.Synth.Planting;
 
 namespace FaceCluster.Cli.Commands;
 
@@ -29,12 +30,16 @@ internal static class DemoCommand
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the face set and of training.", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> Worst = new("--worst") { Description = "Worst faces to list.", DefaultValueFactory = _ => 15 };
     private static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {CurationPolicyOptions.Default.WarmupSteps})." };
+    private static readonly Option<string?> Faces = new("--faces")
+    {
+        Description = "Run the demo on a real face folder (DIR/<identity>/<images>) instead of generated faces: it is copied to OUT/planted-<name> with 10% planted bad faces (as `facecluster plant` does; --seed chooses them), and the verdict is measured on those.",
+    };
     private static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
 
     public static Command Create()
     {
         return CliCommands.Define("demo", "Generate a face set with planted bad faces, train on it with a coordinator and 2 local workers, and report how well the ledger found the bad faces.", Run,
-            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, LogLevel);
+            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, Faces, LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -55,9 +60,12 @@ internal static class DemoCommand
         synth.Validate();
         var policy = CurationPolicyOptions.Default;
         if (parse.GetValue(WarmupSteps) is long warmup) policy = policy with { WarmupSteps = warmup };
+        string? faces = parse.GetValue(Faces);
+        string dataDir = faces is null ? synth.OutDir
+            : Path.Combine(outDir, "planted-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(faces))));
         var options = new TrainRunOptions
         {
-            DataDir = synth.OutDir,
+            DataDir = dataDir,
             RunDir = Path.Combine(outDir, "run-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", inv)),
             Workers = parse.GetValue(Workers),
             Cycles = parse.GetValue(Cycles),
@@ -70,8 +78,8 @@ internal static class DemoCommand
         options.Validate();
 
         // 1. The face set: generated once, reused while its truth file says it is complete and of the same parameters.
-        var truth = ReuseOrGenerate(synth, output);
-        output.WriteLine(string.Create(inv, $"face set: {synth.OutDir} ({truth.Totals.Images} images of {synth.Identities} identities; {truth.Totals.Bad} planted bad, {truth.Totals.Hard} hard but good)"));
+        var truth = faces is null ? ReuseOrGenerate(synth, output) : ReuseOrPlant(faces, dataDir, synth.Seed, output);
+        output.WriteLine(string.Create(inv, $"face set: {dataDir} ({truth.Totals.Images} images of {truth.Identities.Count} identities; {truth.Totals.Bad} planted bad, {truth.Totals.Hard} hard but good)"));
 
         // 2. Training with curation in auto mode.
         using var loggerFactory = CliLogging.Create(parse);
@@ -106,6 +114,39 @@ internal static class DemoCommand
         output.WriteLine($"ledger queries: facecluster ledger worst --run {result.RunDir}");
         output.WriteLine(verdict.Line);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The planted copy of a real face folder: reused while its truth says it is complete, from the same folder, seed and
+    /// fraction, with every file there; planted again otherwise. Occluders go on the face OpenCV's Haar cascade finds where
+    /// Debian's opencv-data is installed, else in the middle of the image (the demo says which).
+    /// </summary>
+    internal static SynthTruth ReuseOrPlant(string faces, string dataDir, int seed, TextWriter output)
+    {
+        string source = Path.TrimEndingDirectorySeparator(Path.GetFullPath(faces));
+        string truthPath = SynthTruth.PathFor(dataDir);
+        bool exists = File.Exists(truthPath);
+        if (exists)
+        {
+            try
+            {
+                var existing = SynthTruth.Load(truthPath);
+                if (existing.Plant is { } p && p.Source == source && existing.Seed == seed && Math.Abs(p.Fraction - 0.1) < 1e-9
+                    && p.Kinds.Count == SynthKinds.Bad.Count && existing.Files.All(f => File.Exists(Path.Combine(dataDir, f.Path))))
+                    return existing;
+            }
+            catch (FaceClusterException e)
+            {
+                output.WriteLine($"planting again: {e.Message}");
+            }
+        }
+        var faceBox = File.Exists(Path.Combine(PlantOptions.DefaultCascadeDir, "haarcascade_frontalface_default.xml")) ? FaceBoxMode.Haar : FaceBoxMode.Centre;
+        if (faceBox == FaceBoxMode.Centre)
+            output.WriteLine($"no Haar cascade in {PlantOptions.DefaultCascadeDir} (Debian: opencv-data): occluders go in the middle of each image");
+        output.WriteLine($"planting 10% bad faces into a copy of {source}…");
+        var result = FacePlanter.Plant(new PlantOptions { SourceDir = source, OutDir = dataDir, Seed = seed, FaceBox = faceBox, Force = exists });
+        PlantCommand.Report(result, output);
+        return result.Truth;
     }
 
     private static SynthTruth ReuseOrGenerate(SynthOptions synth, TextWriter output)

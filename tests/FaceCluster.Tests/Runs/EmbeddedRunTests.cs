@@ -145,4 +145,23 @@ public sealed class EmbeddedRunTests
         Assert.Matches(new Regex(@"^verdict: precision=\d\.\d\d recall=\d\.\d\d flagged=\d+ planted=\d+$"), last.Trim());
         Assert.True(File.Exists(SynthTruth.PathFor(Path.Combine(temp.Path, "faces"))));
     }
+
+    [Fact]
+    public void A_short_demo_on_a_real_face_folder_plants_into_a_copy_and_measures_the_ledger_on_it()
+    {
+        using var temp = new ScratchFolder("fc-demo");
+        var (code, output, err) = RunCli("demo", "--faces", RealFaceSets.Cmu, "--out", temp.Path, "--cycles", "2", "--steps-per-cycle", "4", "--batch", "8",
+            "--warmup-steps", "0", "--worst", "3");
+        Assert.True(code == 0, output + err);
+        string planted = Path.Combine(temp.Path, "planted-cmu-faces");
+        Assert.Contains($"face set: {planted} (313 images of 20 identities; 31 planted bad", output);
+        var truth = SynthTruth.Load(SynthTruth.PathFor(planted));
+        Assert.Equal(RealFaceSets.Cmu, truth.Plant!.Source);
+        Assert.Matches(new Regex(@"^verdict: precision=\d\.\d\d recall=\d\.\d\d flagged=\d+ planted=\d+$"), output.TrimEnd().Split('\n')[^1].Trim());
+
+        // A second demo reuses the planted copy as it is.
+        (code, output, err) = RunCli("demo", "--faces", RealFaceSets.Cmu, "--out", temp.Path, "--cycles", "1", "--steps-per-cycle", "2", "--batch", "8", "--warmup-steps", "0");
+        Assert.True(code == 0, output + err);
+        Assert.DoesNotContain("planting 10% bad faces", output);
+    }
 }
