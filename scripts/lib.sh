@@ -54,6 +54,9 @@ fc_ensure_system_deps() {
   command -v dotnet >/dev/null || { fc_log "the .NET 10 SDK is required (dotnet not on PATH): https://dot.net"; return 1; }
   # OpenCvSharp4.official.runtime.linux-x64 links against GTK 3.
   fc_ensure_apt_packages "OpenCV's native runtime" lib:libgtk-3.so.0 libgtk-3-0
+  # OpenCV's Haar cascades: the face prior of curation (a run says so and goes without it where they are missing)
+  # and where `plant` puts its occluders.
+  fc_ensure_apt_packages "OpenCV's Haar cascades" file:/usr/share/opencv4/haarcascades/haarcascade_profileface.xml opencv-data || true
 }
 
 # True when the tool must be (re)built: no binary yet, or any source newer than the last build.

@@ -23,6 +23,12 @@ public sealed record LedgerOptions(string RunDir, string? DataRoot = null)
     /// <summary>The face set, registered when the ledger starts (the same as sending it <see cref="RegisterFaceSet"/>); optional.</summary>
     public RegisterFaceSet? FaceSet { get; init; }
 
+    /// <summary>
+    /// Sample ids whose image shows no face where the set's faces are (the run's face check, RUNDIR/face-check.json);
+    /// null when the check did not run. A prior for the policy, not a verdict.
+    /// </summary>
+    public IReadOnlySet<int>? NoFaceSamples { get; init; }
+
     /// <summary>A step still missing reports is finalized with what arrived (and counted incomplete) once a report this many steps newer arrives.</summary>
     public int StaleAfterSteps { get; init; } = 64;
 

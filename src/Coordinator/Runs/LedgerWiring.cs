@@ -20,9 +20,11 @@ public static class LedgerWiring
 
     public static Func<Props> PropsFor(string runDir, FaceManifest manifest, CurationPolicyOptions policy, QuarantineAction pruneAction, ILoggerFactory loggerFactory)
     {
+        var noFace = policy.Mode == CurationMode.Off ? null
+            : RunFaceCheck.NoFaceSamples(runDir, manifest, policy.FaceCheck, loggerFactory.CreateLogger("FaceCluster.FaceCheck"));
         var options = new LedgerOptions(runDir, manifest.DataRoot)
         {
-            Policy = policy, PruneAction = pruneAction, LoggerFactory = loggerFactory, FaceSet = FaceSetOf(manifest),
+            Policy = policy, PruneAction = pruneAction, LoggerFactory = loggerFactory, FaceSet = FaceSetOf(manifest), NoFaceSamples = noFace,
         };
         options.Validate();
         return () => LedgerActor.Props(options);

@@ -57,11 +57,23 @@ internal sealed class PolicyHarness
     /// </summary>
     public Func<int, long, double>? Margin { get; set; }
     public double MarginNoise { get; set; } = 0.1;
+    /// <summary>
+    /// When true, every sample carries its trajectory statistic (<see cref="CurationSample.MeanLog"/>): the mean of its
+    /// log relative loss over all its observations. Off by default, as for a ledger that never judges trajectories.
+    /// </summary>
+    public bool TrackMeanLog { get; set; }
+    private double[] _sumLog = [];
+    private double[] _earlySum = [];
+    private int[] _earlyCount = [];
+    /// <summary>Samples the run's face check found no face in (the face prior); none by default.</summary>
+    public Func<int, bool> NoFace { get; set; } = _ => false;
     public int[] Probes => _probes;
     private int[] _probes = [];
     private double[] _margin = [];
     private uint[] _bits = [];
     public List<CurationDecision> Decisions { get; } = new();
+    /// <summary>The policy's input in the newest cycle.</summary>
+    public List<CurationSample> LastSamples { get; private set; } = new();
     /// <summary>Status changes seen: (cycle, sample, from, to, reason).</summary>
     public List<(long Cycle, int Sample, SampleStatus From, SampleStatus To, string Reason)> Changes { get; } = new();
 
@@ -84,6 +96,10 @@ internal sealed class PolicyHarness
             Smoothed[i] = double.IsNaN(Smoothed[i]) ? cycleMean : Smoothed[i] + (1 - Math.Pow(0.96, n)) * (cycleMean - Smoothed[i]);
             Observations[i] += n;
             float spread = (float)(Spread(i) * Math.Exp(0.05 * Gaussian()));
+            if (_sumLog.Length != N) { _sumLog = new double[N]; _earlySum = new double[N]; _earlyCount = new int[N]; }
+            _sumLog[i] += cycleMean * n;
+            int early = Math.Min(n, Options.EarlyObservations - _earlyCount[i]);
+            if (early > 0) { _earlySum[i] += cycleMean * early; _earlyCount[i] += early; }
             double probe = double.NaN;
             if (Margin != null && Options.ProbeEveryCycles > 0 && (cycle + 1) % Options.ProbeEveryCycles == 0 && (cycle + 1) * 40 >= Options.ProbeFromStep)
             {
@@ -99,6 +115,9 @@ internal sealed class PolicyHarness
                 IdentityMargin = _probes.Length == N && _probes[i] > 0 ? (float)_margin[i] : float.NaN,
                 ProbeMargin = (float)probe,
                 ProbeOutlierBits = _bits.Length == N ? _bits[i] : 0,
+                MeanLog = TrackMeanLog ? (float)(_sumLog[i] / Observations[i]) : float.NaN,
+                EarlyLog = TrackMeanLog && _earlyCount[i] * 2 >= Options.EarlyObservations ? (float)(_earlySum[i] / _earlyCount[i]) : float.NaN,
+                NoFace = NoFace(i),
             });
         }
         var counts = new IdentityCounts[Identities];
@@ -110,6 +129,7 @@ internal sealed class PolicyHarness
         }
         var snapshot = new CurationSnapshot(cycle, step, samples.ToArray(), counts, N,
             Status.Count(s => s == SampleStatus.Quarantined), Status.Count(s => s == SampleStatus.AwaitingReview));
+        LastSamples = samples;
         var decision = CurationPolicy.Decide(snapshot, Options);
         Assert.Equal(samples.Count, decision.Outcomes.Count);
         foreach (var o in decision.Outcomes)

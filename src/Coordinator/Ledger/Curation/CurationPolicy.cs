@@ -1,5 +1,6 @@
 using FaceCluster.Coordinator.Ledger.State;
 using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace FaceCluster.Coordinator.Ledger.Curation;
 
@@ -22,6 +23,10 @@ public static class CurationPolicy
 
         var reference = BuildReferences(snapshot, options, probe: false);
         var probeReference = BuildReferences(snapshot, options, probe: true);
+        var trajectoryReference = options.DetectTrajectory ? TrajectoryReference.Build(snapshot, options, s => s.MeanLog) : null;
+        var earlyReference = options.FaceCheck ? TrajectoryReference.Build(snapshot, options, s => s.EarlyLog) : null;
+        double minNoFaceLog = Math.Log(options.MinNoFaceEarlyRatio);
+        double minTrajectoryLog = Math.Log(options.MinTrajectoryRatio);
         var candidates = new List<(int Slot, double Severity, string Reason)>();
         // The ratio thresholds in log units, once per decision rather than per sample.
         double minLog = Math.Log(options.MinOutlierRatio), maxLowLog = Math.Log(options.MaxLowOutlierRatio);
@@ -59,6 +64,22 @@ public static class CurationPolicy
                 foreign = iz >= options.IdentityOutlierZ && identityExcess >= minIdentityLog;
                 probeBits = (probeBits << 1) | (foreign ? 1u : 0u);
             }
+            double tz = double.NaN, trajectoryExcess = double.NaN;
+            bool trajectory = false;
+            if (trajectoryReference is not null && float.IsFinite(s.MeanLog))
+            {
+                trajectoryExcess = s.MeanLog - trajectoryReference.MedianFor(s.Identity);
+                tz = trajectoryExcess / trajectoryReference.Spread;
+                trajectory = tz >= options.TrajectoryZ && trajectoryExcess >= minTrajectoryLog;
+            }
+            double earlyZ = double.NaN, earlyExcess = double.NaN;
+            bool faceless = false;
+            if (earlyReference is not null && s.NoFace && float.IsFinite(s.EarlyLog))
+            {
+                earlyExcess = s.EarlyLog - earlyReference.MedianFor(s.Identity);
+                earlyZ = earlyExcess / earlyReference.Spread;
+                faceless = earlyZ >= options.NoFaceEarlyZ && earlyExcess >= minNoFaceLog;
+            }
             if (foreign) flags |= CycleFlags.IdentityOutlier;
             if (high) flags |= CycleFlags.HighOutlier;
             if (low) flags |= CycleFlags.LowOutlier;
@@ -90,7 +111,8 @@ public static class CurationPolicy
             var status = s.Status;
             string? reason = null;
             if (decide)
-                (status, state, reason) = Transition(s, state, options, snapshot.Cycle, new Signals(z, ez, iz, excess, identityExcess, r.Spread, high, low, erratic, foreign, probeBits), candidates, k);
+                (status, state, reason) = Transition(s, state, options, snapshot.Cycle, new Signals(z, ez, iz, excess, identityExcess, r.Spread, high, low, erratic, foreign, probeBits)
+                    { Trajectory = trajectory, TrajectoryZ = tz, TrajectoryExcess = trajectoryExcess, Faceless = faceless, EarlyZ = earlyZ, EarlyExcess = earlyExcess }, candidates, k);
             outcomes[k] = new CurationOutcome(s.Index, flags, (float)z, (float)ez, state, status, reason) { IdentityZ = (float)iz, ProbeOutlierBits = probeBits };
         }
 
@@ -100,7 +122,15 @@ public static class CurationPolicy
 
     /// <summary>What the policy measured of one sample in this cycle.</summary>
     private readonly record struct Signals(double Z, double ErraticZ, double IdentityZ, double Excess, double IdentityExcess, double Spread,
-        bool High, bool Low, bool Erratic, bool Foreign, uint ProbeBits);
+        bool High, bool Low, bool Erratic, bool Foreign, uint ProbeBits)
+    {
+        public bool Trajectory { get; init; }
+        public double TrajectoryZ { get; init; }
+        public double TrajectoryExcess { get; init; }
+        public bool Faceless { get; init; }
+        public double EarlyZ { get; init; }
+        public double EarlyExcess { get; init; }
+    }
 
     private static (SampleStatus, SamplePolicyState, string?) Transition(
         in CurationSample s, SamplePolicyState state, CurationPolicyOptions o, long cycle, Signals g,
@@ -119,6 +149,23 @@ public static class CurationPolicy
             string now = g.Foreign ? F($" (this probe: margin ×{Math.Exp(g.IdentityExcess):0.00} its identity's median, z {g.IdentityZ:0.0})") : "";
             candidates.Add((slot, Math.Max(severity, o.IdentityOutlierZ),
                 F($"identity outlier in {identityHits} of its last {o.IdentityPersistenceProbes} probes: its own decoder reconstructs it hardly better than another identity's{now}, as for a face of another person, a bad crop, an occlusion or no face")));
+            return (s.Status, state with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0 }, null);
+        }
+        // The trajectory judges what the moving average cannot: a face whose whole history stands far above its identity's
+        // once re-feeding has had its chance (re-feeding makes a memorised face look learned), or that the moving average
+        // no longer sees as an outlier at all. A persistent high outlier not yet re-fed goes the re-feed way first.
+        bool trajectoryDue = state.RefeedCycles > 0 || (!high && state.HighInLast(window) == 0);
+        if (g.Trajectory && trajectoryDue && state.Evaluated >= 2 && s.Status is SampleStatus.Active or SampleStatus.Flagged && !persistentOdd)
+        {
+            // Not re-fed: oversampling memorises it, which hides it from the moving average but not from its trajectory.
+            candidates.Add((slot, Math.Max(severity, g.TrajectoryZ),
+                F($"trajectory outlier: its mean loss over its {s.Observations} observations since it was first seen is ×{Math.Exp(g.TrajectoryExcess):0.00} its identity's median (z {g.TrajectoryZ:0.0}): the model found it hard before it could memorise it, as for a misaligned, occluded or mislabelled face")));
+            return (s.Status, state with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0 }, null);
+        }
+        if (g.Faceless && s.Status != SampleStatus.Restored && !persistentOdd)
+        {
+            candidates.Add((slot, Math.Max(severity, g.EarlyZ),
+                F($"no face where its set's faces are (OpenCV's Haar cascades), and it trained badly from the start: its first observations averaged ×{Math.Exp(g.EarlyExcess):0.00} its identity's median (z {g.EarlyZ:0.0}), as a misaligned, occluded or absent face does")));
             return (s.Status, state with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0 }, null);
         }
         switch (s.Status)
@@ -343,6 +390,53 @@ public static class CurationPolicy
             ArrayPool<double>.Shared.Return(x);
             ArrayPool<double>.Shared.Return(spread);
             ArrayPool<double>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// The reference of a per-face statistic (the whole-history <see cref="CurationSample.MeanLog"/> or the early
+    /// <see cref="CurationSample.EarlyLog"/>): per identity the median of its
+    /// evaluable faces (the median of all for an identity with fewer than the minimum), and one robust spread pooled over
+    /// every face's distance from its identity's median, so that an identity of 8 faces is judged on the same scale as
+    /// one of 80.
+    /// </summary>
+    private sealed class TrajectoryReference
+    {
+        private readonly double[] _median;
+        private readonly double _global;
+
+        private TrajectoryReference(double[] median, double global, double spread) { _median = median; _global = global; Spread = spread; }
+
+        public double Spread { get; }
+
+        public double MedianFor(int identity) => identity >= 0 && identity < _median.Length ? _median[identity] : _global;
+
+        public static TrajectoryReference Build(CurationSnapshot snapshot, CurationPolicyOptions o, Func<CurationSample, float> statistic)
+        {
+            var samples = snapshot.Samples.Span;
+            int identities = snapshot.Identities.Length;
+            var byIdentity = new List<double>[identities];
+            var all = new List<double>(samples.Length);
+            foreach (ref readonly var s in samples)
+            {
+                float x = statistic(s);
+                if (!Evaluable(s, o) || !float.IsFinite(x)) continue;
+                all.Add(x);
+                if ((uint)s.Identity < (uint)identities) (byIdentity[s.Identity] ??= new List<double>()).Add(x);
+            }
+            double global = all.Count > 0 ? Median(CollectionsMarshal.AsSpan(all)) : 0;
+            var median = new double[identities];
+            for (int g = 0; g < identities; g++)
+                median[g] = byIdentity[g] is { } list && list.Count >= o.MinTrajectoryReference ? Median(CollectionsMarshal.AsSpan(list)) : global;
+            var distance = new List<double>(all.Count);
+            foreach (ref readonly var s in samples)
+                if (Evaluable(s, o) && float.IsFinite(statistic(s)))
+                    distance.Add(statistic(s) - ((uint)s.Identity < (uint)identities ? median[s.Identity] : global));
+            var d = CollectionsMarshal.AsSpan(distance);
+            double centre = d.Length > 0 ? Median(d.ToArray()) : 0;
+            for (int i = 0; i < d.Length; i++) d[i] = Math.Abs(d[i] - centre);
+            double spread = d.Length > 0 ? Math.Max(1.4826 * Median(d), o.MinSpread) : o.MinSpread;
+            return new TrajectoryReference(median, global, spread);
         }
     }
 

@@ -2,9 +2,10 @@
 namespace FaceCluster.Coordinator.Ledger.Curation;
 
 /// <summary>
-/// Every threshold of <see cref="CurationPolicy"/>. The defaults were set on loss traces of the demo's kind of run
-/// (8 identities × 60 synthetic faces with 10% planted bad ones, the tiny 32 px autoencoder, global batch 32, cycles
-/// of 40 steps); see each property for what it does.
+/// Every threshold of <see cref="CurationPolicy"/>. The moving-average and probe defaults were set on loss traces of the
+/// demo's kind of run (generated faces, the tiny 32 px autoencoder, global batch 32, cycles of 40 steps); the trajectory
+/// and face-prior defaults on the committed real sets (tests/data: CMU faces, LFWcrop) and the generated one together,
+/// under the demo's budget (docs/CURATION.md, `bench curation --real`). See each property for what it does.
 /// </summary>
 public sealed record CurationPolicyOptions
 {
@@ -77,6 +78,43 @@ public sealed record CurationPolicyOptions
 
     /// <summary>…and its spread is at least this many times its identity's median spread.</summary>
     public double MinErraticRatio { get; init; } = 1.5;
+
+    /// <summary>
+    /// Trajectory outliers: faces whose mean relative loss over every observation since they were first seen (see
+    /// <see cref="CurationSample.MeanLog"/>) stands far above their identity's. With few images per identity the decoders
+    /// memorise every face, bad ones too, and the moving average forgets; the mean over the whole trajectory does not.
+    /// Judged against the identity's median (or, for an identity with fewer than <see cref="MinTrajectoryReference"/>
+    /// evaluable faces, the median of all) and a spread pooled over all identities, from the second evaluation on, and
+    /// pruned without re-feeding (re-feeding is what makes a memorised face look learned).
+    /// </summary>
+    public bool DetectTrajectory { get; init; } = true;
+
+    /// <summary>Trajectory outlier: the robust z of its mean log relative loss against its identity (pooled spread) is at least this…</summary>
+    public double TrajectoryZ { get; init; } = 4.5;
+
+    /// <summary>…and that mean is at least this many times its identity's median.</summary>
+    public double MinTrajectoryRatio { get; init; } = 1.28;
+
+    /// <summary>An identity is its faces' trajectory reference with at least this many evaluable faces; smaller ones use the median of all.</summary>
+    public int MinTrajectoryReference { get; init; } = 4;
+
+    /// <summary>
+    /// The face prior: when the run starts, OpenCV's Haar cascades (Debian's opencv-data) look for a face in every
+    /// training image (RUNDIR/face-check.json). A face with no face where its set's faces are (none found, or one far off
+    /// the set's typical place or size) that also trained badly from its first observations is pruned. Neither alone
+    /// condemns a face: turned heads are often not found, and hard faces train badly at first. Without the cascades the
+    /// run goes without this prior and says so.
+    /// </summary>
+    public bool FaceCheck { get; init; } = true;
+
+    /// <summary>How many first observations of a face make its early statistic (<see cref="CurationSample.EarlyLog"/>).</summary>
+    public int EarlyObservations { get; init; } = 20;
+
+    /// <summary>A face with no face found (see <see cref="FaceCheck"/>) is pruned when the robust z of its early statistic against its identity (pooled spread) is at least this…</summary>
+    public double NoFaceEarlyZ { get; init; } = 2.5;
+
+    /// <summary>…and that early mean is at least this many times its identity's median.</summary>
+    public double MinNoFaceEarlyRatio { get; init; } = 1.1;
 
     /// <summary>
     /// Identity probe: at the end of every this-many-th cycle the workers pass every active face, without augmentation,
@@ -163,6 +201,12 @@ public sealed record CurationPolicyOptions
         Check(MaxLowOutlierRatio is > 0 and <= 1, "max low outlier ratio", MaxLowOutlierRatio, "in (0, 1]");
         Check(ErraticZ > 0 && double.IsFinite(ErraticZ), "erratic z", ErraticZ, "> 0");
         Check(MinErraticRatio >= 1 && double.IsFinite(MinErraticRatio), "min erratic ratio", MinErraticRatio, ">= 1");
+        Check(TrajectoryZ > 0 && double.IsFinite(TrajectoryZ), "trajectory z", TrajectoryZ, "> 0");
+        Check(MinTrajectoryRatio >= 1 && double.IsFinite(MinTrajectoryRatio), "min trajectory ratio", MinTrajectoryRatio, ">= 1");
+        Check(MinTrajectoryReference >= 2, "min trajectory reference", MinTrajectoryReference, ">= 2");
+        Check(EarlyObservations >= 2, "early observations", EarlyObservations, ">= 2");
+        Check(NoFaceEarlyZ > 0 && double.IsFinite(NoFaceEarlyZ), "no-face early z", NoFaceEarlyZ, "> 0");
+        Check(MinNoFaceEarlyRatio >= 1 && double.IsFinite(MinNoFaceEarlyRatio), "min no-face early ratio", MinNoFaceEarlyRatio, ">= 1");
         Check(ProbeEveryCycles >= 0, "probe every cycles", ProbeEveryCycles, ">= 0 (0 disables the identity probe)");
         Check(ProbeSmoothing is > 0 and <= 1, "probe smoothing", ProbeSmoothing, "in (0, 1]");
         Check(IdentityPersistenceProbes is >= 1 and <= 32, "identity persistence probes", IdentityPersistenceProbes, "in 1..32");

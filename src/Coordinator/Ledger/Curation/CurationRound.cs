@@ -19,14 +19,14 @@ internal sealed class CurationRound
     /// </summary>
     public CurationDecision Decide(LedgerState state, long cycle, long step, CurationPolicyOptions options)
     {
-        var snapshot = Snapshot(state, cycle, step);
+        var snapshot = Snapshot(state, cycle, step, options.EarlyObservations);
         if (_outcomes.Length < snapshot.Samples.Length) _outcomes = new CurationOutcome[snapshot.Samples.Length + snapshot.Samples.Length / 4];
         return CurationPolicy.Decide(snapshot, options, _outcomes);
     }
 
     public int SlotOf(int observedPosition) => _slotOfObserved[observedPosition];
 
-    private CurationSnapshot Snapshot(LedgerState s, long cycle, long step)
+    private CurationSnapshot Snapshot(LedgerState s, long cycle, long step, int _earlyObservations)
     {
         var observed = s.CycleObserved;
         if (_samples.Length < observed.Count) _samples = new CurationSample[Math.Max(observed.Count, _samples.Length * 2)];
@@ -46,6 +46,9 @@ internal sealed class CurationRound
                 c.RelObservations, c.SmoothedLog, c.SmoothedSpread, s.Policy[d])
             {
                 Probes = p.Probes, IdentityMargin = p.SmoothedMargin, ProbeOutlierBits = p.OutlierBits,
+                MeanLog = c.RelObservations > 0 ? (float)Math.Log(Math.Max(1 + c.Auc / c.RelObservations, 1e-6)) : float.NaN,
+                EarlyLog = c.EarlyObservations > 0 && c.EarlyObservations * 2 >= _earlyObservations ? c.EarlySumLog / c.EarlyObservations : float.NaN,
+                NoFace = s.NoFace(d),
                 ProbeMargin = p.LastCycle == cycle ? p.LastMargin : float.NaN,
             };
         }

@@ -14,6 +14,19 @@ public readonly record struct CurationSample(
     int Index, int Identity, SampleStatus Status, int CycleObservations, float CycleMeanLog, int Observations,
     float SmoothedLog, float SmoothedSpread, SamplePolicyState State)
 {
+    /// <summary>
+    /// ln of its mean relative loss over every observation since it was first seen (the area under its relative-loss
+    /// curve ÷ its observations, as AUM averages a margin over all epochs); NaN without observations. Unlike the moving
+    /// average it keeps what the model showed before it memorised the face.
+    /// </summary>
+    public float MeanLog { get; init; } = float.NaN;
+
+    /// <summary>Mean ln(relative loss) over its first observations (the policy's early-observation count); NaN before it has half of them.</summary>
+    public float EarlyLog { get; init; } = float.NaN;
+
+    /// <summary>The run's face check found no face where its set's faces are in its image (a prior, see <see cref="CurationPolicyOptions.FaceCheck"/>).</summary>
+    public bool NoFace { get; init; }
+
     /// <summary>Identity probes recorded (0 when the model has none, or before the first).</summary>
     public int Probes { get; init; }
 

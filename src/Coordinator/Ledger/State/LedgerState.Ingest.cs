@@ -120,6 +120,7 @@ internal sealed partial class LedgerState
                 else { c.SmoothedLog += a * (lr - c.SmoothedLog); c.SmoothedLogSq += a * (lr * lr - c.SmoothedLogSq); }
                 c.RelObservations++;
                 c.Auc += r - 1f;
+                if (c.EarlyObservations < _earlyObservations) { c.EarlyObservations++; c.EarlySumLog += lr; }
                 if (c.CycleObservations == 0) _cycleObserved.Add(d);
                 c.CycleObservations++;
                 c.CycleSumLog += lr;

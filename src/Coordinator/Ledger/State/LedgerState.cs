@@ -19,6 +19,7 @@ internal sealed partial class LedgerState
 
     private readonly LedgerOptions _options;
     private readonly float _alpha;
+    private readonly int _earlyObservations;
     private readonly StepAssembler _steps;
     private readonly Dictionary<string, int> _identityIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _workerIndex = new(StringComparer.Ordinal);
@@ -51,6 +52,7 @@ internal sealed partial class LedgerState
     {
         _options = options;
         _alpha = (float)options.Policy.ObservationSmoothing;
+        _earlyObservations = options.Policy.EarlyObservations;
         _steps = new StepAssembler(options.MinStepRecords);
         GlobalCurve = new CurveSeries("global", options.CurvePoints);
         for (int i = 0; i < _byStatus.Length; i++) _byStatus[i] = new HashSet<int>();
@@ -68,6 +70,12 @@ internal sealed partial class LedgerState
     public ReadOnlySpan<SamplePolicyState> Policy => _policy.AsSpan(0, Count);
     public ReadOnlySpan<ProbeCounters> Probes => _probes.AsSpan(0, Count);
     public ReadOnlySpan<bool> Registered => _registered.AsSpan(0, Count);
+
+    /// <summary>True when the run's face check found no face where the set's faces are in sample <paramref name="dense"/>'s image.</summary>
+    public bool NoFace(int dense) => _options.NoFaceSamples?.Contains(_ids[dense]) == true;
+
+    /// <summary>True when the run's face check ran.</summary>
+    public bool FaceChecked => _options.NoFaceSamples is not null;
 
     /// <summary>The dense index of a manifest sample id.</summary>
     public bool TryGetDense(int id, out int dense) => _idMap.TryGet(id, out dense);

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace FaceCluster.Coordinator.Ledger.State;
 
 /// <summary>
-/// The per-sample fields updated at every observation, kept together (52 bytes) so that recording an observation
+/// The per-sample fields updated at every observation, kept together (60 bytes) so that recording an observation
 /// touches one place in memory; the ledger holds one array of these indexed by the sample's dense index, beside
 /// separate arrays for the colder fields. Persisted as raw bytes (a layout change needs a new schema version).
 /// </summary>
@@ -32,6 +32,10 @@ internal struct SampleCounters
     public float CycleSumLoss;
     /// <summary>Area under its relative-loss curve: Σ (relative loss − 1) over its relative observations.</summary>
     public double Auc;
+    /// <summary>Relative observations counted in <see cref="EarlySumLog"/> (at most the policy's early-observation count).</summary>
+    public int EarlyObservations;
+    /// <summary>Σ ln(relative loss) over its first relative observations: how it trained before the model could memorise it.</summary>
+    public float EarlySumLog;
 
     public readonly float SmoothedSpread => MathF.Sqrt(MathF.Max(0, SmoothedLogSq - SmoothedLog * SmoothedLog));
 }
