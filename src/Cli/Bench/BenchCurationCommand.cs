@@ -29,12 +29,19 @@ internal static class BenchCurationCommand
     private static readonly Option<double> BadFraction = new("--bad-fraction") { Description = "Share of planted bad faces.", DefaultValueFactory = _ => 0.1 };
     private static readonly Option<int> Seed = new("--seed") { Description = "Seed of the face set and of both runs.", DefaultValueFactory = _ => 1 };
     private static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges (default {CurationPolicyOptions.Default.WarmupSteps})." };
+    private static readonly Option<bool> Real = new("--real")
+    {
+        Description = "Measure how well the ledger finds planted bad faces instead: on every committed real face set (--real-sets, planted as `facecluster plant` does) and on the demo's generated set, each trained with the demo's budget; prints precision, recall per kind and good faces quarantined.",
+    };
+    private static readonly Option<string> RealSets = new("--real-sets") { Description = "With --real: comma-separated real face folders.", DefaultValueFactory = _ => "tests/data/cmu-faces,tests/data/lfwcrop" };
+    private static readonly Option<bool> Ablation = new("--ablation") { Description = "With --real: also train each set with one signal taken out at a time (trajectory, identity probe, both)." };
+    private static readonly Option<bool> SkipGenerated = new("--skip-generated") { Description = "With --real: leave out the generated set." };
     private static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
 
     public static Command Create()
     {
         return CliCommands.Define("curation", "Train a noisy face set twice on the same budget, curation off then auto, and compare the loss on clean held-out faces.", Run,
-            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, Holdout, BadFraction, Seed, WarmupSteps, LogLevel);
+            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, Holdout, BadFraction, Seed, WarmupSteps, Real, RealSets, Ablation, SkipGenerated, LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -42,6 +49,14 @@ internal static class BenchCurationCommand
         var output = parse.InvocationConfiguration.Output;
         var inv = CultureInfo.InvariantCulture;
         string outDir = Path.GetFullPath(parse.GetValue(Out)!);
+        if (parse.GetValue(Real))
+        {
+            using var quietLogs = CliLogging.Create(parse);
+            using var stop = new CliSignals();
+            var sets = parse.GetValue(RealSets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return CurationQualityBench.Run(new CurationQualityBench.Settings(outDir, sets, !parse.GetValue(SkipGenerated), parse.GetValue(Ablation), parse.GetValue(Seed),
+                parse.GetValue(Workers), parse.GetValue(Cycles), parse.GetValue(StepsPerCycle)), output, quietLogs, stop.Token);
+        }
         var synth = new SynthOptions
         {
             OutDir = Path.Combine(outDir, "faces"), Identities = parse.GetValue(Identities), PerIdentity = parse.GetValue(PerIdentity),

@@ -37,4 +37,31 @@ public sealed class BenchCurationCommandTests
         Assert.Equal(2, code);
         Assert.Contains("--holdout-per-identity", stderr.ToString());
     }
+
+    [Fact]
+    public void The_real_set_bench_prints_precision_recall_per_kind_and_an_ablation_row_per_signal()
+    {
+        using var temp = new ScratchFolder("fc-bench-curation");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliApp.Run(["bench", "curation", "--real", "--real-sets", Support.RealFaceSets.Cmu, "--skip-generated", "--ablation",
+            "--out", temp.Path, "--cycles", "1", "--steps-per-cycle", "3"], stdout, stderr);
+        string output = stdout.ToString();
+        Assert.True(code == 0, output + stderr);
+        Assert.Contains("curation on planted faces", output);
+        // One row per signal variant, each with precision, recall, the good faces quarantined and the five kinds.
+        var rows = Regex.Matches(output, @"^\s+cmu-faces\s+(default|no trajectory|no identity probe|moving average only)\s+(\d\.\d\d)\s+(\d\.\d\d)\s+\d+\.\d %((\s+\d+/\d+){5})\s*$", RegexOptions.Multiline);
+        Assert.Equal(4, rows.Count);
+        Assert.Equal(["default", "no trajectory", "no identity probe", "moving average only"], rows.Select(r => r.Groups[1].Value));
+        Assert.True(File.Exists(Path.Combine(temp.Path, "planted-cmu-faces.truth.json")));
+    }
+
+    [Fact]
+    public void The_real_set_bench_names_a_set_it_cannot_find()
+    {
+        var stderr = new StringWriter();
+        int code = CliApp.Run(["bench", "curation", "--real", "--real-sets", "/nonexistent/faces", "--skip-generated"], new StringWriter(), stderr);
+        Assert.Equal(2, code);
+        Assert.Contains("/nonexistent/faces", stderr.ToString());
+    }
 }
