@@ -160,9 +160,10 @@ internal static class LedgerTables
                     o.WriteLine(string.Create(Inv, $"{i.Name,-20} {i.Samples,7} {i.Active,6} {i.Refed,6} {i.Flagged,7} {i.AwaitingReview,6} {i.Quarantined,5} {i.Restored,8} {i.MeanLoss,9:F5} {i.MeanRelative,6:F3}"));
                 break;
             case QuarantineList q:
-                o.WriteLine($"{q.Entries.Length} quarantine(s)");
+                o.WriteLine($"{q.Entries.Length} quarantine(s)" + (q.Entries.Length == 0 ? "" : "; by signal: "
+                    + string.Join(", ", q.Entries.GroupBy(e => e.Signal).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"))));
                 foreach (var e in q.Entries)
-                    o.WriteLine(string.Create(Inv, $"  {e.SampleId,6}  {e.Identity,-16} cycle {e.Cycle,4} step {e.Step,6}  {e.Action,-7} {(e.Restored ? "restored" : "held"),-8}  {e.Path}  ({e.Reason}){(e.Action == "move" ? " → " + e.CurrentPath : "")}"));
+                    o.WriteLine(string.Create(Inv, $"  {e.SampleId,6}  {e.Identity,-16} cycle {e.Cycle,4} step {e.Step,6}  {e.Action,-7} {(e.Restored ? "restored" : "held"),-8}  {e.Path}  [{e.Signal}] ({e.Reason}){(e.Action == "move" ? " → " + e.CurrentPath : "")}"));
                 break;
             case LossCurves c:
                 foreach (var curve in new[] { c.Global }.Concat(c.Identities).Concat(c.Workers).Concat(c.Validation))

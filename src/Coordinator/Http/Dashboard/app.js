@@ -312,7 +312,7 @@
       samples.map((s) =>
         `<tr data-sample="${esc(s.sampleId)}"><td><img class="thumb" src="${faceUrl(s.sampleId)}" alt="" loading="lazy"></td>` +
         `<td class="num">${esc(s.sampleId)}</td><td>${esc(s.identity)}</td><td class="path">${esc(s.path)}</td>` +
-        `<td class="num">${esc(fmt(s.badness))}</td><td>${esc(s.reason)}</td>` +
+        `<td class="num">${esc(fmt(s.badness))}</td><td><span class="signal">${esc(s.signal || "")}</span> ${esc(s.reason)}</td>` +
         `<td><button type="button" class="danger" data-review="quarantine" data-sample="${esc(s.sampleId)}">quarantine</button> ` +
         `<button type="button" class="ok" data-review="keep" data-sample="${esc(s.sampleId)}">keep</button></td></tr>`).join("");
   }
@@ -325,7 +325,7 @@
       entries.map((e) =>
         `<tr data-sample="${esc(e.sampleId)}"><td><img class="thumb" src="${faceUrl(e.sampleId)}" alt="" loading="lazy"></td>` +
         `<td class="num">${esc(e.sampleId)}</td><td>${esc(e.identity)}</td><td class="path" title="now at ${esc(e.currentPath)}">${esc(e.path)}</td>` +
-        `<td class="num">${esc(e.cycle)}</td><td>${esc(e.action)}</td><td>${esc(e.reason)}</td><td>${esc(String(e.at || "").replace("T", " ").replace(/\.\d+/, ""))}</td>` +
+        `<td class="num">${esc(e.cycle)}</td><td>${esc(e.action)}</td><td><span class="signal">${esc(e.signal || "")}</span> ${esc(e.reason)}</td><td>${esc(String(e.at || "").replace("T", " ").replace(/\.\d+/, ""))}</td>` +
         `<td><button type="button" data-restore="${esc(e.sampleId)}">restore</button></td></tr>`).join("");
   }
 

@@ -10,4 +10,8 @@ namespace FaceCluster.Coordinator.Ledger.Protocol;
 /// <param name="RestoredCycle">The cycle of the restore (-1 while quarantined).</param>
 /// <param name="RestoredAt">UTC time of the restore ("" while quarantined).</param>
 public sealed record QuarantineEntry(int SampleId, string Identity, string Path, long Cycle, long Step, string Action,
-    string CurrentPath, string Sha256, string Reason, string At, bool Restored, long RestoredCycle, string RestoredAt);
+    string CurrentPath, string Sha256, string Reason, string At, bool Restored, long RestoredCycle, string RestoredAt)
+{
+    /// <summary>The signal that condemned it, named from <see cref="Reason"/> (derived: not on the wire).</summary>
+    public string Signal => Curation.CurationSignals.Of(Reason);
+}

@@ -25,4 +25,8 @@ public sealed record SampleSummary(
     int SampleId, string Identity, string Path, string Status, long StatusCycle, string Reason,
     double Badness, long Observations, double LastLoss, double EmaLoss, double EmaRelative, double RelativeSpread, double MeanRelative, double Auc,
     double LastZ, double LastErraticZ, int OutlierCycles, int EvaluatedCycles, float RefeedWeight, double RefeedTrend, long LastStep,
-    int IdentityProbes, double IdentityMargin, double IdentityZ);
+    int IdentityProbes, double IdentityMargin, double IdentityZ)
+{
+    /// <summary>The signal behind its status, named from <see cref="Reason"/> (derived: not on the wire).</summary>
+    public string Signal => Curation.CurationSignals.Of(Reason);
+}
