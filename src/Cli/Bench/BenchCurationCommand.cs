@@ -34,14 +34,15 @@ internal static class BenchCurationCommand
         Description = "Measure how well the ledger finds planted bad faces instead: on every committed real face set (--real-sets, planted as `facecluster plant` does) and on the demo's generated set, each trained with the demo's budget; prints precision, recall per kind and good faces quarantined.",
     };
     private static readonly Option<string> RealSets = new("--real-sets") { Description = "With --real: comma-separated real face folders.", DefaultValueFactory = _ => "tests/data/cmu-faces,tests/data/lfwcrop" };
-    private static readonly Option<bool> Ablation = new("--ablation") { Description = "With --real: also train each set with one signal taken out at a time (trajectory, identity probe, both)." };
+    private static readonly Option<bool> Ablation = new("--ablation") { Description = "With --real: also train each set with one signal taken out at a time (trajectory, identity probe, both) and with the face prior put in (--variants all)." };
+    private static readonly Option<string> Variants = new("--variants") { Description = "With --real: comma-separated policy variants: default, with-face-prior, no-trajectory, no-identity-probe, moving-average-only, or all.", DefaultValueFactory = _ => "default" };
     private static readonly Option<bool> SkipGenerated = new("--skip-generated") { Description = "With --real: leave out the generated set." };
     private static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
 
     public static Command Create()
     {
         return CliCommands.Define("curation", "Train a noisy face set twice on the same budget, curation off then auto, and compare the loss on clean held-out faces.", Run,
-            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, Holdout, BadFraction, Seed, WarmupSteps, Real, RealSets, Ablation, SkipGenerated, LogLevel);
+            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, Holdout, BadFraction, Seed, WarmupSteps, Real, RealSets, Ablation, Variants, SkipGenerated, LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -54,7 +55,8 @@ internal static class BenchCurationCommand
             using var quietLogs = CliLogging.Create(parse);
             using var stop = new CliSignals();
             var sets = parse.GetValue(RealSets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            return CurationQualityBench.Run(new CurationQualityBench.Settings(outDir, sets, !parse.GetValue(SkipGenerated), parse.GetValue(Ablation), parse.GetValue(Seed),
+            return CurationQualityBench.Run(new CurationQualityBench.Settings(outDir, sets, !parse.GetValue(SkipGenerated),
+                parse.GetValue(Ablation) ? CurationQualityBench.Ablations : CurationQualityBench.ParseVariants(parse.GetValue(Variants)!), parse.GetValue(Seed),
                 parse.GetValue(Workers), parse.GetValue(Cycles), parse.GetValue(StepsPerCycle)), output, quietLogs, stop.Token);
         }
         var synth = new SynthOptions

@@ -11,7 +11,8 @@ namespace FaceCluster.Cli.Bench;
 /// `facecluster bench curation --real`: how well the ledger finds planted bad faces on every committed real face set
 /// (tests/data, planted as `facecluster plant` does) and on the demo's generated set, each trained with the demo's
 /// budget and settings. It prints precision, recall, recall per planted kind and the share of good faces quarantined,
-/// and, with --ablation, the same with one signal taken out at a time, so the table shows what each signal adds.
+/// and, with --ablation, the same with one signal taken out at a time (and the face prior, off by default, put in), so
+/// the table shows what each signal adds.
 /// </summary>
 internal static class CurationQualityBench
 {
@@ -21,12 +22,24 @@ internal static class CurationQualityBench
     internal static IReadOnlyList<Variant> Ablations { get; } =
     [
         new("default", o => o),
+        new("with face prior", o => o with { FaceCheck = true }),
         new("no trajectory", o => o with { DetectTrajectory = false }),
         new("no identity probe", o => o with { ProbeEveryCycles = 0 }),
         new("moving average only", o => o with { DetectTrajectory = false, ProbeEveryCycles = 0 }),
     ];
 
-    internal sealed record Settings(string OutDir, IReadOnlyList<string> RealSets, bool Generated, bool Ablation, int Seed, int Workers, int Cycles, int StepsPerCycle);
+    internal sealed record Settings(string OutDir, IReadOnlyList<string> RealSets, bool Generated, IReadOnlyList<Variant> Variants, int Seed, int Workers, int Cycles, int StepsPerCycle);
+
+    /// <summary>The variants named in a comma-separated list ("default,no trajectory"; "all" for every one); throws naming an unknown one.</summary>
+    internal static IReadOnlyList<Variant> ParseVariants(string text)
+    {
+        if (text.Trim() == "all") return Ablations;
+        var chosen = new List<Variant>();
+        foreach (string name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            chosen.Add(Ablations.FirstOrDefault(v => v.Name == name.Replace('-', ' '))
+                ?? throw new FaceClusterException($"--variants: '{name}' is not a variant; use {string.Join(", ", Ablations.Select(v => v.Name.Replace(' ', '-')))} or all", ExitCodes.UsageError));
+        return chosen.Count > 0 ? chosen : Ablations.Take(1).ToList();
+    }
 
     internal sealed record Row(string Set, string Variant, DemoVerdict Verdict);
 
@@ -49,7 +62,7 @@ internal static class CurationQualityBench
             string dataDir = Path.Combine(settings.OutDir, "planted-" + name);
             sets.Add((name, dataDir, DemoCommand.ReuseOrPlant(set, dataDir, settings.Seed, output)));
         }
-        var variants = settings.Ablation ? Ablations : Ablations.Take(1).ToList();
+        var variants = settings.Variants;
         var rows = new List<Row>();
         string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", inv);
         foreach (var (name, dataDir, truth) in sets)

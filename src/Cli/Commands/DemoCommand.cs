@@ -39,7 +39,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         return CliCommands.Define("demo", "Generate a face set with planted bad faces, train on it with a coordinator and 2 local workers, and report how well the ledger found the bad faces.", Run,
-            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, Faces, LogLevel);
+            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, Faces, TrainOptionsBinding.FacePrior, LogLevel);
     }
 
     private static int Run(ParseResult parse)

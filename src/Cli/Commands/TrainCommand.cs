@@ -76,6 +76,10 @@ internal static class TrainOptionsBinding
     public static readonly Option<string> Curation = new("--curation") { Description = "auto (prunes take effect), review (prunes wait for a person) or off (ledger only).", DefaultValueFactory = _ => "auto" };
     public static readonly Option<string> PruneAction = new("--prune-action") { Description = "exclude (the file stays where it is) or move (to RUNDIR/quarantine/<identity>/). Nothing is ever deleted.", DefaultValueFactory = _ => "exclude" };
     public static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.WarmupSteps})." };
+    public static readonly Option<bool> FacePrior = new("--face-prior")
+    {
+        Description = "Curation also uses the face prior: OpenCV's Haar cascades (opencv-data) at run start, and a face with no face found that trained badly from its first observations is pruned. Off by default: it finds misaligned faces on tight real crops but also strongly side-lit good faces (docs/CURATION.md).",
+    };
     public static readonly Option<int?> ProbeEvery = new("--probe-every") { Description = $"Identity probe of every face (autoencoder) at the end of every N-th cycle, 0 never (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.ProbeEveryCycles})." };
     public static readonly Option<double?> MaxPrune = new("--max-prune") { Description = $"Most of the face set (and of each identity) quarantined in total, as a fraction (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.MaxPruneFraction})." };
     public static readonly Option<string> Balance = new("--balance") { Description = "How each global batch is split: speed (in proportion to each worker's measured samples/s) or equal.", DefaultValueFactory = _ => "speed" };
@@ -85,7 +89,7 @@ internal static class TrainOptionsBinding
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, Accumulate, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, MaxPrune, Balance, Http, LogLevel,
+        Resume, Accumulate, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, MaxPrune, Balance, Http, LogLevel,
     ];
 
     /// <summary>
@@ -164,6 +168,7 @@ internal static class TrainOptionsBinding
         if (parse.GetValue(WarmupSteps) is long warmup) policy = policy with { WarmupSteps = warmup };
         if (parse.GetValue(MaxPrune) is double max) policy = policy with { MaxPruneFraction = max };
         if (parse.GetValue(ProbeEvery) is int every) policy = policy with { ProbeEveryCycles = every };
+        if (parse.GetValue(FacePrior)) policy = policy with { FaceCheck = true };
         policy.Validate();
         return policy;
     }

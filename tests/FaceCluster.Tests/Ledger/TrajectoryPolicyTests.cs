@@ -103,7 +103,7 @@ public class FacePriorPolicyTests
     [Fact]
     public void No_face_and_a_bad_start_together_prune_and_neither_alone_does()
     {
-        var h = Run(CurationPolicyOptions.Default);
+        var h = Run(CurationPolicyOptions.Default with { FaceCheck = true });
         var target = Enumerable.Range(0, h.N).Where(i => i % 8 == 1).ToArray();
         Assert.True(target.Count(i => h.Status[i] == SampleStatus.Quarantined) >= target.Length * 9 / 10,
             $"{target.Count(i => h.Status[i] == SampleStatus.Quarantined)} of {target.Length} faceless faces with a bad start pruned; the others: " + string.Join("; ", target.Where(i => h.Status[i] != SampleStatus.Quarantined).Select(i => $"{i} {h.Status[i]} {h.Changes.LastOrDefault(c => c.Sample == i).Reason} early {h.LastSamples.First(x => x.Index == i).EarlyLog:0.000} id {string.Join(",", h.LastSamples.Where(x => x.Identity == i / 8).Select(x => x.EarlyLog.ToString("0.00")))}")));

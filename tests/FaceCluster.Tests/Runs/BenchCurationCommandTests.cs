@@ -5,6 +5,8 @@ using FaceCluster.Cli;
 namespace FaceCluster.Tests.Runs;
 
 [Trait("Tier", "integration")]
+// Their runs build seeded replicas in this process, drawing from libtorch's global generator (see TorchRngCollection).
+[Collection(Support.TorchRngCollection.Name)]
 public sealed class BenchCurationCommandTests
 {
     [Fact]
@@ -50,9 +52,9 @@ public sealed class BenchCurationCommandTests
         Assert.True(code == 0, output + stderr);
         Assert.Contains("curation on planted faces", output);
         // One row per signal variant, each with precision, recall, the good faces quarantined and the five kinds.
-        var rows = Regex.Matches(output, @"^\s+cmu-faces\s+(default|no trajectory|no identity probe|moving average only)\s+(\d\.\d\d)\s+(\d\.\d\d)\s+\d+\.\d %((\s+\d+/\d+){5})\s*$", RegexOptions.Multiline);
-        Assert.Equal(4, rows.Count);
-        Assert.Equal(["default", "no trajectory", "no identity probe", "moving average only"], rows.Select(r => r.Groups[1].Value));
+        var rows = Regex.Matches(output, @"^\s+cmu-faces\s+(default|with face prior|no trajectory|no identity probe|moving average only)\s+(\d\.\d\d)\s+(\d\.\d\d)\s+\d+\.\d %((\s+\d+/\d+){5})\s*$", RegexOptions.Multiline);
+        Assert.Equal(5, rows.Count);
+        Assert.Equal(["default", "with face prior", "no trajectory", "no identity probe", "moving average only"], rows.Select(r => r.Groups[1].Value));
         Assert.True(File.Exists(Path.Combine(temp.Path, "planted-cmu-faces.truth.json")));
     }
 
@@ -63,5 +65,9 @@ public sealed class BenchCurationCommandTests
         int code = CliApp.Run(["bench", "curation", "--real", "--real-sets", "/nonexistent/faces", "--skip-generated"], new StringWriter(), stderr);
         Assert.Equal(2, code);
         Assert.Contains("/nonexistent/faces", stderr.ToString());
+        stderr = new StringWriter();
+        code = CliApp.Run(["bench", "curation", "--real", "--variants", "default,no-brains"], new StringWriter(), stderr);
+        Assert.Equal(2, code);
+        Assert.Contains("'no-brains'", stderr.ToString());
     }
 }

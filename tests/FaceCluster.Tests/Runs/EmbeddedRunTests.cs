@@ -9,6 +9,8 @@ namespace FaceCluster.Tests.Runs;
 
 /// <summary>`facecluster train` and `demo` end to end: coordinator, 2 workers, ring all-reduce, ledger and checkpoints in one process.</summary>
 [Trait("Tier", "integration")]
+// Their runs build seeded replicas in this process, drawing from libtorch's global generator (see TorchRngCollection).
+[Collection(TorchRngCollection.Name)]
 public sealed class EmbeddedRunTests
 {
     [Fact]
