@@ -33,7 +33,7 @@ internal static class SynthOutputGuard
         if (!force)
         {
             if (dataBusy)
-                throw new FaceClusterException($"--out {dataDir} exists and is not empty; pass --force to replace a face set that synth wrote there (only its own files are deleted)");
+                throw new FaceClusterException($"--out {dataDir} exists and is not empty; pass --force to replace a face set that synth or plant wrote there (only its own files are deleted)");
             if (holdoutBusy)
                 throw new FaceClusterException($"{holdoutDir} exists and is not empty; pass --force to replace a holdout set that synth wrote there");
             if (old is not null)
@@ -44,9 +44,9 @@ internal static class SynthOutputGuard
         if (old is null)
         {
             if (dataBusy)
-                throw new FaceClusterException($"--out {dataDir} is not empty and there is no {truthPath} to tell which files synth wrote; nothing was deleted: empty it or choose another --out");
+                throw new FaceClusterException($"--out {dataDir} is not empty and there is no {truthPath} to tell which files synth or plant wrote; nothing was deleted: empty it or choose another --out");
             if (holdoutBusy)
-                throw new FaceClusterException($"{holdoutDir} is not empty and there is no {truthPath} to tell which files synth wrote; nothing was deleted");
+                throw new FaceClusterException($"{holdoutDir} is not empty and there is no {truthPath} to tell which files synth or plant wrote; nothing was deleted");
             return 0;
         }
 
@@ -64,7 +64,7 @@ internal static class SynthOutputGuard
         if (old.Holdout.Count > 0 && !wantHoldout && Directory.Exists(holdoutDir) && !HasEntries(holdoutDir))
             Directory.Delete(holdoutDir);
         File.Delete(truthPath);
-        logger.LogInformation("--force: deleted {Count} files of the earlier synth generation listed in {Truth}", deleted, truthPath);
+        logger.LogInformation("--force: deleted {Count} files of the earlier generation listed in {Truth}", deleted, truthPath);
         return deleted;
     }
 
@@ -92,7 +92,7 @@ internal static class SynthOutputGuard
         if (foreign.Count > 0)
             throw new FaceClusterException(
                 $"{root} holds {foreign.Count} entr{(foreign.Count == 1 ? "y" : "ies")} that {truthPath} does not list (e.g. '{foreign[0]}'); " +
-                "--force deletes only files synth wrote, so nothing was deleted: move them away or choose another --out");
+                "--force deletes only files synth or plant wrote, so nothing was deleted: move them away or choose another --out");
     }
 
     private static int DeleteListed(string root, HashSet<string> files, HashSet<string> identityDirs)
