@@ -10,12 +10,19 @@ namespace FaceCluster.Common.Models.Losses;
 public sealed class PerSampleLoss : IDisposable
 {
     private readonly double _ssimWeight;
+    private readonly Scalar _halfWeight;
     private Tensor? _window;
+
+    // TorchSharp 0.107 turns a number passed to an operator into a Scalar it never disposes (and Tensor.add(t) into
+    // add(t, 1)); the finalizer thread may free one while libtorch still reads it (seen as "Expected false to be true …
+    // toFloat" under load; dotnet/TorchSharp#1434). The loss, run every step, uses scalars it holds instead.
+    private static readonly Scalar One = 1.0, Two = 2.0, C1 = 0.01 * 0.01, C2 = 0.03 * 0.03;
 
     public PerSampleLoss(double ssimWeight = 0.0)
     {
         if (ssimWeight < 0) throw new ArgumentOutOfRangeException(nameof(ssimWeight), "must be >= 0");
         _ssimWeight = ssimWeight;
+        _halfWeight = ssimWeight / 2;
     }
 
     public double SsimWeight => _ssimWeight;
@@ -24,10 +31,11 @@ public sealed class PerSampleLoss : IDisposable
     public Tensor Compute(Tensor prediction, Tensor target)
     {
         using var scope = NewDisposeScope();
-        var mae = (prediction - target).abs().flatten(1).mean([1]);
+        var mae = prediction.sub(target).abs().flatten(1).mean([1]);
         if (_ssimWeight == 0) return mae.MoveToOuterDisposeScope();
         var ssim = Ssim(prediction, target);
-        return (mae + (1 - ssim) * (_ssimWeight / 2)).MoveToOuterDisposeScope();
+        // mae + (1 - ssim) · w/2, with the scalars held for the whole call (see One).
+        return mae.add(ssim.neg().add(One, One).mul(_halfWeight), One).MoveToOuterDisposeScope();
     }
 
     /// <summary>Mean structural similarity per sample, 11x11 Gaussian window (sigma 1.5), images in [0,1].</summary>
@@ -38,16 +46,17 @@ public sealed class PerSampleLoss : IDisposable
         var w = Window(channels, x.device, x.dtype);
         int pad = (int)(w.shape[2] / 2);
         Tensor Filter(Tensor t) => nn.functional.conv2d(t, w, padding: [pad, pad], groups: channels);
-        const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
         var muX = Filter(x);
         var muY = Filter(y);
         var muX2 = muX * muX;
         var muY2 = muY * muY;
         var muXY = muX * muY;
-        var sigX = Filter(x * x) - muX2;
-        var sigY = Filter(y * y) - muY2;
-        var sigXY = Filter(x * y) - muXY;
-        var map = (2 * muXY + c1) * (2 * sigXY + c2) / ((muX2 + muY2 + c1) * (sigX + sigY + c2));
+        var sigX = Filter(x * x).sub(muX2);
+        var sigY = Filter(y * y).sub(muY2);
+        var sigXY = Filter(x * y).sub(muXY);
+        var numerator = muXY.mul(Two).add(C1, One) * sigXY.mul(Two).add(C2, One);
+        var denominator = muX2.add(muY2, One).add(C1, One) * sigX.add(sigY, One).add(C2, One);
+        var map = numerator / denominator;
         return map.flatten(1).mean([1]).MoveToOuterDisposeScope();
     }
 
@@ -68,5 +77,9 @@ public sealed class PerSampleLoss : IDisposable
         return _window;
     }
 
-    public void Dispose() => _window?.Dispose();
+    public void Dispose()
+    {
+        _window?.Dispose();
+        _halfWeight.Dispose();
+    }
 }
