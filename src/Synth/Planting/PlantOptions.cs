@@ -21,7 +21,7 @@ public sealed record PlantOptions
     /// <summary>Replace a copy that plant made before (only the files its truth lists are deleted).</summary>
     public bool Force { get; init; }
 
-    public const string DefaultCascadeDir = "/usr/share/opencv4/haarcascades";
+    public const string DefaultCascadeDir = Common.FaceSet.FaceCheck.FaceStructureChecker.DefaultCascadeDir;
 
     public void Validate()
     {

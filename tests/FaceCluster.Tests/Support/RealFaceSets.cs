@@ -10,7 +10,7 @@ internal static class RealFaceSets
     public static string LfwCrop => Path.Combine(DataRoot(), "lfwcrop");
 
     /// <summary>OpenCV's Haar cascades (Debian's opencv-data), where installed.</summary>
-    public static bool HaarCascadesInstalled => File.Exists("/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml");
+    public static bool HaarCascadesInstalled => File.Exists(Path.Combine(Common.FaceSet.FaceCheck.FaceStructureChecker.DefaultCascadeDir, "haarcascade_frontalface_default.xml"));
 
     private static string DataRoot()
     {
