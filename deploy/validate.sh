@@ -7,10 +7,26 @@
 #   agreement      joins match advertised names, no shipped secret value, a startupProbe (check-shipped.mjs)
 #   systemd        systemd-analyze verify of both units (facecluster replaced by /bin/true)
 #   rolling restart  deploy/rolling-restart.sh against a fake coordinator and a fake systemctl on 127.0.0.1
+#   --run          also starts the coordinator and workers exactly as docker-compose.yml and k8s/*.yaml start
+#                  them (read from those files), each in its own network namespace with its own /etc/hosts, and
+#                  checks that the cluster forms, trains, finishes and does not restart into a loop
+#                  (deploy/validate/run-shipped.sh; needs root, says SKIPPED where namespaces are not permitted).
+#                  --run compose or --run k8s runs one of the two.
 # Installs what it lacks: shellcheck and yamllint with apt-get (as root), the npm packages of
 # deploy/validate/package.json into artifacts/deploy-validate. Exit 0: all passed; 1: a check failed;
 # 3: a tool could not be installed (the message says which).
 set -euo pipefail
+run=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --run)
+      run=(all)
+      if [ "${2:-}" = compose ] || [ "${2:-}" = k8s ]; then run=("$2"); shift; fi ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) printf 'validate: unknown argument %s (only --run [compose|k8s])\n' "$1" >&2; exit 2 ;;
+  esac
+  shift
+done
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/lib.sh
@@ -58,7 +74,7 @@ if command -v kubectl >/dev/null; then
   say "kustomize build"
   # As an operator applies it: with the cluster secret's file created beside the manifests.
   k8s_copy=$(mktemp -d)
-  cp deploy/k8s/*.yaml "$k8s_copy/"
+  cp deploy/k8s/*.yaml deploy/k8s/*.env "$k8s_copy/"
   (umask 077; head -c 32 /dev/urandom | base64 > "$k8s_copy/cluster.secret")
   kubectl kustomize "$k8s_copy" >/dev/null || fail "kubectl kustomize deploy/k8s (with a cluster.secret created)"
   rm -rf "$k8s_copy"
@@ -80,6 +96,22 @@ fi
 
 say "rolling restart"
 bash deploy/validate/rolling-restart-check.sh || fail "deploy/rolling-restart.sh against a fake coordinator"
+
+if [ ${#run[@]} -gt 0 ]; then
+  say "run the shipped files"
+  cp deploy/validate/shipped-nodes.mjs "$modules/"
+  fc_build
+  setups=(); [ "${run[0]}" = all ] || setups=("${run[@]}")
+  set +e
+  bash deploy/validate/run-shipped.sh "$modules" "${setups[@]}"
+  rc=$?
+  set -e
+  case "$rc" in
+    0) ;;
+    4) say "run the shipped files: skipped (reason above)" ;;
+    *) fail "the shipped files, run as written (above)" ;;
+  esac
+fi
 
 if [ "$failed" = 0 ]; then say "all checks passed"; else say "some checks failed"; fi
 exit "$failed"

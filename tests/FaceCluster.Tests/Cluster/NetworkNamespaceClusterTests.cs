@@ -92,19 +92,5 @@ public sealed class NetworkNamespaceClusterTests(ITestOutputHelper output)
         if (exitCode != 0) throw new Xunit.Sdk.XunitException($"an `ip` command failed with {exitCode}");
     }
 
-    private static int Ip(params string[] args)
-    {
-        var start = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        try
-        {
-            using var p = Process.Start(start)!;
-            p.WaitForExit(15_000);
-            return p.HasExited ? p.ExitCode : -1;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return -1; // no `ip` here
-        }
-    }
+    private static int Ip(params string[] args) => NetworkNamespaces.Ip(args);
 }
