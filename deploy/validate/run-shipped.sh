@@ -21,6 +21,7 @@
 # tests/data/cmu-faces. Mount points missing on this host (/data, /runs, /cache, ...) are created
 # empty and removed afterwards; namespaces, processes and scratch files are removed even when a check fails.
 #
+# FC_VALIDATE_DEADLINE=S: seconds a run may take to finish (600).
 # FC_VALIDATE_LOGS=DIR keeps every node's output in DIR/<setup>/<node>.log.
 # Exit 0: every check passed; 1: a check failed; 4: skipped (not root, or no network namespaces), with the reason.
 set -uo pipefail
@@ -123,7 +124,7 @@ prepare_node() { # SHARED_DIR NODE_DIR
     echo "#!/usr/bin/env bash"
     echo "set -e"
     printf 'hostname %q\n' "$(cat "$d/hostname")"
-    while read -r path kind volume owner mode; do
+    while read -r path kind volume owner mode shipped; do
       [ -n "$path" ] || continue
       local source
       case "$kind" in
@@ -131,7 +132,13 @@ prepare_node() { # SHARED_DIR NODE_DIR
         volume) source="$d/volumes/$volume"; mkdir -p "$source"; chown "$uid:$gid" "$source" ;;
         secret)
           source="$d/volumes/secret-$(basename "$path")"
-          cp "$shared/cluster.secret" "$source"
+          # The operator's secret, unless the files ship a value: then that is what the node gets.
+          if [ -n "$shipped" ] && [ "$shipped" != - ]; then
+            say "$name: $path holds the value shipped in the files"
+            cp "$shipped" "$source"
+          else
+            cp "$shared/cluster.secret" "$source"
+          fi
           chown "$owner" "$source"; chmod "$mode" "$source" ;;
         *) say "FAIL: $name: unknown mount kind $kind"; return 1 ;;
       esac
@@ -235,7 +242,7 @@ run_setup() { # SETUP
   [ -n "$coordinator" ] || { fail "$setup: no coordinator in the shipped files"; return; }
   for d in "$coordinator" "${workers[@]}"; do start_node "$d" "$(cat "$d/ns")"; done
 
-  local url token_file="" status="" phase="" step=0 total=0 seen_workers="" deadline=$((SECONDS + 600))
+  local url token_file="" status="" phase="" step=0 total=0 seen_workers="" deadline=$((SECONDS + ${FC_VALIDATE_DEADLINE:-600}))
   url="http://$(cat "$coordinator/ip"):5080"
   while [ $SECONDS -lt $deadline ]; do
     [ -n "$token_file" ] || token_file=$(find "$coordinator/volumes" -name api.token 2>/dev/null | head -1)
@@ -277,7 +284,7 @@ run_setup() { # SETUP
 
   # The coordinator is stopped and started again, as a node drain, a reboot or `docker compose up -d` does: it
   # resumes the finished run in its finished phase (serving the dashboard and ledger), and does not loop.
-  if running "$coordinator"; then
+  if [ "$phase" = finished ] && running "$coordinator"; then
     local before; before=$(restarts "$coordinator")
     kill -TERM "$(cat "$coordinator/pid")"
     local wait_until=$((SECONDS + 60))

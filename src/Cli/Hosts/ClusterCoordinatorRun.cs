@@ -28,15 +28,34 @@ public static class ClusterCoordinatorRun
         var (httpHost, httpPort) = ClusterNodeOptions.ParseHostPort(options.HttpAddress, "--http", allowZeroPort: true);
         string? publicHost = options.PublicHost;
         var bindAddress = ClusterNodeOptions.ResolveLocal(bindHost, "--bind");
-        using var prepared = PreparedRun.Open(train, bindAddress, publicHost, loggerFactory);
+        var certificate = options.TlsCert == null ? null : TlsFiles.LoadServerCertificate(options.TlsCert);
+        // While the face set is scanned (hours for a large first scan), the HTTP address already answers /healthz and
+        // /api/status (phase "scanning", files examined of how many); the API takes the address when the scan ends.
+        ScanStatusServer? scanStatus = null;
+        string? token = null;
+        PreparedRun prepared;
+        try
+        {
+            prepared = PreparedRun.Open(train, bindAddress, publicHost, loggerFactory, (runFolder, runSecret, progress) =>
+            {
+                token = ApiToken.Create(runFolder.TokenPath);
+                scanStatus = ScanStatusServer.StartAsync(httpHost, httpPort, certificate, publicHost, token, runSecret, Path.GetFullPath(train.DataDir), progress,
+                    loggerFactory, cancellationToken).GetAwaiter().GetResult();
+                announce($"Scanning {Path.GetFullPath(train.DataDir)}: progress on {scanStatus.Url}/api/status (token in {runFolder.TokenPath})");
+            });
+        }
+        finally
+        {
+            if (scanStatus != null) await scanStatus.DisposeAsync().ConfigureAwait(false);
+        }
+        using var preparedRun = prepared;
         var (folder, scan, manifest, secret, warnings) = (prepared.Folder, prepared.Scan, prepared.Manifest, prepared.Secret, prepared.Warnings);
-        string token = ApiToken.Create(folder.TokenPath);
 
         var coordinatorRef = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
         var httpOptions = new CoordinatorHttpOptions(httpHost, httpPort, manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false),
-            token, secret, publicHost)
+            token!, secret, publicHost)
         {
-            TlsCertificate = options.TlsCert == null ? null : TlsFiles.LoadServerCertificate(options.TlsCert),
+            TlsCertificate = certificate,
             PreviewsDir = Path.Combine(folder.Root, RunPreviews.FolderName),
         };
         await using var http = await CoordinatorHttpServer.StartAsync(httpOptions, coordinatorRef.Task, loggerFactory, cancellationToken).ConfigureAwait(false);

@@ -43,6 +43,9 @@ public sealed class FaceSetScanner
 
     public int ProgressEveryFiles { get; init; } = 2000;
 
+    /// <summary>Counts the files as they are examined (for a status answered while the scan runs).</summary>
+    public ScanProgress? Counter { get; init; }
+
     /// <summary>The least time between two <see cref="Progress"/> calls (a large face set's partial manifest is large too).</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -229,6 +232,7 @@ public sealed class FaceSetScanner
             toExamine.Add(i);
         }
 
+        Counter?.Listed(listing.Files.Count, toExamine.Count);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism), CancellationToken = cancellationToken };
         var gate = new MemoryGate(MaxBytesInFlight);
         var examined = new List<Outcome>();
@@ -240,6 +244,7 @@ public sealed class FaceSetScanner
             previousRejects.TryGetValue(f.RelativePath, out var pr);
             var outcome = Examine(f, ps, pr, reusable, gate, cancellationToken);
             outcomes[i] = outcome;
+            Counter?.FileExamined();
             if (Progress == null) return;
             lock (examined)
             {

@@ -31,8 +31,10 @@ public static class ManifestStore
     /// </summary>
     /// <param name="progressEveryFiles">How often (in files, and at most every <paramref name="progressInterval"/>, 30 s by default) a scan
     /// saves what it has examined (RUNDIR/manifest.json.partial, reused by a first scan that was cut off) and logs its progress.</param>
+    /// <param name="counter">Counts the files as they are examined, and is told when the manifest is written.</param>
     public static ManifestLoadResult LoadOrBuild(string dataDir, string runDir, ScanOptions options,
-        ILogger? logger = null, CancellationToken cancellationToken = default, int progressEveryFiles = 2000, TimeSpan? progressInterval = null)
+        ILogger? logger = null, CancellationToken cancellationToken = default, int progressEveryFiles = 2000, TimeSpan? progressInterval = null,
+        ScanProgress? counter = null)
     {
         logger ??= NullLogger.Instance;
         options.Validate();
@@ -63,6 +65,7 @@ public static class ManifestStore
         {
             ProgressEveryFiles = progressEveryFiles,
             ProgressInterval = progressInterval ?? TimeSpan.FromSeconds(30),
+            Counter = counter,
             Progress = (soFar, done, total) =>
             {
                 Save(soFar, partialPath);
@@ -80,6 +83,7 @@ public static class ManifestStore
         try { File.Delete(partialPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         if (blocker is not null)
             logger.LogInformation("Rebuilt {Path}: {Reason}", path, blocker);
+        counter?.Finished();
         return new ManifestLoadResult(manifest, scan.Report, action, scan.Changes, path, blocker);
     }
 

@@ -54,56 +54,14 @@ public sealed class CoordinatorHttpServer : IAsyncDisposable
     /// </summary>
     public static async Task<CoordinatorHttpServer> StartAsync(CoordinatorHttpOptions options, Task<IActorRef> coordinator, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        var address = ResolveBindAddress(options.Host);
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Listen(address, options.Port, listen =>
-            {
-                if (options.TlsCertificate is { } certificate) listen.UseHttps(certificate);
-            });
-            k.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
-            k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-        });
+        var builder = KestrelSite.CreateBuilder(options.Host, options.Port, options.TlsCertificate, loggerFactory);
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(FaceClusterMetrics.MeterName).AddPrometheusExporter());
         var app = builder.Build();
         app.Use(HttpCredentials.Require(options.Token, options.Secret));
         MapRoutes(app, options, coordinator);
-        try
-        {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw new FaceClusterException($"--http {EndpointText(options.Host, options.Port)}: cannot listen: {e.Message}", ExitCodes.UserError, e);
-        }
-        int port = options.Port;
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-        if (bound != null && Uri.TryCreate(bound, UriKind.Absolute, out var uri)) port = uri.Port;
-        string host = options.PublicHost ?? (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? Dns.GetHostName() : address.ToString());
-        return new CoordinatorHttpServer(app, (options.TlsCertificate != null ? "https://" : "http://") + EndpointText(host, port));
+        string url = await KestrelSite.StartAsync(app, options.Host, options.Port, options.TlsCertificate, options.PublicHost, cancellationToken).ConfigureAwait(false);
+        return new CoordinatorHttpServer(app, url);
     }
-
-    private static string EndpointText(string host, int port) => host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}";
-
-    private static IPAddress ResolveBindAddress(string host)
-    {
-        if (host is "localhost") return IPAddress.Loopback;
-        if (host is "*" or "+") return IPAddress.Any;
-        if (IPAddress.TryParse(host, out var ip)) return ip;
-        try
-        {
-            return Dns.GetHostAddresses(host).OrderBy(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).First();
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
-        {
-            throw new FaceClusterException($"--http: cannot resolve '{host}' to an address of this machine", ExitCodes.UsageError);
-        }
-    }
-
 
     private static void MapRoutes(WebApplication app, CoordinatorHttpOptions options, Task<IActorRef> coordinator)
     {

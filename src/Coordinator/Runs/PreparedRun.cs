@@ -1,5 +1,6 @@
 using System.Net;
 using FaceCluster.Common.DataPlane;
+using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Models.Checkpoints;
 using FaceCluster.Common.Torch;
 using FaceCluster.Coordinator.ControlPlane;
@@ -34,15 +35,20 @@ public sealed class PreparedRun : IDisposable
 
     /// <param name="bind">The address the coordinator's data-plane endpoint listens on.</param>
     /// <param name="advertisedHost">The name workers reach it by (default: the bound address).</param>
-    public static PreparedRun Open(TrainRunOptions options, IPAddress bind, string? advertisedHost, ILoggerFactory loggerFactory)
+    /// <param name="beforeScan">Called with the locked run folder and the cluster secret just before the face set is
+    /// scanned, and the scan's progress counter (the coordinator answers status requests with it meanwhile).</param>
+    public static PreparedRun Open(TrainRunOptions options, IPAddress bind, string? advertisedHost, ILoggerFactory loggerFactory,
+        Action<RunFolder, byte[], ScanProgress>? beforeScan = null)
     {
         TorchRuntime.EnsureLoaded();
         var folder = RunFolder.OpenExclusive(options.RunDir);
         DataPlaneEndpoint? plane = null;
         try
         {
-            var scan = RunSetup.ScanFaceSet(options, folder);
             byte[] secret = folder.LoadOrCreateSecret(options.SecretFile);
+            var counter = new ScanProgress();
+            beforeScan?.Invoke(folder, secret, counter);
+            var scan = RunSetup.ScanFaceSet(options, folder, loggerFactory.CreateLogger("facecluster.scan"), counter);
             plane = new DataPlaneEndpoint(bind, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane.coordinator"), advertisedHost: advertisedHost);
             var store = new CheckpointStore(folder.Root, options.KeepCheckpoints, loggerFactory.CreateLogger("facecluster.checkpoints"));
             var warnings = new List<string>();

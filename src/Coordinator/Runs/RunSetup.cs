@@ -12,9 +12,9 @@ namespace FaceCluster.Coordinator.Runs;
 public static class RunSetup
 {
     /// <summary>The face set's manifest in the run folder (reused or rebuilt); a face set with nothing to train on is an error.</summary>
-    public static ManifestLoadResult ScanFaceSet(TrainRunOptions options, RunFolder folder)
+    public static ManifestLoadResult ScanFaceSet(TrainRunOptions options, RunFolder folder, ILogger? logger = null, ScanProgress? counter = null)
     {
-        var scan = ManifestStore.LoadOrBuild(options.DataDir, folder.Root, options.Scan);
+        var scan = ManifestStore.LoadOrBuild(options.DataDir, folder.Root, options.Scan, logger, counter: counter);
         if (!scan.Manifest.TrainingSamples.Any())
             throw new FaceClusterException($"the face set {scan.Manifest.DataRoot} has no training images (see `facecluster scan --data {options.DataDir}`)");
         return scan;

@@ -50,6 +50,27 @@ public class ManifestStoreTests
     }
 
     [Fact]
+    public void The_scan_counts_its_files_for_a_status_asked_while_it_runs()
+    {
+        using var data = new ScratchFolder();
+        using var runs = new ScratchFolder("fc-runs");
+        BuildSet(data);
+        string run = runs.Combine("r1");
+
+        var before = new ScanProgress();
+        Assert.Equal("listing", before.Snapshot().Phase);
+        ManifestStore.LoadOrBuild(data.Path, run, Options, counter: before);
+        var first = before.Snapshot();
+        Assert.Equal(("done", 7, 0, 7, 7), (first.Phase, first.Files, first.Reused, first.ToExamine, first.Examined));
+
+        data.Write("bob/3.bmp", TestImages.FaceBytes(".bmp", 13));
+        var again = new ScanProgress();
+        ManifestStore.LoadOrBuild(data.Path, run, Options, counter: again);
+        var second = again.Snapshot();
+        Assert.Equal(("done", 8, 7, 1, 1), (second.Phase, second.Files, second.Reused, second.ToExamine, second.Examined));
+    }
+
+    [Fact]
     public void The_saved_manifest_round_trips()
     {
         using var data = new ScratchFolder();
