@@ -340,15 +340,21 @@ public sealed class FaceSetScanner
         byte[] bytes;
         try
         {
-            using (gate.Acquire(f.SizeBytes, cancellationToken)) bytes = File.ReadAllBytes(f.FullPath);
+            using (gate.Acquire(f.SizeBytes, cancellationToken)) bytes = RegularFiles.ReadAtMost(f.FullPath, Options.MaxFileBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             var r = new RejectedFile(f.RelativePath, f.Identity, RejectReason.Unreadable, e.Message, f.SizeBytes, f.MtimeUtcTicks, "");
             return new Outcome(null, r, KindFor(known, previousReject?.Reason == RejectReason.Unreadable), false, false);
         }
-        // The size read is the truth (the file may have changed since it was listed).
+        // The size read is the truth (the file may have changed since it was listed, or be a device that said 0).
         long size = bytes.Length;
+        if (size > Options.MaxFileBytes)
+        {
+            var big = FaceImageProbe.TooBig(size, Options);
+            var r = new RejectedFile(f.RelativePath, f.Identity, RejectReason.TooLarge, big.Detail, size, f.MtimeUtcTicks, "");
+            return new Outcome(null, r, KindFor(known, previousReject?.Reason == RejectReason.TooLarge), false, false);
+        }
         string hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         bool sameContent = (previousSample?.ContentHash ?? previousReject?.ContentHash) == hash;
         if (reusable && sameContent)

@@ -1,3 +1,4 @@
+using FaceCluster.Common.IO;
 namespace FaceCluster.Common.FaceSet;
 
 /// <summary>Reads sample files from the face-set folder on this machine (read-only).</summary>
@@ -23,5 +24,6 @@ public sealed class LocalFaceImageSource : IFaceImageSource
         return full;
     }
 
-    public byte[] ReadBytes(FaceSample sample) => File.ReadAllBytes(PathOf(sample));
+    /// <summary>The sample's bytes (at most one more than the scan saw: a grown file fails its hash check); never a pipe or device.</summary>
+    public byte[] ReadBytes(FaceSample sample) => RegularFiles.ReadAtMost(PathOf(sample), sample.SizeBytes);
 }

@@ -1,3 +1,4 @@
+using FaceCluster.Common.IO;
 using System.Security.Cryptography;
 
 namespace FaceCluster.Coordinator.Http;
@@ -37,7 +38,7 @@ public sealed class FaceFileResolver
         if (!full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             return new Lookup(403, null, "", $"sample {sampleId}: its file resolves outside the face-set folder; refused");
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(full); }
+        try { bytes = RegularFiles.ReadAtMost(full, sample.SizeBytes); } // a bigger file fails the hash check below
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return new Lookup(404, null, "", $"sample {sampleId} ({sample.RelativePath}) cannot be read: {e.Message}");

@@ -42,6 +42,29 @@ public class FaceSetScannerTests
     }
 
     [Fact]
+    public async Task A_named_pipe_or_a_link_to_a_device_is_refused_by_name_and_does_not_hang_the_scan()
+    {
+        if (!OperatingSystem.IsLinux()) return; // mkfifo and /dev/zero
+        using var d = new ScratchFolder();
+        for (int i = 0; i < 3; i++) d.Write($"alice/a{i}.png", TestImages.FaceBytes(".png", i));
+        var mkfifo = System.Diagnostics.Process.Start("mkfifo", [d.Combine("alice/pipe.png")])!;
+        await mkfifo.WaitForExitAsync();
+        Assert.Equal(0, mkfifo.ExitCode);
+        File.CreateSymbolicLink(d.Combine("alice/zeros.jpg"), "/dev/zero");
+
+        var options = new ScanOptions(MinImages: 1, ValFraction: 0, MinSide: 16);
+        // Before the fix the pipe blocked the scan for ever and /dev/zero was read until memory ran out.
+        var scan = await Task.Run(() => new FaceSetScanner(options).Scan(FaceSetScanner.List(d.Path)).Manifest).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(3, scan.Samples.Count);
+        var pipe = Assert.Single(scan.Rejected, r => r.RelativePath == "alice/pipe.png");
+        Assert.Equal(RejectReason.Unreadable, pipe.Reason);
+        Assert.Contains("not a regular file", pipe.Detail);
+        var zeros = Assert.Single(scan.Rejected, r => r.RelativePath == "alice/zeros.jpg");
+        Assert.Equal(RejectReason.TooLarge, zeros.Reason);
+    }
+
+    [Fact]
     public void Scan_reports_every_kind_of_bad_file_and_uses_the_rest()
     {
         using var d = new ScratchFolder();

@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace FaceCluster.Common.IO;
+
+/// <summary>
+/// Reads a file the face set names, but only if it is a regular file, and never more than a limit. A named pipe
+/// called <c>x.png</c> would block an ordinary open for ever (until someone writes to it), and a link to a device
+/// such as <c>/dev/zero</c> would be read until memory runs out: both would hang or kill a scan. On Linux the file
+/// is opened without blocking and refused unless it can seek (pipes and sockets cannot); the read stops one byte
+/// past the limit.
+/// </summary>
+public static partial class RegularFiles
+{
+    private const int ReadOnly = 0, NonBlocking = 0x800, CloseOnExec = 0x80000; // Linux (x86-64 and arm64 alike)
+
+    /// <summary>The file's bytes; <see cref="IOException"/> naming why for anything but a regular file.</summary>
+    /// <param name="maxBytes">Reads at most this many bytes plus one (so a caller sees that it was larger).</param>
+    public static byte[] ReadAtMost(string path, long maxBytes)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            using var plain = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+            return ReadBounded(plain, maxBytes);
+        }
+        int fd = Open(path, ReadOnly | NonBlocking | CloseOnExec);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == 13 /* EACCES */) throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
+            throw new IOException($"cannot open {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        using var stream = new FileStream(handle, FileAccess.Read, 1);
+        if (!stream.CanSeek) throw new IOException("not a regular file (a named pipe, socket or similar): not read");
+        return ReadBounded(stream, maxBytes);
+    }
+
+    private static byte[] ReadBounded(Stream stream, long maxBytes)
+    {
+        long cap = Math.Min(maxBytes + 1, Array.MaxLength);
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[81920];
+        while (buffer.Length < cap)
+        {
+            int n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, cap - buffer.Length));
+            if (n == 0) break;
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+}
