@@ -1,3 +1,4 @@
+using FaceCluster.Coordinator.Runs;
 using System.Diagnostics;
 using FaceCluster.Coordinator.ControlPlane;
 
@@ -49,9 +50,12 @@ public sealed class TrainProgress : ICoordinatorObserver
 
     public void CheckpointSaved(long step, string directory) => Line($"checkpoint {directory}");
 
-    public void Validated(long step, ValidationFigure figure) => Line(figure.HigherIsBetter
-        ? $"step {step}: verification accuracy {figure.Value:F4} on the validation split ({figure.Images} images)"
-        : $"step {step}: validation loss {figure.Value:F4} ({figure.Images} images)");
+    public void Validated(long step, ValidationFigure figure) => Line(figure.Name switch
+    {
+        RunValidation.GoodBadAccuracy => $"step {step}: good/bad accuracy {figure.Value:F4} on the validation split ({figure.Images} images)",
+        _ when figure.HigherIsBetter => $"step {step}: verification accuracy {figure.Value:F4} on the validation split ({figure.Images} images)",
+        _ => $"step {step}: validation loss {figure.Value:F4} ({figure.Images} images)",
+    });
 
     public void Message(string text) => Line(text);
 

@@ -35,6 +35,8 @@ public static class FaceClusterMetrics
             description: "The autoencoder's mean reconstruction loss on the validation split, at the newest checkpoint.");
         Meter.CreateObservableGauge("facecluster_validation_accuracy_ratio", () => Observe("validation/accuracy"),
             description: "The triplet model's 10-fold verification accuracy on the validation split (0..1), at the newest checkpoint.");
+        Meter.CreateObservableGauge("facecluster_validation_good_bad_accuracy_ratio", () => Observe("validation/good-bad-accuracy"),
+            description: "The quality model's good/bad accuracy on the validation split (0..1), at the newest checkpoint.");
         Meter.CreateObservableGauge("facecluster_ledger_writes_paused", () => Interlocked.Read(ref _ledgerPaused),
             description: "1 while the ledger cannot write to ledger.db (a full disk): records are held in memory; 0 otherwise.");
         Meter.CreateObservableGauge("facecluster_ledger_unflushed_records", () => Interlocked.Read(ref _ledgerHeld),

@@ -2,7 +2,8 @@ namespace FaceCluster.Coordinator.ControlPlane;
 
 /// <summary>
 /// A checkpoint measured on the validation split (never trained on): the autoencoder's mean reconstruction loss
-/// ("validation/loss"), or the triplet model's 10-fold verification accuracy ("validation/accuracy").
+/// ("validation/loss"), the triplet model's 10-fold verification accuracy ("validation/accuracy"), or the quality
+/// model's good/bad accuracy ("validation/good-bad-accuracy").
 /// </summary>
 /// <param name="Images">Validation images measured.</param>
 public sealed record ValidationFigure(string Name, double Value, bool HigherIsBetter, int Images)

@@ -85,6 +85,28 @@ public sealed class EmbeddedRunTests
     }
 
     [Fact]
+    public void A_quality_run_prints_its_good_bad_accuracy_on_the_validation_split_every_cycle()
+    {
+        using var temp = new ScratchFolder("fc-embedded-quality");
+        string data = temp.Combine("faces"), run = temp.Combine("run");
+        for (int i = 0; i < 16; i++)
+        {
+            QualityTestImages.Write(Path.Combine(data, "good"), $"g{i:00}.png", bad: false, seed: 500 + i);
+            QualityTestImages.Write(Path.Combine(data, "bad"), $"b{i:00}.png", bad: true, seed: 600 + i);
+        }
+        var (code, output, err) = RunCli(["train", "--data", data, "--run", run, "--model", "quality", "--workers", "2", "--steps-per-cycle", "3",
+            "--batch", "8", "--cycles", "2", "--preset", "tiny", "--val-fraction", "0.3"]);
+        Assert.True(code == 0, output + err);
+        Assert.Matches(@"step 3: good/bad accuracy [01]\.\d{4} on the validation split \(\d+ images\)", output);
+        Assert.Matches(@"step 6: good/bad accuracy [01]\.\d{4} on the validation split \(\d+ images\)", output);
+        var events = TensorBoardReader.Read(Assert.Single(Directory.GetFiles(Path.Combine(run, "tb"), "events.out.tfevents.*")));
+        Assert.Equal([3L, 6L], events.Where(e => e.Values.Any(v => v.Tag == "validation/good-bad-accuracy")).Select(e => e.Step));
+        // The best checkpoint is ranked by it.
+        var best = new FaceCluster.Common.Models.Checkpoints.CheckpointStore(run).FindBest()!;
+        Assert.Equal("validation/good-bad-accuracy", best.Meta.Extra["metric"]);
+    }
+
+    [Fact]
     public void Every_training_face_is_probed_by_the_workers_at_the_end_of_a_probing_cycle()
     {
         using var temp = new ScratchFolder("fc-probe");
