@@ -21,7 +21,9 @@ internal sealed class RingPlan
     {
     }
 
-    public RingPlan(int size, int rank, int count, int segmentElements, ShardLayout layout, bool gatherOnly)
+    /// <param name="reduceWire">How reduce-scatter segments travel; <paramref name="gatherWire"/>: all-gather segments.</param>
+    public RingPlan(int size, int rank, int count, int segmentElements, ShardLayout layout, bool gatherOnly,
+        WireFormat reduceWire = WireFormat.Fp32, WireFormat gatherWire = WireFormat.Fp32)
     {
         if (layout.Count != count || layout.Size != size) throw new ArgumentException($"the layout ({layout}) is not for {count} elements over {size} ranks", nameof(layout));
         if (size < 2) throw new ArgumentOutOfRangeException(nameof(size), size, "a ring plan needs at least two members");
@@ -32,6 +34,8 @@ internal sealed class RingPlan
         SegmentElements = segmentElements;
         Layout = layout;
         GatherOnly = gatherOnly;
+        ReduceWire = reduceWire;
+        GatherWire = gatherWire;
         var sends = new List<Item>();
         var receives = new List<Item>();
         int ringSteps = (gatherOnly ? 1 : 2) * (size - 1);
@@ -49,7 +53,7 @@ internal sealed class RingPlan
         Sends = sends.ToArray();
         Receives = receives.ToArray();
         long payload = 0;
-        foreach (var item in Sends) payload += (long)item.Length * sizeof(float);
+        foreach (var item in Sends) payload += (long)item.Length * WireOf(item.Phase).BytesPerElement();
         PayloadBytesSent = payload;
         foreach (var item in Receives) MaxSegmentElements = Math.Max(MaxSegmentElements, item.Length);
     }
@@ -60,6 +64,11 @@ internal sealed class RingPlan
     public int SegmentElements { get; }
     public ShardLayout Layout { get; }
     public bool GatherOnly { get; }
+    public WireFormat ReduceWire { get; }
+    public WireFormat GatherWire { get; }
+
+    /// <summary>How a segment of <paramref name="phase"/> travels.</summary>
+    public WireFormat WireOf(byte phase) => phase == ReduceScatter ? ReduceWire : GatherWire;
     public Item[] Sends { get; }
     public Item[] Receives { get; }
     /// <summary>Segments that can be sent at once (ring step 0 sends the rank's own data).</summary>

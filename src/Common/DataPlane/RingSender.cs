@@ -65,6 +65,7 @@ internal sealed class RingSender
     private void Run()
     {
         Span<byte> header = stackalloc byte[RingFrameHeader.Size];
+        ushort[] narrow = [];
         try
         {
             while (true)
@@ -72,10 +73,22 @@ internal sealed class RingSender
                 _ready.Wait(_stop);
                 RingPlan plan = _plan!;
                 RingPlan.Item item = plan.Sends[_next];
-                int payloadBytes = item.Length * sizeof(float);
-                new RingFrameHeader(item.Phase, item.PhaseStep, _generation, _step, plan.Count, item.Chunk, item.Segment, payloadBytes).Write(header);
+                WireFormat wire = plan.WireOf(item.Phase);
+                int payloadBytes = item.Length * wire.BytesPerElement();
+                new RingFrameHeader(item.Phase, item.PhaseStep, _generation, _step, plan.Count, item.Chunk, item.Segment, payloadBytes, wire).Write(header);
                 SocketIo.WriteAll(_socket, header);
-                SocketIo.WriteAll(_socket, MemoryMarshal.AsBytes(_buffer.AsSpan(item.Offset, item.Length)));
+                var segment = _buffer.AsSpan(item.Offset, item.Length);
+                if (wire == WireFormat.Bf16)
+                {
+                    if (narrow.Length < item.Length) narrow = new ushort[plan.SegmentElements];
+                    var encoded = narrow.AsSpan(0, item.Length);
+                    BFloat16Codec.Encode(segment, encoded);
+                    SocketIo.WriteAll(_socket, MemoryMarshal.AsBytes(encoded));
+                }
+                else
+                {
+                    SocketIo.WriteAll(_socket, MemoryMarshal.AsBytes(segment));
+                }
                 _bytesSent += RingFrameHeader.Size + payloadBytes;
                 if (++_next == plan.Sends.Length) _done.Set();
             }

@@ -25,6 +25,7 @@ public sealed class RingSession : IDisposable
     private RingPlan? _plan;
     private RingPlan? _gatherPlan;
     private float[]? _scratch;
+    private ushort[]? _narrowScratch;
     private int _busy;
     private int _disposed;
     private long _currentStep = -1;
@@ -90,7 +91,10 @@ public sealed class RingSession : IDisposable
     /// when a send or receive makes no progress within <see cref="Timeout"/>; the buffer's contents are then undefined.
     /// One call at a time per session.
     /// </summary>
-    public void AllReduceSum(float[] buffer, int count, long step) => Collective(buffer, count, step, null, gatherOnly: false, null);
+    /// <param name="wire">How the numbers travel: bf16 halves the bytes; sums still add in float32, and every rank
+    /// ends with the same values (each owner rounds its reduced range to bf16 before the all-gather sends it).</param>
+    public void AllReduceSum(float[] buffer, int count, long step, WireFormat wire = WireFormat.Fp32) =>
+        Collective(buffer, count, step, null, gatherOnly: false, null, wire, wire);
 
     /// <summary>
     /// <see cref="AllReduceSum(float[], int, long)"/> with the ranks' ranges cut as <paramref name="layout"/> says, and
@@ -99,18 +103,21 @@ public sealed class RingSession : IDisposable
     /// all-gather then hands every rank what the owners wrote. With a hook that replaces summed gradients by updated
     /// parameters, the buffer ends as the new parameters on every rank: a sharded optimizer step with the bytes of
     /// one all-reduce, the update pipelined with the transfer. A ring of one calls the hook once, on the whole vector.
+    /// <paramref name="reduceWire"/> is how the reduce-scatter travels; with a hook the all-gather carries what the
+    /// owners wrote (new parameters) and always travels in fp32, without one it travels as the reduce-scatter does.
     /// </summary>
-    public void AllReduceSum(float[] buffer, int count, long step, ShardLayout layout, Action<int, int>? onOwnedReduced) =>
-        Collective(buffer, count, step, layout, gatherOnly: false, onOwnedReduced);
+    public void AllReduceSum(float[] buffer, int count, long step, ShardLayout layout, Action<int, int>? onOwnedReduced, WireFormat reduceWire = WireFormat.Fp32) =>
+        Collective(buffer, count, step, layout, gatherOnly: false, onOwnedReduced, reduceWire, onOwnedReduced is null ? reduceWire : WireFormat.Fp32);
 
     /// <summary>
     /// Every rank ends with every owner's range of <paramref name="buffer"/> (the ranges as <paramref name="layout"/>
     /// cuts them): the all-gather half alone. Same failure behaviour as <see cref="AllReduceSum(float[], int, long)"/>.
     /// </summary>
     public void AllGather(float[] buffer, int count, long step, ShardLayout layout) =>
-        Collective(buffer, count, step, layout, gatherOnly: true, null);
+        Collective(buffer, count, step, layout, gatherOnly: true, null, WireFormat.Fp32, WireFormat.Fp32);
 
-    private void Collective(float[] buffer, int count, long step, ShardLayout? layout, bool gatherOnly, Action<int, int>? onOwnedReduced)
+    private void Collective(float[] buffer, int count, long step, ShardLayout? layout, bool gatherOnly, Action<int, int>? onOwnedReduced,
+        WireFormat reduceWire, WireFormat gatherWire)
     {
         ArgumentNullException.ThrowIfNull(buffer);
         if (count < 0 || count > buffer.Length)
@@ -131,7 +138,7 @@ public sealed class RingSession : IDisposable
                 Record(new AllReduceStats(step, count, 0, 0, 0, clock.Elapsed));
                 return;
             }
-            RingPlan plan = PlanFor(count, layout ?? ShardLayout.Equal(count, Size), gatherOnly);
+            RingPlan plan = PlanFor(count, layout ?? ShardLayout.Equal(count, Size), gatherOnly, reduceWire, gatherWire);
             long received;
             long sent;
             try
@@ -173,7 +180,8 @@ public sealed class RingSession : IDisposable
         foreach (RingPlan.Item item in plan.Receives)
         {
             SocketIo.ReadExactly(socket, headerBytes);
-            var expected = new RingFrameHeader(item.Phase, item.PhaseStep, Generation, step, plan.Count, item.Chunk, item.Segment, item.Length * sizeof(float));
+            WireFormat wire = plan.WireOf(item.Phase);
+            var expected = new RingFrameHeader(item.Phase, item.PhaseStep, Generation, step, plan.Count, item.Chunk, item.Segment, item.Length * wire.BytesPerElement(), wire);
             if (!RingFrameHeader.TryRead(headerBytes, out var got))
                 throw new InvalidDataException($"received bytes that are not a data-plane frame where {expected} was due");
             if (got != expected)
@@ -185,30 +193,54 @@ public sealed class RingSession : IDisposable
                 for (int start = 0; start < item.Length; start += scratch.Length)
                 {
                     int length = Math.Min(scratch.Length, item.Length - start);
-                    Span<float> incoming = scratch.AsSpan(0, length);
-                    SocketIo.ReadExactly(socket, MemoryMarshal.AsBytes(incoming));
                     Span<float> into = target.Slice(start, length);
-                    TensorPrimitives.Add(into, incoming, into);
+                    if (wire == WireFormat.Bf16)
+                    {
+                        Span<ushort> narrow = NarrowScratch(scratch.Length).AsSpan(0, length);
+                        SocketIo.ReadExactly(socket, MemoryMarshal.AsBytes(narrow));
+                        BFloat16Codec.AddDecoded(into, narrow);
+                    }
+                    else
+                    {
+                        Span<float> incoming = scratch.AsSpan(0, length);
+                        SocketIo.ReadExactly(socket, MemoryMarshal.AsBytes(incoming));
+                        TensorPrimitives.Add(into, incoming, into);
+                    }
                 }
                 // The last reduce-scatter step brings this rank's own range: it is complete once added.
-                if (onOwnedReduced is not null && item.PhaseStep == Size - 2) onOwnedReduced(item.Offset, item.Length);
+                if (item.PhaseStep == Size - 2)
+                {
+                    // Sent on in bf16, it must hold bf16 values here too, or this rank would keep more bits than the others receive.
+                    if (plan.GatherWire == WireFormat.Bf16 && !plan.GatherOnly) BFloat16Codec.RoundInPlace(target);
+                    onOwnedReduced?.Invoke(item.Offset, item.Length);
+                }
+            }
+            else if (wire == WireFormat.Bf16)
+            {
+                for (int start = 0; start < item.Length; start += scratch.Length)
+                {
+                    int length = Math.Min(scratch.Length, item.Length - start);
+                    Span<ushort> narrow = NarrowScratch(scratch.Length).AsSpan(0, length);
+                    SocketIo.ReadExactly(socket, MemoryMarshal.AsBytes(narrow));
+                    BFloat16Codec.Decode(narrow, target.Slice(start, length));
+                }
             }
             else
             {
                 SocketIo.ReadExactly(socket, MemoryMarshal.AsBytes(target));
             }
-            received += RingFrameHeader.Size + (long)item.Length * sizeof(float);
+            received += RingFrameHeader.Size + (long)item.Length * wire.BytesPerElement();
             if (item.Forward) sender.Release(1);
         }
         return received;
     }
 
-    private RingPlan PlanFor(int count, ShardLayout layout, bool gatherOnly)
+    private RingPlan PlanFor(int count, ShardLayout layout, bool gatherOnly, WireFormat reduceWire, WireFormat gatherWire)
     {
         RingPlan? plan = gatherOnly ? _gatherPlan : _plan;
-        if (plan is null || plan.Count != count || !plan.Layout.Equals(layout))
+        if (plan is null || plan.Count != count || !plan.Layout.Equals(layout) || plan.ReduceWire != reduceWire || plan.GatherWire != gatherWire)
         {
-            plan = new RingPlan(Size, Rank, count, _options.SegmentElements, layout, gatherOnly);
+            plan = new RingPlan(Size, Rank, count, _options.SegmentElements, layout, gatherOnly, reduceWire, gatherWire);
             if (gatherOnly) _gatherPlan = plan; else _plan = plan;
         }
         return plan;
@@ -220,6 +252,12 @@ public sealed class RingSession : IDisposable
         if (_scratch is null || _scratch.Length < elements)
             _scratch = new float[elements];
         return _scratch;
+    }
+
+    private ushort[] NarrowScratch(int elements)
+    {
+        if (_narrowScratch is null || _narrowScratch.Length < elements) _narrowScratch = new ushort[elements];
+        return _narrowScratch;
     }
 
     private void Record(AllReduceStats stats)
