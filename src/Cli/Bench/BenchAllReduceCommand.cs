@@ -60,11 +60,17 @@ internal static class BenchAllReduceCommand
         DefaultValueFactory = _ => DataPlaneOptions.Default.SocketBufferBytes / 1024,
     };
 
+    private static readonly Option<string> Wire = new("--wire")
+    {
+        Description = "fp32, or bf16: the ring carries bfloat16 (sums in float32); the bench then also measures fp32 in the same run and prints the ratio of bytes and time.",
+        DefaultValueFactory = _ => "fp32",
+    };
+
     public static Command Create()
     {
         return CliCommands.Define("allreduce",
             "Ring all-reduce over the data plane on 127.0.0.1 against a raw single-stream TCP copy: bus bandwidth, its ratio to raw, and bytes sent against the ring minimum.",
-            Run, SizeMiB, Workers, Iterations, Warmup, SegmentKiB, ReduceBlockKiB, SocketBufferKiB);
+            Run, SizeMiB, Workers, Iterations, Warmup, SegmentKiB, ReduceBlockKiB, SocketBufferKiB, Wire);
     }
 
     private static int Run(ParseResult parse)
@@ -86,6 +92,7 @@ internal static class BenchAllReduceCommand
         int reduceBlockKiB = parse.GetValue(ReduceBlockKiB);
         if (reduceBlockKiB < 1 || reduceBlockKiB * 1024L > DataPlaneOptions.MaxSegmentBytes)
             throw new FaceClusterException($"--reduce-block-kb must be between 1 and {DataPlaneOptions.MaxSegmentBytes / 1024}, got {reduceBlockKiB}", ExitCodes.UsageError);
+        WireFormat wire = WireFormats.Parse(parse.GetValue(Wire)!);
         int socketBufferKiB = parse.GetValue(SocketBufferKiB);
         if (socketBufferKiB is < 0 or > 1024 * 1024)
             throw new FaceClusterException($"--socket-buffer-kb must be between 0 and 1048576, got {socketBufferKiB}", ExitCodes.UsageError);
@@ -94,7 +101,7 @@ internal static class BenchAllReduceCommand
         int count = (int)(sizeMiB * 1024L * 1024 / sizeof(float));
         long bytes = (long)count * sizeof(float);
 
-        output.WriteLine($"facecluster bench allreduce: S = {sizeMiB} MiB of float32 per worker, {iterations} timed iterations after {warmup} warm-up, " +
+        output.WriteLine($"facecluster bench allreduce: S = {sizeMiB} MiB of float32 per worker, wire {wire.Name()}, {iterations} timed iterations after {warmup} warm-up, " +
                          $"segments of {segmentKiB} KiB, reduce blocks of {reduceBlockKiB} KiB, socket buffers {(socketBufferKiB == 0 ? "kernel autotuned" : $"{socketBufferKiB} KiB")}, 127.0.0.1.");
         output.WriteLine($"Host: {Environment.ProcessorCount} logical CPUs. GB/s = 1e9 bytes/s; times are medians over the timed iterations.");
         output.WriteLine();
@@ -109,9 +116,17 @@ internal static class BenchAllReduceCommand
         output.WriteLine();
         output.WriteLine(" n | (b) time ms  algbw GB/s  busbw GB/s  busbw/raw  CPU ms | (c) time ms  busbw GB/s  CPU ms  (b)/(c) | sent/worker MB  ring min MB  sent/min");
 
+        var comparisons = new List<string>();
         foreach (int n in ringSizes)
         {
-            var ring = MeasureRing(n, count, options, warmup, iterations);
+            var ring = MeasureRing(n, count, options, warmup, iterations, wire);
+            if (wire != WireFormat.Fp32)
+            {
+                // The baseline: the same ring in fp32, measured in this run.
+                var fp32 = MeasureRing(n, count, options, warmup, iterations, WireFormat.Fp32);
+                comparisons.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{n,2} | {fp32.BytesSentPerWorker / 1e6,12:F2}  {ring.BytesSentPerWorker / 1e6,12:F2}  {ring.BytesSentPerWorker / fp32.BytesSentPerWorker,11:F4} | {fp32.Time.Median * 1e3,11:F1}  {ring.Time.Median * 1e3,11:F1}  {ring.Time.Median / fp32.Time.Median,10:F2}"));
+            }
             double minimum = 2.0 * (n - 1) / n * bytes;
             var rawRing = MeasureRawRing(n, bytes, (long)minimum, options, warmup, iterations);
             double algbw = bytes / ring.Time.Median / 1e9;
@@ -119,6 +134,14 @@ internal static class BenchAllReduceCommand
             double rawRingBusbw = bytes / rawRing.Median / 1e9 * 2 * (n - 1) / n;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{n,2} | {ring.Time.Median * 1e3,11:F1}  {algbw,10:F2}  {busbw,10:F2}  {busbw / rawGBps,9:F2}  {ring.Time.CpuSecondsPerIteration * 1e3,6:F0} | {rawRing.Median * 1e3,11:F1}  {rawRingBusbw,10:F2}  {rawRing.CpuSecondsPerIteration * 1e3,6:F0}  {busbw / rawRingBusbw,7:F2} | {ring.BytesSentPerWorker / 1e6,14:F1}  {minimum / 1e6,11:F1}  {ring.BytesSentPerWorker / minimum,8:F4}"));
+        }
+        if (comparisons.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine($"{wire.Name()} against fp32, both measured in this run (bytes: payload and 40-byte frame headers sent per worker; time: median):");
+            output.WriteLine($" n | fp32 sent MB  {wire.Name()} sent MB  bytes ratio | fp32 ms      {wire.Name()} ms      time ratio");
+            comparisons.ForEach(output.WriteLine);
+            output.WriteLine("Target: bytes ratio 0.50 ± 0.01. The inputs are small integers, exact in bf16, so every rank's result is still checked bit for bit.");
         }
         output.WriteLine();
         output.WriteLine("CPU ms: CPU time (user + kernel, all threads of this process) per operation; less sensitive than wall time to other load on the host, though not immune to it.");
@@ -305,7 +328,7 @@ internal static class BenchAllReduceCommand
         }
     }
 
-    private static RingResult MeasureRing(int n, int count, DataPlaneOptions options, int warmup, int iterations)
+    private static RingResult MeasureRing(int n, int count, DataPlaneOptions options, int warmup, int iterations, WireFormat wire)
     {
         byte[] secret = RandomNumberGenerator.GetBytes(32);
         var endpoints = new List<DataPlaneEndpoint>();
@@ -320,11 +343,13 @@ internal static class BenchAllReduceCommand
 
             // Small integers: every sum is exact in float32, so each rank's result can be checked bit for bit.
             float[] expected = new float[count];
-            for (int i = 0; i < count; i++) expected[i] = n * (n + 1) / 2 * ((i % 7) - 3);
+            // bf16 holds integers exactly up to 256: with 16 workers, n(n+1)/2 = 136 times at most 1.
+            int spread = wire == WireFormat.Bf16 ? 3 : 7;
+            for (int i = 0; i < count; i++) expected[i] = n * (n + 1) / 2 * ((i % spread) - spread / 2);
             float[][] pristine = Enumerable.Range(0, n).Select(r =>
             {
                 var data = new float[count];
-                for (int i = 0; i < count; i++) data[i] = (r + 1) * ((i % 7) - 3);
+                for (int i = 0; i < count; i++) data[i] = (r + 1) * ((i % spread) - spread / 2);
                 return data;
             }).ToArray();
             float[][] work = Enumerable.Range(0, n).Select(_ => new float[count]).ToArray();
@@ -342,7 +367,7 @@ internal static class BenchAllReduceCommand
                     {
                         pristine[r].AsSpan().CopyTo(work[r]);
                         barrier.SignalAndWait(abort.Token);
-                        sessions[r].AllReduceSum(work[r], count, it);
+                        sessions[r].AllReduceSum(work[r], count, it, wire);
                         barrier.SignalAndWait(abort.Token);
                         if (!work[r].AsSpan().SequenceEqual(expected))
                             throw new InvalidOperationException($"rank {r} of {n} ended iteration {it} with a wrong sum");

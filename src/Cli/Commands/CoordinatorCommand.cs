@@ -26,7 +26,7 @@ internal static class CoordinatorCommand
         [
             TrainOptionsBinding.Data, TrainOptionsBinding.RunDir, TrainOptionsBinding.Cycles, TrainOptionsBinding.StepsPerCycle, TrainOptionsBinding.Batch,
             TrainOptionsBinding.Preset, TrainOptionsBinding.Model, TrainOptionsBinding.Seed, TrainOptionsBinding.LearningRate, TrainOptionsBinding.Ssim,
-            TrainOptionsBinding.NoAugment, TrainOptionsBinding.Resume, TrainOptionsBinding.Accumulate, TrainOptionsBinding.InitEncoder, TrainOptionsBinding.InitDecoder,
+            TrainOptionsBinding.NoAugment, TrainOptionsBinding.Resume, TrainOptionsBinding.Accumulate, TrainOptionsBinding.Wire, TrainOptionsBinding.InitEncoder, TrainOptionsBinding.InitDecoder,
             TrainOptionsBinding.MinImages, TrainOptionsBinding.ValFraction, TrainOptionsBinding.MaxMegapixels, TrainOptionsBinding.KeepCheckpoints, TrainOptionsBinding.SecretFile,
             TrainOptionsBinding.Curation, TrainOptionsBinding.PruneAction, TrainOptionsBinding.WarmupSteps, TrainOptionsBinding.ProbeEvery, TrainOptionsBinding.FacePrior, TrainOptionsBinding.MaxPrune, TrainOptionsBinding.Balance,
             TrainOptionsBinding.LogLevel,

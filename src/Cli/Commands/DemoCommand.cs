@@ -39,7 +39,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         return CliCommands.Define("demo", "Generate a face set with planted bad faces, train on it with a coordinator and 2 local workers, and report how well the ledger found the bad faces.", Run,
-            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, Faces, TrainOptionsBinding.FacePrior, LogLevel);
+            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, Faces, TrainOptionsBinding.FacePrior, TrainOptionsBinding.Wire, LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -74,6 +74,7 @@ internal static class DemoCommand
             Seed = (ulong)synth.Seed,
             SsimWeight = parse.GetValue(SsimWeight),
             Curation = policy,
+            Wire = FaceCluster.Common.DataPlane.WireFormats.Parse(parse.GetValue(TrainOptionsBinding.Wire)!),
         };
         options.Validate();
 
@@ -84,7 +85,7 @@ internal static class DemoCommand
         // 2. Training with curation in auto mode.
         using var loggerFactory = CliLogging.Create(parse);
         using var signals = new CliSignals();
-        output.WriteLine(string.Create(inv, $"training: {options.Workers} workers, {options.TotalSteps} steps ({options.Cycles} cycles of {options.StepsPerCycle}), global batch {options.GlobalBatch}, loss L1 + {options.SsimWeight:0.##}·(1-SSIM)/2, curation auto after {policy.WarmupSteps} steps; run folder {Path.GetFullPath(options.RunDir)}"));
+        output.WriteLine(string.Create(inv, $"training: {options.Workers} workers, {options.TotalSteps} steps ({options.Cycles} cycles of {options.StepsPerCycle}), global batch {options.GlobalBatch}{(options.Wire == FaceCluster.Common.DataPlane.WireFormat.Fp32 ? "" : $", gradients on the wire as {FaceCluster.Common.DataPlane.WireFormats.Name(options.Wire)}")}, loss L1 + {options.SsimWeight:0.##}·(1-SSIM)/2, curation auto after {policy.WarmupSteps} steps; run folder {Path.GetFullPath(options.RunDir)}"));
         var result = EmbeddedTrainingRun.RunAsync(options, TrainProgress.ForConsole(output), loggerFactory, signals.Token).GetAwaiter().GetResult();
         foreach (var w in result.Warnings) output.WriteLine("warning: " + w);
         if (result.Stopped)

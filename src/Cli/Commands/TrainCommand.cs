@@ -63,6 +63,11 @@ internal static class TrainOptionsBinding
         Description = "Micro-batches per worker's batch: forward and backward in that many parts, the gradients accumulated (a model larger than a device holds at its batch). Not for --model triplet.",
         DefaultValueFactory = _ => 1,
     };
+    public static readonly Option<string> Wire = new("--wire")
+    {
+        Description = "How gradients travel between workers: fp32, or bf16 (half the bytes of the reduce-scatter, summed in float32; the all-gather of the updated parameters stays fp32).",
+        DefaultValueFactory = _ => "fp32",
+    };
     public static readonly Option<bool> StayUp = new("--stay-up")
     {
         Description = "Stay up once the run is done, serving the dashboard, the ledger and /api/status until stopped; a --resume of a finished run starts so instead of refusing (for restart policies that restart a process that exited 0).",
@@ -89,7 +94,7 @@ internal static class TrainOptionsBinding
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, Accumulate, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, MaxPrune, Balance, Http, LogLevel,
+        Resume, Accumulate, Wire, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, MaxPrune, Balance, Http, LogLevel,
     ];
 
     /// <summary>
@@ -127,6 +132,7 @@ internal static class TrainOptionsBinding
             Augment = !parse.GetValue(NoAugment),
             Resume = parse.GetValue(Resume),
             Accumulate = parse.GetValue(Accumulate),
+            Wire = FaceCluster.Common.DataPlane.WireFormats.Parse(parse.GetValue(Wire)!),
             InitEncoder = parse.GetValue(InitEncoder),
             InitDecoders = decoders,
             Scan = new ScanOptions(parse.GetValue(MinImages), parse.GetValue(ValFraction), ScanOptions.Default.MinSide, parse.GetValue(MaxMegapixels)),

@@ -50,7 +50,8 @@ public static class RunSetup
             RunId: $"{Path.GetFileName(folder.Root)}-{manifest.ManifestHash[..8]}",
             ModelKind: options.Model.ToString(), Preset: options.Preset.Name, Labels: manifest.Identities.ToArray(), ManifestHash: manifest.ManifestHash,
             DataRoot: manifest.DataRoot, HttpBaseUrl: httpBaseUrl, LearningRate: options.LearningRate ?? TrainerOptions.For(options.Preset).LearningRate,
-            SsimWeight: options.SsimWeight, Seed: options.Seed, StepsPerCycle: options.StepsPerCycle, Augment: options.Augment, Accumulate: options.Accumulate);
+            SsimWeight: options.SsimWeight, Seed: options.Seed, StepsPerCycle: options.StepsPerCycle, Augment: options.Augment, Accumulate: options.Accumulate,
+            Wire: options.Wire);
         var checkpointer = new RunCheckpointer(store, secret, manifest.ManifestHash, options.Preset.ImageSize, loggerFactory.CreateLogger("facecluster.checkpoints"),
             previews: RunPreviews.For(folder.Root, manifest, options.Model, options.Preset, loggerFactory.CreateLogger("facecluster.previews")),
             validation: RunValidation.For(manifest, options.Model, options.Preset, loggerFactory.CreateLogger("facecluster.validation")));

@@ -24,6 +24,8 @@ public sealed record TrainRunOptions
     public bool Resume { get; init; }
     /// <summary>Micro-batches per local batch (--accumulate): for a model larger than a device holds at its batch.</summary>
     public int Accumulate { get; init; } = 1;
+    /// <summary>How gradients travel between workers (--wire): fp32, or bf16 with half the reduce-scatter's bytes.</summary>
+    public Common.DataPlane.WireFormat Wire { get; init; } = Common.DataPlane.WireFormat.Fp32;
     /// <summary>
     /// The process stays up once the run is done, serving the dashboard, the ledger and /api/status until stopped
     /// (--stay-up), and a --resume of a finished run starts in that state instead of refusing: no restart policy loops.

@@ -226,7 +226,7 @@ public sealed class WorkerEngine : IDisposable
                 batches.Recycle(batch); // the step's tensors are gone: the arrays go back to the loader
                 var updateBefore = trainer.UpdateTime;
                 watch.Restart();
-                ring.AllReduceSum(trainer.Gradients, trainer.ParameterCount, step, layout, trainer.UpdateRange);
+                ring.AllReduceSum(trainer.Gradients, trainer.ParameterCount, step, layout, trainer.UpdateRange, run.Wire);
                 trainer.CommitUpdate();
                 double update = (trainer.UpdateTime - updateBefore).TotalMilliseconds;
                 double reduce = Math.Max(0, watch.Elapsed.TotalMilliseconds - update);

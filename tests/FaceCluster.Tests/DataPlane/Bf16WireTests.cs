@@ -34,6 +34,39 @@ public class Bf16WireTests
         }
     }
 
+    [Fact]
+    public void The_span_conversions_equal_the_scalar_ones_value_for_value()
+    {
+        var random = new Random(11);
+        int count = 1000 + 13; // not a multiple of the vector width
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++)
+            values[i] = (i % 50) switch
+            {
+                0 => float.NaN,
+                1 => -float.NaN,
+                2 => float.PositiveInfinity,
+                3 => float.NegativeInfinity,
+                4 => float.Epsilon * random.Next(1, 1000), // subnormal
+                5 => float.MaxValue,
+                6 => BitConverter.UInt32BitsToSingle(0x3F80_8000), // a tie
+                _ => (float)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-30, 30))),
+            };
+        ushort[] encoded = new ushort[count];
+        BFloat16Codec.Encode(values, encoded);
+        for (int i = 0; i < count; i++) Assert.Equal(BFloat16Codec.Encode(values[i]), encoded[i]);
+        float[] decoded = new float[count];
+        BFloat16Codec.Decode(encoded, decoded);
+        for (int i = 0; i < count; i++) Assert.Equal(BitConverter.SingleToUInt32Bits(BFloat16Codec.Decode(encoded[i])), BitConverter.SingleToUInt32Bits(decoded[i]));
+        float[] rounded = values.ToArray();
+        BFloat16Codec.RoundInPlace(rounded);
+        for (int i = 0; i < count; i++) Assert.Equal(BitConverter.SingleToUInt32Bits(BFloat16Codec.Round(values[i])), BitConverter.SingleToUInt32Bits(rounded[i]));
+        float[] sums = values.Select(v => float.IsFinite(v) ? v : 1f).ToArray();
+        float[] expected = sums.Select((v, i) => v + BFloat16Codec.Decode(encoded[i])).ToArray();
+        BFloat16Codec.AddDecoded(sums, encoded);
+        for (int i = 0; i < count; i++) Assert.Equal(BitConverter.SingleToUInt32Bits(expected[i]), BitConverter.SingleToUInt32Bits(sums[i]));
+    }
+
     [Theory]
     [InlineData(2, 1000)]
     [InlineData(3, 10_007)]

@@ -48,8 +48,8 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : CodecSerial
             r => new WorkerLeaving(r.ReadString(), r.ReadLong()));
 
         // Training: coordinator → worker
-        Add<RunSpec>("run.2", WriteRunSpec, ReadRunSpec);
-        Add<RegistrationAccepted>("regok.2", (w, m) => { w.Write(m.WorkerId); WriteRunSpec(w, m.Run); },
+        Add<RunSpec>("run.3", WriteRunSpec, ReadRunSpec);
+        Add<RegistrationAccepted>("regok.3", (w, m) => { w.Write(m.WorkerId); WriteRunSpec(w, m.Run); },
             r => new RegistrationAccepted(r.ReadString(), ReadRunSpec(r)));
         Add<RegistrationRefused>("regno.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.Reason); w.Write(m.CoordinatorProtocol); w.Write(m.CoordinatorBuild); },
             r => new RegistrationRefused(r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadString()));
@@ -102,10 +102,18 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : CodecSerial
     {
         w.Write(s.RunId); w.Write(s.ModelKind); w.Write(s.Preset); w.Write(s.Labels); w.Write(s.ManifestHash);
         w.Write(s.DataRoot); w.Write(s.HttpBaseUrl); w.Write(s.LearningRate); w.Write(s.SsimWeight); w.Write(s.Seed);
-        w.Write(s.StepsPerCycle); w.Write(s.Augment); w.Write(s.Accumulate);
+        w.Write(s.StepsPerCycle); w.Write(s.Augment); w.Write(s.Accumulate); w.Write((int)s.Wire);
     }
 
     private static RunSpec ReadRunSpec(WireReader r) =>
         new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadStrings(), r.ReadString(), r.ReadString(), r.ReadString(),
-            r.ReadDouble(), r.ReadDouble(), r.ReadULong(), r.ReadInt(), r.ReadBool(), r.ReadInt());
+            r.ReadDouble(), r.ReadDouble(), r.ReadULong(), r.ReadInt(), r.ReadBool(), r.ReadInt(), ReadWire(r));
+
+    private static DataPlane.WireFormat ReadWire(WireReader r)
+    {
+        int wire = r.ReadInt();
+        return wire is (int)DataPlane.WireFormat.Fp32 or (int)DataPlane.WireFormat.Bf16
+            ? (DataPlane.WireFormat)wire
+            : throw new InvalidDataException($"a run spec names wire format {wire}, which this build does not know");
+    }
 }

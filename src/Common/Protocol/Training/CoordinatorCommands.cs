@@ -7,7 +7,7 @@ namespace FaceCluster.Common.Protocol.Training;
 public sealed record RunSpec(
     string RunId, string ModelKind, string Preset, string[] Labels, string ManifestHash,
     string DataRoot, string HttpBaseUrl, double LearningRate, double SsimWeight, ulong Seed,
-    int StepsPerCycle, bool Augment, int Accumulate = 1) : IProtocolMessage;
+    int StepsPerCycle, bool Augment, int Accumulate = 1, DataPlane.WireFormat Wire = DataPlane.WireFormat.Fp32) : IProtocolMessage;
 
 public sealed record RegistrationAccepted(string WorkerId, RunSpec Run) : IProtocolMessage;
 
