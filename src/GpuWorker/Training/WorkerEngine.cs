@@ -232,6 +232,11 @@ public sealed class WorkerEngine : IDisposable
                 double reduce = Math.Max(0, watch.Elapsed.TotalMilliseconds - update);
                 double compute = result.ComputeTime.TotalMilliseconds + update;
                 computeMs += compute; waitMs += wait; reduceMs += reduce; updateMs += update; samples += batch.Count; stepsRun++;
+                // The step's timeline, stage by stage as they run one after another: data wait, forward and backward,
+                // the gradients' copy to host memory (GPU), then the all-reduce, with the owned range's update inside it.
+                if (_log.IsEnabled(LogLevel.Debug))
+                    _log.LogDebug("Worker {Worker} step {Step} timeline: data wait {Wait:F1} ms | forward+backward {Backward:F1} ms | copy to host {Copy:F1} ms | all-reduce {Reduce:F1} ms ({Wire}, update of the owned range {Update:F1} ms inside)",
+                        WorkerId, step, wait, (result.ComputeTime - result.CopyTime).TotalMilliseconds, result.CopyTime.TotalMilliseconds, reduce + update, run.Wire.Name(), update);
                 var completed = new StepCompleted(WorkerId, plan.Generation, plan.Cycle, step, plan.RingWorkerIds.Length,
                     result.SampleIds, result.Losses, compute, wait, reduce);
                 Outbox.Add(completed);

@@ -115,8 +115,9 @@ public sealed class ReplicaTrainer : IDisposable
             losses.CopyTo(perSample, from);
             nonFinite += bad;
         }
+        var copyStarted = watch.Elapsed;
         if (!_onCpu) _flatCpu.copy_(_flatDevice);
-        return new StepResult(batch.SampleIds, perSample, watch.Elapsed, nonFinite);
+        return new StepResult(batch.SampleIds, perSample, watch.Elapsed, nonFinite, watch.Elapsed - copyStarted);
     }
 
     private static TrainBatch Slice(TrainBatch batch, int from, int to)

@@ -4,7 +4,8 @@ namespace FaceCluster.Common.Models.Training;
 /// The first half of a step: per-sample losses (reduction none, in batch order) and the time spent computing
 /// gradients. <see cref="NonFinite"/> counts samples whose loss was NaN or infinite; their gradient is left out.
 /// </summary>
-public sealed record StepResult(int[] SampleIds, float[] Losses, TimeSpan ComputeTime, int NonFinite)
+/// <param name="CopyTime">Of <paramref name="ComputeTime"/>, the copy of the gradients from the device to host memory (zero on a CPU).</param>
+public sealed record StepResult(int[] SampleIds, float[] Losses, TimeSpan ComputeTime, int NonFinite, TimeSpan CopyTime = default)
 {
     public double MeanLoss
     {
