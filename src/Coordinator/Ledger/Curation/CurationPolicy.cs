@@ -22,8 +22,7 @@ public static class CurationPolicy
         bool decide = warm && options.Mode != CurationMode.Off && snapshot.Cycle % options.PeriodCycles == 0;
 
         var reference = BuildReferences(snapshot, options, probe: false);
-        var pooledProbeReference = options.PooledProbeReference ? TrajectoryReference.Build(snapshot, options, s => s.ProbeMargin) : null;
-        var probeReference = pooledProbeReference is null ? BuildReferences(snapshot, options, probe: true) : null;
+        var probeReference = BuildReferences(snapshot, options, probe: true);
         var trajectoryReference = options.DetectTrajectory ? TrajectoryReference.Build(snapshot, options, s => s.MeanLog) : null;
         var earlyReference = options.FaceCheck ? TrajectoryReference.Build(snapshot, options, s => s.EarlyLog) : null;
         double minNoFaceLog = Math.Log(options.MinNoFaceEarlyRatio);
@@ -59,17 +58,9 @@ public static class CurationPolicy
             bool foreign = false;
             if (float.IsFinite(s.ProbeMargin))
             {
-                if (pooledProbeReference is not null)
-                {
-                    identityExcess = s.ProbeMargin - pooledProbeReference.MedianFor(s.Identity);
-                    iz = identityExcess / pooledProbeReference.Spread;
-                }
-                else
-                {
-                    var pr = probeReference!.For(s.Identity);
-                    identityExcess = s.ProbeMargin - pr.Median;
-                    iz = identityExcess / pr.Spread;
-                }
+                var pr = probeReference.For(s.Identity);
+                identityExcess = s.ProbeMargin - pr.Median;
+                iz = identityExcess / pr.Spread;
                 foreign = iz >= options.IdentityOutlierZ && identityExcess >= minIdentityLog;
                 probeBits = (probeBits << 1) | (foreign ? 1u : 0u);
             }

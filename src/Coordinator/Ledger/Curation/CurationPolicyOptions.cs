@@ -143,15 +143,6 @@ public sealed record CurationPolicyOptions
     /// <summary>…and its own decoder's advantage is at least this many times smaller than its identity's median advantage.</summary>
     public double MinIdentityOutlierRatio { get; init; } = 1.25;
 
-    /// <summary>
-    /// The identity probe's margins are judged against the identity's median (with at least
-    /// <see cref="MinTrajectoryReference"/> probed faces) and one spread pooled over all identities, as the trajectory
-    /// is; false: the identity's own median and spread, or the whole set's for an identity with fewer than
-    /// <see cref="MinReferenceSamples"/> faces (a set of 8 faces per person is then judged on the whole set's median,
-    /// and a person whose faces all differ more from the others' is taken for a set of foreign faces).
-    /// </summary>
-    public bool PooledProbeReference { get; init; } = true;
-
     /// <summary>Chance: an identity outlier in at least this many…</summary>
     public int IdentityPersistenceHits { get; init; } = 2;
 
