@@ -1,3 +1,4 @@
+using FaceCluster.Common.IO;
 using OpenCvSharp;
 
 namespace FaceCluster.Common.FaceSet;
@@ -18,7 +19,7 @@ public static class FaceImageProbe
         {
             long length = new FileInfo(path).Length;
             if (length > budget.MaxFileBytes) return TooBig(length, budget);
-            bytes = File.ReadAllBytes(path);
+            bytes = RegularFiles.ReadImage(path, budget.MaxFileBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,3 +1,4 @@
+using FaceCluster.Common.IO;
 
 namespace FaceCluster.Common.FaceSet;
 
@@ -31,7 +32,7 @@ public static class ImageFileLoader
         {
             try
             {
-                using var mat = FaceImageDecoder.Decode(File.ReadAllBytes(paths[i]), imageSize, paths[i]);
+                using var mat = FaceImageDecoder.Decode(RegularFiles.ReadImage(paths[i]), imageSize, paths[i]);
                 ImagePlanes.CopyToPlanes(mat, staged, i * per);
                 ok[i] = true;
             }

@@ -36,6 +36,19 @@ public static partial class RegularFiles
         return ReadBounded(stream, maxBytes);
     }
 
+    /// <summary>
+    /// An image file's bytes, for every reader of face files: a regular file of at most <paramref name="maxBytes"/>
+    /// (default: the scan's budget, <see cref="FaceSet.ScanOptions.MaxFileBytes"/>); anything else is an
+    /// <see cref="IOException"/> saying why, which every such reader already reports by the file's name.
+    /// </summary>
+    public static byte[] ReadImage(string path, long maxBytes = 0)
+    {
+        long cap = maxBytes > 0 ? maxBytes : FaceSet.ScanOptions.Default.MaxFileBytes;
+        byte[] bytes = ReadAtMost(path, cap);
+        if (bytes.LongLength > cap) throw new IOException($"larger than the image budget of {cap} bytes: not decoded");
+        return bytes;
+    }
+
     private static byte[] ReadBounded(Stream stream, long maxBytes)
     {
         long cap = Math.Min(maxBytes + 1, Array.MaxLength);

@@ -43,7 +43,7 @@ public static class RunFaceCheck
                 (sample, _, checker) =>
                 {
                     if (checker is null) return checker;
-                    try { found[sample.ContentHash] = checker.Check(File.ReadAllBytes(Path.Combine(manifest.DataRoot, sample.RelativePath.Replace('/', Path.DirectorySeparatorChar)))); }
+                    try { found[sample.ContentHash] = checker.Check(RegularFiles.ReadImage(Path.Combine(manifest.DataRoot, sample.RelativePath.Replace('/', Path.DirectorySeparatorChar)))); }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
                         // Unreadable now: not judged (the loader reports it when it needs the image).

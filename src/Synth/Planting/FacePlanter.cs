@@ -1,3 +1,4 @@
+using FaceCluster.Common.IO;
 using FaceCluster.Common.FaceSet;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenCvSharp;
@@ -34,7 +35,7 @@ public static class FacePlanter
                 string path = Path.Combine(source, relative.Replace('/', Path.DirectorySeparatorChar));
                 try
                 {
-                    var bytes = File.ReadAllBytes(path);
+                    var bytes = RegularFiles.ReadImage(path);
                     using var probe = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
                     if (probe.Empty()) { unreadable.Add($"{relative}: OpenCV cannot decode it"); continue; }
                     using var bgr = Cv2.ImDecode(bytes, ImreadModes.Color);
@@ -86,7 +87,7 @@ public static class FacePlanter
                 if (others.Count == 0) others = donors.Where(d => d.img.Identity != image.Identity).ToList();
                 var (donor, donorIndex) = others[rng.Next(others.Count)];
                 usedDonors.Add(donorIndex);
-                using var donorMat = Cv2.ImDecode(File.ReadAllBytes(Path.Combine(source, donor.Relative.Replace('/', Path.DirectorySeparatorChar))), ImreadModes.Color);
+                using var donorMat = Cv2.ImDecode(RegularFiles.ReadImage(Path.Combine(source, donor.Relative.Replace('/', Path.DirectorySeparatorChar))), ImreadModes.Color);
                 made = new Mat();
                 Cv2.Resize(donorMat, made, image.Size, 0, 0, InterpolationFlags.Area);
                 detail = $"face of {donor.Identity} ({donor.Relative})";
@@ -94,7 +95,7 @@ public static class FacePlanter
             }
             else
             {
-                using var face = Cv2.ImDecode(File.ReadAllBytes(from), ImreadModes.Color);
+                using var face = Cv2.ImDecode(RegularFiles.ReadImage(from), ImreadModes.Color);
                 int v = variant[kind]++;
                 made = kind switch
                 {

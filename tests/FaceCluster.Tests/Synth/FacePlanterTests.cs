@@ -47,6 +47,28 @@ public class FacePlanterTests
     }
 
     [Fact]
+    public async Task A_named_pipe_among_the_source_images_is_left_out_by_name_and_does_not_hang_plant()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var temp = new ScratchFolder("fc-plant-fifo");
+        string source = temp.Combine("source");
+        foreach (string identity in new[] { "an2i", "at33", "boland" })
+        {
+            Directory.CreateDirectory(Path.Combine(source, identity));
+            foreach (string file in Directory.GetFiles(Path.Combine(RealFaceSets.Cmu, identity)))
+                File.Copy(file, Path.Combine(source, identity, Path.GetFileName(file)));
+        }
+        var mkfifo = System.Diagnostics.Process.Start("mkfifo", [Path.Combine(source, "an2i", "pipe.pgm")])!;
+        await mkfifo.WaitForExitAsync();
+        Assert.Equal(0, mkfifo.ExitCode);
+        // Before, the pipe blocked plant for ever.
+        var result = await Task.Run(() => FacePlanter.Plant(new PlantOptions { SourceDir = source, OutDir = temp.Combine("out"), Seed = 3, FaceBox = FaceBoxMode.Centre }))
+            .WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.Contains(result.Unreadable, u => u.StartsWith("an2i/pipe.pgm: not a regular file", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(temp.Combine("out"), "an2i", "pipe.pgm")));
+    }
+
+    [Fact]
     public void The_same_seed_gives_the_same_copy_and_another_seed_another()
     {
         using var temp = new ScratchFolder("fc-plant");

@@ -1,3 +1,4 @@
+using FaceCluster.Common.IO;
 using FaceCluster.Common.FaceSet;
 using static TorchSharp.torch;
 
@@ -41,7 +42,7 @@ public static class HoldoutEvaluator
                         throw new FaceClusterException($"{image.Path}: label index {image.Label} is not one of the model's {model.Labels.Count} labels");
                     try
                     {
-                        using var mat = FaceImageDecoder.Decode(File.ReadAllBytes(image.Path), size, image.Path);
+                        using var mat = FaceImageDecoder.Decode(RegularFiles.ReadImage(image.Path), size, image.Path);
                         ImagePlanes.CopyToPlanes(mat, pixels, filled * stride);
                         labels.Add(image.Label);
                         filled++;

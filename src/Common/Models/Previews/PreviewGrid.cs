@@ -1,3 +1,4 @@
+using FaceCluster.Common.IO;
 using FaceCluster.Common.FaceSet;
 using FaceCluster.Common.Models.Autoencoder;
 using OpenCvSharp;
@@ -76,7 +77,7 @@ public static class PreviewGrid
     {
         try
         {
-            using var mat = FaceImageDecoder.Decode(File.ReadAllBytes(path), size, path);
+            using var mat = FaceImageDecoder.Decode(RegularFiles.ReadImage(path), size, path);
             var planes = new float[3 * size * size];
             ImagePlanes.CopyToPlanes(mat, planes, 0);
             return planes;
