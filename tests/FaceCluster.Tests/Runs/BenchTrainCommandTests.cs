@@ -1,3 +1,4 @@
+using FaceCluster.Tests.Support;
 using FaceCluster.Common.IO;
 using System.Text.RegularExpressions;
 using FaceCluster.Cli;
@@ -6,6 +7,8 @@ using FaceCluster.Synth;
 namespace FaceCluster.Tests.Runs;
 
 [Trait("Tier", "integration")]
+// Their in-process runs build seeded replicas, drawing from libtorch's global generator (see TorchRngCollection).
+[Collection(TorchRngCollection.Name)]
 public sealed class BenchTrainCommandTests
 {
     [Fact]

@@ -13,6 +13,8 @@ namespace FaceCluster.Tests.Runs;
 /// step) and what a restart with --resume recovers.
 /// </summary>
 [Trait("Tier", "integration")]
+// Their in-process runs build seeded replicas, drawing from libtorch's global generator (see TorchRngCollection).
+[Collection(TorchRngCollection.Name)]
 public sealed class CrashResumeTests
 {
     [Fact]
