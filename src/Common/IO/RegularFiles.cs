@@ -52,7 +52,32 @@ public static partial class RegularFiles
     private static byte[] ReadBounded(Stream stream, long maxBytes)
     {
         long cap = Math.Min(maxBytes + 1, Array.MaxLength);
+        // A regular file says its length: one array of that size, as File.ReadAllBytes does (this is the loader's
+        // path). If it then has more to give (it grew, or it is a device that said 0), read on in chunks.
+        long length = stream.CanSeek ? stream.Length : 0;
+        if (length > 0 && length <= cap)
+        {
+            byte[] exact = new byte[length];
+            int read = 0;
+            while (read < exact.Length)
+            {
+                int n = stream.Read(exact, read, exact.Length - read);
+                if (n == 0) return exact[..read]; // it shrank
+                read += n;
+            }
+            Span<byte> probe = stackalloc byte[1];
+            if (length == cap || stream.Read(probe) == 0) return exact;
+            using var grown = new MemoryStream();
+            grown.Write(exact);
+            grown.Write(probe);
+            return ReadChunks(stream, grown, cap);
+        }
         using var buffer = new MemoryStream();
+        return ReadChunks(stream, buffer, cap);
+    }
+
+    private static byte[] ReadChunks(Stream stream, MemoryStream buffer, long cap)
+    {
         byte[] chunk = new byte[81920];
         while (buffer.Length < cap)
         {
