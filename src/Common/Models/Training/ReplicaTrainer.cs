@@ -23,21 +23,36 @@ namespace FaceCluster.Common.Models.Training;
 /// The gradients live in ONE contiguous float32 buffer, <see cref="Gradients"/>: every parameter's .grad is a
 /// view into it (like DDP's gradient_as_bucket_view), so backward writes straight into the buffer the data plane
 /// sends, with no per-element copies. The parameters are views of one flat vector too (host memory on a CPU), so
-/// committing an update is one copy. On a GPU each flat vector is mirrored by one device tensor and one copy each way;
-/// the update runs on the host over the rank's range (as ZeRO-Offload's CPU Adam), on <see cref="TrainerOptions.UpdateThreads"/> threads.
+/// committing an update is one copy. On a GPU each flat vector is mirrored by one device tensor and one copy each way,
+/// through page-locked host memory (<see cref="PinnedHostBuffer"/>).
+/// <para>
+/// Where the update runs is <see cref="TrainerOptions.UpdateOn"/>: on the host over the rank's range (as ZeRO-Offload's
+/// CPU Adam, <see cref="FlatAdam"/>, on <see cref="TrainerOptions.UpdateThreads"/> threads), which wins on a CPU worker;
+/// or on the device (<see cref="DeviceAdam"/>), the moments kept in device memory, which a GPU worker picks: the reduced
+/// gradients of its range go to the device, the new parameters of that range come back for the all-gather, and alone
+/// (no ring) nothing crosses the bus at all. Both keep the same moments; the parameters may differ in the last place
+/// (<see cref="DeviceAdam"/>), and a ring mixes them all the same, since one rank updates each range and all adopt it. On a CPU the device
+/// placement keeps separate "device" vectors and makes every copy a GPU would: the path runs, and is tested, without one.
+/// </para>
 /// </summary>
 public sealed class ReplicaTrainer : IDisposable
 {
     private readonly IFaceModel _model;
     private readonly Parameter[] _parameters;
+    private readonly PinnedHostBuffer _flatHost;
     private readonly float[] _flat;
     private readonly Tensor _flatCpu;
     private readonly Tensor _flatDevice;
+    private readonly PinnedHostBuffer _paramsHost;
     private readonly float[] _params;
     private readonly Tensor _paramsCpu;
     private readonly Tensor _paramsDevice;
     private readonly bool _onCpu;
+    private readonly bool _mirrored;
+    private readonly bool _async;
     private readonly FlatAdam _optimizer;
+    private readonly DeviceAdam? _deviceAdam;
+    private bool _gradientsOnHost = true;
     private bool _disposed;
 
     public ReplicaTrainer(IFaceModel model, Device device, TrainerOptions options)
@@ -48,16 +63,21 @@ public sealed class ReplicaTrainer : IDisposable
         Device = device;
         Options = options;
         _onCpu = device.type == DeviceType.CPU;
+        // Separate device vectors, and copies between them and the host's: a GPU, or the device update exercised on a CPU.
+        _mirrored = !_onCpu || options.UpdateOn == UpdatePlacement.Device;
         _model.Root.to(device);
         _parameters = _model.Root.parameters().ToArray();
         long total = _parameters.Sum(p => p.numel());
         if (total > int.MaxValue) throw new FaceClusterException($"the model has {total} parameters; one flat buffer holds at most {int.MaxValue}");
-        _flat = new float[total];
-        _flatCpu = torch.frombuffer(_flat, ScalarType.Float32);
-        _flatDevice = _onCpu ? _flatCpu : torch.zeros(total, ScalarType.Float32, device);
-        _params = new float[total];
-        _paramsCpu = torch.frombuffer(_params, ScalarType.Float32);
-        _paramsDevice = _onCpu ? _paramsCpu : torch.zeros(total, ScalarType.Float32, device);
+        _flatHost = new PinnedHostBuffer(total, device);
+        _flat = _flatHost.Array;
+        _flatCpu = _flatHost.Tensor;
+        _flatDevice = _mirrored ? torch.zeros(total, ScalarType.Float32, device) : _flatCpu;
+        _paramsHost = new PinnedHostBuffer(total, device);
+        _params = _paramsHost.Array;
+        _paramsCpu = _paramsHost.Tensor;
+        _paramsDevice = _mirrored ? torch.zeros(total, ScalarType.Float32, device) : _paramsCpu;
+        _async = _flatHost.IsPageLocked && _paramsHost.IsPageLocked;
         long offset = 0;
         using (torch.no_grad())
         {
@@ -73,9 +93,10 @@ public sealed class ReplicaTrainer : IDisposable
                 offset += n;
             }
         }
-        if (!_onCpu) _paramsCpu.copy_(_paramsDevice);
+        if (_mirrored) _paramsCpu.copy_(_paramsDevice);
         _optimizer = new FlatAdam((int)total, options);
         _optimizer.SaveBoundary();
+        if (options.UpdateOn == UpdatePlacement.Device) _deviceAdam = new DeviceAdam(total, options, device);
     }
 
     public IFaceModel Model => _model;
@@ -90,12 +111,20 @@ public sealed class ReplicaTrainer : IDisposable
 
     public int ParameterCount => _flat.Length;
 
+    /// <summary>Where this replica runs its update.</summary>
+    public UpdatePlacement UpdateOn => _deviceAdam is null ? UpdatePlacement.Host : UpdatePlacement.Device;
+
+    /// <summary>How the host buffers are held (page-locked on a CUDA device, else pageable, and why): for the worker's log.</summary>
+    public string HostBuffers => _flatHost.Detail;
+
     /// <summary>
     /// First half: gradients of sum(per-sample loss) / <paramref name="globalBatch"/> into <see cref="Gradients"/>.
     /// With <paramref name="microBatches"/> &gt; 1 the batch goes through forward and backward in that many parts (a
     /// device that cannot hold it whole), their gradients accumulated: the same sum, in another order of addition.
+    /// <paramref name="toHost"/> false leaves the gradients on the device, for an <see cref="ApplyUpdate"/> on the
+    /// device with no ring (the update on the host, or a CPU, reads them from host memory all the same).
     /// </summary>
-    public StepResult ComputeGradients(TrainBatch batch, int globalBatch, int microBatches = 1)
+    public StepResult ComputeGradients(TrainBatch batch, int globalBatch, int microBatches = 1, bool toHost = true)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         batch.Validate();
@@ -116,7 +145,8 @@ public sealed class ReplicaTrainer : IDisposable
             nonFinite += bad;
         }
         var copyStarted = watch.Elapsed;
-        if (!_onCpu) _flatCpu.copy_(_flatDevice);
+        _gradientsOnHost = toHost || _deviceAdam is null || !_mirrored;
+        if (_mirrored && _gradientsOnHost) _flatCpu.copy_(_flatDevice);
         return new StepResult(batch.SampleIds, perSample, watch.Elapsed, nonFinite, watch.Elapsed - copyStarted);
     }
 
@@ -168,9 +198,26 @@ public sealed class ReplicaTrainer : IDisposable
         }
     }
 
-    /// <summary>Second half: applies <see cref="Gradients"/> (as they are now, e.g. summed across workers) to every parameter.</summary>
+    /// <summary>
+    /// Second half: applies <see cref="Gradients"/> (as they are now, e.g. summed across workers) to every parameter.
+    /// With the update on the device and the gradients left there (<c>toHost: false</c>), all of it runs on the device.
+    /// </summary>
     public void ApplyUpdate()
     {
+        if (_deviceAdam is not null && !_gradientsOnHost)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var watch = Stopwatch.StartNew();
+            using (torch.NewDisposeScope())
+            {
+                _deviceAdam.UpdateRange(_paramsDevice, _flatDevice, 0, _flat.Length, Step + 1);
+                _paramsDevice.copy_(_flatDevice);
+            }
+            _gradientsOnHost = true; // the device buffer holds the new weights now, not gradients; the next step starts over
+            Step++;
+            UpdateTime += watch.Elapsed;
+            return;
+        }
         UpdateRange(0, _flat.Length);
         CommitUpdate();
     }
@@ -185,6 +232,18 @@ public sealed class ReplicaTrainer : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var watch = Stopwatch.StartNew();
         long t = Step + 1;
+        if (_deviceAdam is not null)
+        {
+            // The reduced gradients of the range to the device, Adam there, the new parameters back for the all-gather.
+            using var scope = torch.NewDisposeScope();
+            var device = _flatDevice.narrow(0, offset, length);
+            var host = _flatCpu.narrow(0, offset, length);
+            device.copy_(host, _async);
+            _deviceAdam.UpdateRange(_paramsDevice, _flatDevice, offset, length, t);
+            host.copy_(device);
+            UpdateTime += watch.Elapsed;
+            return;
+        }
         int threads = Math.Max(1, Options.UpdateThreads);
         const int Block = 1 << 18;
         if (threads == 1 || length < 2 * Block)
@@ -203,11 +262,20 @@ public sealed class ReplicaTrainer : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var watch = Stopwatch.StartNew();
-        _flat.AsSpan().CopyTo(_params);
-        if (!_onCpu)
+        if (_deviceAdam is not null)
         {
+            // The host's parameter vector is the host update's input only: the device update reads the device's.
             using var scope = torch.NewDisposeScope();
-            _paramsDevice.copy_(_paramsCpu);
+            _paramsDevice.copy_(_flatCpu, _async);
+        }
+        else
+        {
+            _flat.AsSpan().CopyTo(_params);
+            if (_mirrored)
+            {
+                using var scope = torch.NewDisposeScope();
+                _paramsDevice.copy_(_paramsCpu);
+            }
         }
         Step++;
         UpdateTime += watch.Elapsed;
@@ -216,8 +284,50 @@ public sealed class ReplicaTrainer : IDisposable
     /// <summary>Time spent in <see cref="UpdateRange"/> and <see cref="CommitUpdate"/> since the replica was built (for the step-cost model).</summary>
     public TimeSpan UpdateTime { get; private set; }
 
-    /// <summary>The optimizer's moments: a ring exchanges the ranges at the end of a sharded segment.</summary>
-    public FlatAdam Optimizer => _optimizer;
+    /// <summary>
+    /// The optimizer's moments as the host holds them (read-only use: with the update on the device they are copied
+    /// from it first). A ring exchanges them with <see cref="ExchangeMoments"/>.
+    /// </summary>
+    public FlatAdam Optimizer
+    {
+        get
+        {
+            PullMoments();
+            return _optimizer;
+        }
+    }
+
+    /// <summary>
+    /// Every rank kept the moments of its own range current: <paramref name="allGather"/> (the ring's all-gather of one
+    /// vector) brings the others' ranges into the first, then the second moments, and the device takes them back.
+    /// </summary>
+    public void ExchangeMoments(Action<float[]> allGather)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        PullMoments();
+        allGather(_optimizer.FirstMoments);
+        allGather(_optimizer.SecondMoments);
+        PushMoments();
+    }
+
+    /// <summary>Keeps the moments as they are now (every range current): what an abandoned segment falls back to.</summary>
+    public void SaveOptimizerBoundary()
+    {
+        PullMoments();
+        _optimizer.SaveBoundary();
+    }
+
+    /// <summary>Returns the moments to the last <see cref="SaveOptimizerBoundary"/>, on the device too.</summary>
+    public bool RestoreOptimizerBoundary()
+    {
+        if (!_optimizer.RestoreBoundary()) return false;
+        PushMoments();
+        return true;
+    }
+
+    private void PullMoments() => _deviceAdam?.CopyTo(_optimizer.FirstMoments, _optimizer.SecondMoments);
+
+    private void PushMoments() => _deviceAdam?.CopyFrom(_optimizer.FirstMoments, _optimizer.SecondMoments);
 
     /// <summary>Drops the gradients of a step that will not be applied (e.g. its all-reduce failed).</summary>
     public void AbandonStep()
@@ -251,7 +361,7 @@ public sealed class ReplicaTrainer : IDisposable
         using var scope = torch.NewDisposeScope();
         foreach (var component in _model.Components)
             files[CheckpointStore.ComponentFile(component.Name)] = Write(w => component.Module.save(w));
-        files[CheckpointStore.OptimizerFile] = _optimizer.Save();
+        files[CheckpointStore.OptimizerFile] = Optimizer.Save();
         return new ModelBundle(_model.Kind.ToString(), _model.Preset.Name, _model.Labels.ToArray(), Step, files);
 
         static byte[] Write(Action<BinaryWriter> save)
@@ -287,13 +397,14 @@ public sealed class ReplicaTrainer : IDisposable
                 throw new FaceClusterException($"{source}: {file} does not fit this model's {component.Name} (another preset or shape?): {e.Message}", ExitCodes.UserError, e);
             }
         }
-        if (!_onCpu) _paramsCpu.copy_(_paramsDevice); // the modules loaded into the device vector
+        if (_mirrored) _paramsCpu.copy_(_paramsDevice); // the modules loaded into the device vector
         if (bundle.Files.TryGetValue(CheckpointStore.OptimizerFile, out var optimizer))
             _optimizer.Load(optimizer, $"{source}: {CheckpointStore.OptimizerFile}");
         else if (bundle.Files.TryGetValue(CheckpointStore.LegacyOptimizerFile, out var legacy))
             LoadLegacyOptimizer(legacy, $"{source}: {CheckpointStore.LegacyOptimizerFile}");
         else
             throw new FaceClusterException($"{source} has no {CheckpointStore.OptimizerFile}");
+        PushMoments();
         Step = bundle.Step;
     }
 
@@ -345,8 +456,9 @@ public sealed class ReplicaTrainer : IDisposable
         if (_disposed) return;
         _disposed = true;
         foreach (var p in _parameters) if (!p.IsInvalid) p.grad = null;
-        if (!_onCpu) { _flatDevice.Dispose(); _paramsDevice.Dispose(); }
-        _flatCpu.Dispose();
-        _paramsCpu.Dispose();
+        if (_mirrored) { _flatDevice.Dispose(); _paramsDevice.Dispose(); }
+        _deviceAdam?.Dispose();
+        _flatHost.Dispose();
+        _paramsHost.Dispose();
     }
 }

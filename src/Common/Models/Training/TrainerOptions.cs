@@ -7,6 +7,9 @@ public sealed record TrainerOptions(double LearningRate, double Beta1 = 0.5, dou
     /// <summary>Host threads for the optimizer update (a CPU worker: its libtorch threads; a GPU worker: the host's cores).</summary>
     public int UpdateThreads { get; init; } = 1;
 
+    /// <summary>Where the Adam update runs: the host (<see cref="FlatAdam"/>) or the device (<see cref="DeviceAdam"/>).</summary>
+    public UpdatePlacement UpdateOn { get; init; } = UpdatePlacement.Host;
+
     /// <summary>Defaults per preset: a small model on a CPU can take a larger step.</summary>
     public static TrainerOptions For(ModelPreset preset) =>
         new(preset.Name == ModelPreset.Tiny.Name ? 5e-4 : 5e-5);
