@@ -18,6 +18,9 @@ namespace FaceCluster.Cli.Bench;
 /// A fifth phase measures the host's ceiling: each worker alone in its own run (its own coordinator, no ring between
 /// them), both runs at the same time on the same cores, timed over the same window: the sum of what they reach
 /// together bounds what one run with both can reach on this host.
+/// A sixth phase runs one ring that mixes update placements (the fast worker updates its share with the device-side
+/// optimizer, the slow one on the host, as a GPU and a CPU worker would) and shows, from each worker's own log, that
+/// both placements ran in it.
 /// </summary>
 internal static class BenchHeteroCommand
 {
@@ -65,7 +68,8 @@ internal static class BenchHeteroCommand
             return rate;
         }
 
-        double fastAlone, slowAlone, balanced, equal, together;
+        double fastAlone, slowAlone, balanced, equal, together, mixed;
+        string mixedPlacements;
         try
         {
             fastAlone = Measure("fast worker alone", true, false, "speed");
@@ -76,6 +80,8 @@ internal static class BenchHeteroCommand
             var (fast, slow) = SideBySide(temp.Combine($"run-{phase++}"), temp.Combine($"run-{phase++}"), data, secret, group, batch, window, signals.Token);
             together = fast + slow;
             o.WriteLine(string.Create(inv, $"  {"each alone, side by side",-26} {together,8:F1} samples/s   fast {fast:F1} + slow {slow:F1}: two separate runs at once, over the same {window.TotalSeconds:F0} s"));
+            (mixed, string mixedSplit, mixedPlacements) = MixedPhase(temp.Combine($"run-{phase++}"), data, secret, group, batch, steps, signals.Token);
+            o.WriteLine(string.Create(inv, $"  {"both, mixed update",-26} {mixed,8:F1} samples/s   {mixedSplit}; {mixedPlacements}"));
         }
         catch (OperationCanceledException)
         {
@@ -85,6 +91,7 @@ internal static class BenchHeteroCommand
         o.WriteLine(string.Create(inv, $"balanced / (fast alone + slow alone): {balanced / (fastAlone + slowAlone):F2} (target >= 0.9)"));
         o.WriteLine(string.Create(inv, $"host ceiling: each alone side by side / (fast alone + slow alone): {together / (fastAlone + slowAlone):F2}; balanced / that ceiling: {balanced / together:F2}"));
         o.WriteLine(string.Create(inv, $"balanced / equal split: {balanced / equal:F2}x"));
+        o.WriteLine(string.Create(inv, $"mixed update (fast on the device path, slow on the host) / balanced: {mixed / balanced:F2} (on a CPU both placements compute on the same cores; the mix is shown to run, not to win)"));
         return ExitCodes.Ok;
     }
 
@@ -98,6 +105,29 @@ internal static class BenchHeteroCommand
         long to = WaitForStep(run.Http, from + steps, run.Processes, TimeSpan.FromMinutes(10), cancellationToken);
         double rate = (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
         return (rate, Split(run.Http));
+    }
+
+    /// <summary>
+    /// Both workers split by speed, the fast one with <c>--update-on device</c> and the slow one with <c>--update-on host</c>:
+    /// samples/s over the timed steps, the split, and the placement each worker logged when it built its replica.
+    /// </summary>
+    private static (double Rate, string Split, string Placements) MixedPhase(string runDir, string data, string secret, CpuQuotaGroup group, int batch, int steps,
+        CancellationToken cancellationToken)
+    {
+        using var run = StartRun(runDir, data, secret, group, true, true, "speed", batch, fastUpdate: "device", slowUpdate: "host");
+        long from = WaitForStep(run.Http, WarmupSteps, run.Processes, TimeSpan.FromMinutes(5), cancellationToken);
+        var watch = Stopwatch.StartNew();
+        long to = WaitForStep(run.Http, from + steps, run.Processes, TimeSpan.FromMinutes(10), cancellationToken);
+        double rate = (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
+        string Placement(string id)
+        {
+            // WorkerEngine logs "Worker ID: ... update on the device|host, host buffers ..." once its replica is built.
+            var line = run.Log(id).FirstOrDefault(l => l.Contains("update on the ", StringComparison.Ordinal));
+            if (line == null) throw new FaceClusterException($"bench hetero: the {id} worker never logged where it updates; the mixed phase cannot be shown to have run");
+            int at = line.IndexOf("update on the ", StringComparison.Ordinal) + "update on the ".Length;
+            return line[at..].Split(',')[0];
+        }
+        return (rate, Split(run.Http), $"updates: fast on the {Placement("fast")}, slow on the {Placement("slow")} (from their logs)");
     }
 
     /// <summary>The fast worker alone in one run and the slow one alone in another, at the same time: samples/s of each over one window.</summary>
@@ -118,20 +148,22 @@ internal static class BenchHeteroCommand
     }
 
     /// <summary>A coordinator process and the chosen workers (the slow one in the cgroup); disposing kills them all.</summary>
-    private static BenchRun StartRun(string runDir, string data, string secret, CpuQuotaGroup group, bool fast, bool slow, string balance, int batch)
+    private static BenchRun StartRun(string runDir, string data, string secret, CpuQuotaGroup group, bool fast, bool slow, string balance, int batch,
+        string fastUpdate = "auto", string slowUpdate = "auto")
     {
         int bind = FreePort(), http = FreePort();
         int workers = (fast ? 1 : 0) + (slow ? 1 : 0);
         var run = new BenchRun(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/"), Timeout = TimeSpan.FromSeconds(5) });
         try
         {
-            run.Processes.Add(Start("coordinator", "--data", data, "--run", runDir, "--bind", $"127.0.0.1:{bind}", "--http", $"127.0.0.1:{http}",
+            run.Processes.Add(Start(null, "coordinator", "--data", data, "--run", runDir, "--bind", $"127.0.0.1:{bind}", "--http", $"127.0.0.1:{http}",
                 "--min-workers", workers.ToString(CultureInfo.InvariantCulture), "--cycles", "1", "--steps-per-cycle", "1000000",
                 "--batch", batch.ToString(CultureInfo.InvariantCulture), "--secret-file", secret, "--curation", "off", "--balance", balance, "--no-augment"));
             foreach (var (id, slowed) in new[] { ("fast", false), ("slow", true) })
             {
                 if (slowed ? !slow : !fast) continue;
-                var p = Start("worker", "--join", $"127.0.0.1:{bind}", "--secret-file", secret, "--threads", "1", "--data", data, "--id", id, "--bind", "127.0.0.1");
+                var p = Start(run.LogOf(id), "worker", "--join", $"127.0.0.1:{bind}", "--secret-file", secret, "--threads", "1", "--data", data, "--id", id, "--bind", "127.0.0.1",
+                    "--update-on", slowed ? slowUpdate : fastUpdate, "--log-level", "information");
                 run.Processes.Add(p);
                 if (slowed) group.Add(p.Id);
             }
@@ -148,6 +180,12 @@ internal static class BenchHeteroCommand
     {
         public HttpClient Http { get; } = http;
         public List<Process> Processes { get; } = [];
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<string>> _logs = new();
+
+        /// <summary>Where a worker's output lines go (kept to the first 2,000: the bench reads its start-up lines).</summary>
+        public System.Collections.Concurrent.ConcurrentQueue<string> LogOf(string id) => _logs.GetOrAdd(id, _ => new());
+
+        public IEnumerable<string> Log(string id) => _logs.TryGetValue(id, out var q) ? q : [];
 
         public void Dispose()
         {
@@ -196,14 +234,18 @@ internal static class BenchHeteroCommand
         }
     }
 
-    private static Process Start(params string[] args)
+    private static Process Start(System.Collections.Concurrent.ConcurrentQueue<string>? log, params string[] args)
     {
         var info = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         if (Path.GetFileNameWithoutExtension(info.FileName) == "dotnet") info.ArgumentList.Add(typeof(BenchHeteroCommand).Assembly.Location);
         foreach (var a in args) info.ArgumentList.Add(a);
         var p = Process.Start(info) ?? throw new FaceClusterException("cannot start " + info.FileName);
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
+        void Keep(string? line)
+        {
+            if (log != null && line != null && log.Count < 2000) log.Enqueue(line);
+        }
+        p.OutputDataReceived += (_, e) => Keep(e.Data);
+        p.ErrorDataReceived += (_, e) => Keep(e.Data);
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return p;

@@ -78,6 +78,11 @@ internal static class TrainOptionsBinding
     };
     public static readonly Option<string?> SecretFile = new("--secret-file") { Description = "The cluster's shared secret (default: generated into the run folder)." };
     public static readonly Option<int> MaxBatch = new("--max-batch") { Description = "Cap for the per-worker batch probe (0: device default).", DefaultValueFactory = _ => 0 };
+    public static readonly Option<string> UpdateOn = new("--update-on")
+    {
+        Description = "Where each worker runs the Adam update of its share: auto (the host on a CPU worker, the device on a GPU), host (SIMD over host memory) or device (the moments in device memory). One ring may mix them.",
+        DefaultValueFactory = _ => "auto",
+    };
     public static readonly Option<string> Curation = new("--curation") { Description = "auto (prunes take effect), review (prunes wait for a person) or off (ledger only).", DefaultValueFactory = _ => "auto" };
     public static readonly Option<string> PruneAction = new("--prune-action") { Description = "exclude (the file stays where it is) or move (to RUNDIR/quarantine/<identity>/). Nothing is ever deleted.", DefaultValueFactory = _ => "exclude" };
     public static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.WarmupSteps})." };
@@ -94,7 +99,7 @@ internal static class TrainOptionsBinding
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, Accumulate, Wire, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, MaxPrune, Balance, Http, LogLevel,
+        Resume, Accumulate, Wire, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, UpdateOn, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, MaxPrune, Balance, Http, LogLevel,
     ];
 
     /// <summary>
@@ -139,6 +144,7 @@ internal static class TrainOptionsBinding
             KeepCheckpoints = parse.GetValue(KeepCheckpoints),
             SecretFile = parse.GetValue(SecretFile),
             MaxBatch = ValueOr(parse, MaxBatch, 0),
+            UpdateOn = FaceCluster.Common.Models.Training.UpdatePlacements.Normalize(ValueOr(parse, UpdateOn, "auto")),
             Http = ValueOr(parse, Http, null),
             Curation = BindCuration(parse),
             EqualBatches = parse.GetValue(Balance)!.Trim().ToLowerInvariant() switch

@@ -37,6 +37,8 @@ public sealed record TrainRunOptions
     public int KeepCheckpoints { get; init; } = 3;
     public string? SecretFile { get; init; }
     public int MaxBatch { get; init; }
+    /// <summary>Where the in-process workers run their Adam update (--update-on): auto, host or device.</summary>
+    public string UpdateOn { get; init; } = "auto";
     /// <summary>HOST:PORT of the coordinator's HTTP API beside the run; null: no HTTP server.</summary>
     public string? Http { get; init; }
     public TimeSpan FailureGrace { get; init; } = TimeSpan.FromSeconds(3);

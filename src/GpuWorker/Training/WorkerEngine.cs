@@ -111,11 +111,12 @@ public sealed class WorkerEngine : IDisposable
         _trainer = new ReplicaTrainer(model, Device.Device, new TrainerOptions(run.LearningRate)
         {
             UpdateThreads = Device.Device.type == DeviceType.CPU ? Math.Max(1, Options.Threads) : Environment.ProcessorCount,
+            UpdateOn = UpdatePlacements.Resolve(Options.UpdateOn, Device.Device),
         });
         _faceSet = faceSet;
         _run = run;
-        _log.LogInformation("Worker {Worker}: {Kind} model, preset {Preset}, {Parameters:N0} parameters on {Device}",
-            WorkerId, run.ModelKind, preset.Name, _trainer.ParameterCount, Device);
+        _log.LogInformation("Worker {Worker}: {Kind} model, preset {Preset}, {Parameters:N0} parameters on {Device}, update on the {UpdateOn}, host buffers {HostBuffers}",
+            WorkerId, run.ModelKind, preset.Name, _trainer.ParameterCount, Device, _trainer.UpdateOn.Name(), _trainer.HostBuffers);
         return _trainer.ParameterChecksum();
     });
 
@@ -222,12 +223,20 @@ public sealed class WorkerEngine : IDisposable
                 var watch = Stopwatch.StartNew();
                 var batch = batches.Take(CancellationToken.None);
                 double wait = watch.Elapsed.TotalMilliseconds;
-                var result = trainer.ComputeGradients(batch, plan.GlobalBatch, run.Accumulate);
+                // Alone, a replica that updates on its device keeps the gradients there: nothing crosses the bus.
+                var result = trainer.ComputeGradients(batch, plan.GlobalBatch, run.Accumulate, toHost: sharded || trainer.UpdateOn == UpdatePlacement.Host);
                 batches.Recycle(batch); // the step's tensors are gone: the arrays go back to the loader
                 var updateBefore = trainer.UpdateTime;
                 watch.Restart();
-                ring.AllReduceSum(trainer.Gradients, trainer.ParameterCount, step, layout, trainer.UpdateRange, run.Wire);
-                trainer.CommitUpdate();
+                if (sharded)
+                {
+                    ring.AllReduceSum(trainer.Gradients, trainer.ParameterCount, step, layout, trainer.UpdateRange, run.Wire);
+                    trainer.CommitUpdate();
+                }
+                else
+                {
+                    trainer.ApplyUpdate();
+                }
                 double update = (trainer.UpdateTime - updateBefore).TotalMilliseconds;
                 double reduce = Math.Max(0, watch.Elapsed.TotalMilliseconds - update);
                 double compute = result.ComputeTime.TotalMilliseconds + update;
@@ -251,11 +260,10 @@ public sealed class WorkerEngine : IDisposable
             {
                 // Every rank kept the optimizer moments of its own range current: exchange them, so that every replica
                 // holds the whole state again (for a checkpoint, a joining peer, or the next plan's other ranges).
-                ring.AllGather(trainer.Optimizer.FirstMoments, trainer.ParameterCount, step, layout);
-                ring.AllGather(trainer.Optimizer.SecondMoments, trainer.ParameterCount, step, layout);
+                trainer.ExchangeMoments(moments => ring.AllGather(moments, trainer.ParameterCount, step, layout));
             }
             // Also after a segment alone: the next one may be sharded (a worker joined) and must fall back to this point.
-            trainer.Optimizer.SaveBoundary();
+            trainer.SaveOptimizerBoundary();
             sharded = false;
             if (plan.ProbeIdentity && step == plan.ToStep && trainer.CanProbeIdentity)
                 ProbeShard(plan, trainer, faceSet, events);
@@ -276,7 +284,7 @@ public sealed class WorkerEngine : IDisposable
             trainer.AbandonStep();
             // The moments of other ranks' ranges are stale here and those of this rank's range ran ahead: every survivor
             // goes back to the moments of the last exchange, so that the replicas' optimizer states stay identical.
-            if (sharded) trainer.Optimizer.RestoreBoundary();
+            if (sharded) trainer.RestoreOptimizerBoundary();
             var kind = StepFault.Classify(e);
             string reason = StepFault.Describe(e, kind);
             string suspect = e is AllReduceFailedException arf ? arf.PeerEndpoint : "";
