@@ -20,6 +20,7 @@ internal sealed class RingSender
     private readonly ManualResetEventSlim _done = new(false);
     private readonly Thread _thread;
     private float[]? _buffer;
+    private int _offset;
     private RingPlan? _plan;
     private long _step;
     private int _next;
@@ -36,9 +37,11 @@ internal sealed class RingSender
     }
 
     /// <summary>Prepares a new all-reduce. Only called when the previous one is done (or none ran yet).</summary>
-    public void Begin(float[] buffer, RingPlan plan, long step)
+    /// <param name="offset">Where the plan's element 0 lies in <paramref name="buffer"/> (a bucket of a larger buffer).</param>
+    public void Begin(float[] buffer, int offset, RingPlan plan, long step)
     {
         _buffer = buffer;
+        _offset = offset;
         _plan = plan;
         _step = step;
         _next = 0;
@@ -77,7 +80,7 @@ internal sealed class RingSender
                 int payloadBytes = item.Length * wire.BytesPerElement();
                 new RingFrameHeader(item.Phase, item.PhaseStep, _generation, _step, plan.Count, item.Chunk, item.Segment, payloadBytes, wire).Write(header);
                 SocketIo.WriteAll(_socket, header);
-                var segment = _buffer.AsSpan(item.Offset, item.Length);
+                var segment = _buffer.AsSpan(_offset + item.Offset, item.Length);
                 if (wire == WireFormat.Bf16)
                 {
                     if (narrow.Length < item.Length) narrow = new ushort[plan.SegmentElements];

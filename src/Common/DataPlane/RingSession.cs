@@ -22,8 +22,7 @@ public sealed class RingSession : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly object _failureGate = new();
     private Failure? _failure;
-    private RingPlan? _plan;
-    private RingPlan? _gatherPlan;
+    private readonly List<RingPlan> _plans = []; // the last few (a bucketed step alternates between its buckets' plans)
     private float[]? _scratch;
     private ushort[]? _narrowScratch;
     private int _busy;
@@ -94,7 +93,7 @@ public sealed class RingSession : IDisposable
     /// <param name="wire">How the numbers travel: bf16 halves the bytes; sums still add in float32, and every rank
     /// ends with the same values (each owner rounds its reduced range to bf16 before the all-gather sends it).</param>
     public void AllReduceSum(float[] buffer, int count, long step, WireFormat wire = WireFormat.Fp32) =>
-        Collective(buffer, count, step, null, gatherOnly: false, null, wire, wire);
+        Collective(buffer, 0, count, step, null, gatherOnly: false, null, wire, wire);
 
     /// <summary>
     /// <see cref="AllReduceSum(float[], int, long)"/> with the ranks' ranges cut as <paramref name="layout"/> says, and
@@ -107,21 +106,35 @@ public sealed class RingSession : IDisposable
     /// owners wrote (new parameters) and always travels in fp32, without one it travels as the reduce-scatter does.
     /// </summary>
     public void AllReduceSum(float[] buffer, int count, long step, ShardLayout layout, Action<int, int>? onOwnedReduced, WireFormat reduceWire = WireFormat.Fp32) =>
-        Collective(buffer, count, step, layout, gatherOnly: false, onOwnedReduced, reduceWire, onOwnedReduced is null ? reduceWire : WireFormat.Fp32);
+        Collective(buffer, 0, count, step, layout, gatherOnly: false, onOwnedReduced, reduceWire, onOwnedReduced is null ? reduceWire : WireFormat.Fp32);
+
+    /// <summary>
+    /// The same over one bucket, <paramref name="buffer"/>[<paramref name="offset"/>..+<paramref name="count"/>): the
+    /// layout cuts the bucket's elements, and the hook receives offsets into the whole buffer. A step that reduces its
+    /// gradients bucket by bucket (while backward computes the next) calls this once per bucket, every rank in the same order.
+    /// </summary>
+    public void AllReduceSum(float[] buffer, int offset, int count, long step, ShardLayout layout, Action<int, int>? onOwnedReduced, WireFormat reduceWire = WireFormat.Fp32) =>
+        Collective(buffer, offset, count, step, layout, gatherOnly: false, onOwnedReduced, reduceWire, onOwnedReduced is null ? reduceWire : WireFormat.Fp32);
 
     /// <summary>
     /// Every rank ends with every owner's range of <paramref name="buffer"/> (the ranges as <paramref name="layout"/>
     /// cuts them): the all-gather half alone. Same failure behaviour as <see cref="AllReduceSum(float[], int, long)"/>.
     /// </summary>
     public void AllGather(float[] buffer, int count, long step, ShardLayout layout) =>
-        Collective(buffer, count, step, layout, gatherOnly: true, null, WireFormat.Fp32, WireFormat.Fp32);
+        Collective(buffer, 0, count, step, layout, gatherOnly: true, null, WireFormat.Fp32, WireFormat.Fp32);
 
-    private void Collective(float[] buffer, int count, long step, ShardLayout? layout, bool gatherOnly, Action<int, int>? onOwnedReduced,
+    /// <summary>The all-gather of one bucket, <paramref name="buffer"/>[<paramref name="offset"/>..+<paramref name="count"/>).</summary>
+    public void AllGather(float[] buffer, int offset, int count, long step, ShardLayout layout) =>
+        Collective(buffer, offset, count, step, layout, gatherOnly: true, null, WireFormat.Fp32, WireFormat.Fp32);
+
+    private void Collective(float[] buffer, int offset, int count, long step, ShardLayout? layout, bool gatherOnly, Action<int, int>? onOwnedReduced,
         WireFormat reduceWire, WireFormat gatherWire)
     {
         ArgumentNullException.ThrowIfNull(buffer);
-        if (count < 0 || count > buffer.Length)
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be in [0, {buffer.Length}] (the buffer's length)");
+        if (offset < 0 || offset > buffer.Length)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"offset must be in [0, {buffer.Length}] (the buffer's length)");
+        if (count < 0 || count > buffer.Length - offset)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be in [0, {buffer.Length - offset}] (the buffer's length after offset {offset})");
         if (layout is not null && (layout.Count != count || layout.Size != Size))
             throw new ArgumentException($"the layout ({layout}) is not for {count} elements over this ring's {Size} ranks", nameof(layout));
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -134,7 +147,7 @@ public sealed class RingSession : IDisposable
             var clock = Stopwatch.StartNew();
             if (_sender is null || count == 0)
             {
-                if (onOwnedReduced is not null && count > 0) onOwnedReduced(0, count);
+                if (onOwnedReduced is not null && count > 0) onOwnedReduced(offset, count);
                 Record(new AllReduceStats(step, count, 0, 0, 0, clock.Elapsed));
                 return;
             }
@@ -143,7 +156,7 @@ public sealed class RingSession : IDisposable
             long sent;
             try
             {
-                received = ReceiveAndReduce(buffer, plan, step, onOwnedReduced);
+                received = ReceiveAndReduce(buffer, offset, plan, step, onOwnedReduced);
                 sent = _sender.WaitDone();
             }
             catch (Exception e) when (e is not AllReduceFailedException)
@@ -168,12 +181,12 @@ public sealed class RingSession : IDisposable
         _onDisposed?.Invoke(this);
     }
 
-    private long ReceiveAndReduce(float[] buffer, RingPlan plan, long step, Action<int, int>? onOwnedReduced)
+    private long ReceiveAndReduce(float[] buffer, int offset, RingPlan plan, long step, Action<int, int>? onOwnedReduced)
     {
         Socket socket = _fromPredecessor!;
         RingSender sender = _sender!;
         float[] scratch = ScratchFor(plan);
-        sender.Begin(buffer, plan, step);
+        sender.Begin(buffer, offset, plan, step);
         sender.Release(plan.InitialSends);
         Span<byte> headerBytes = stackalloc byte[RingFrameHeader.Size];
         long received = 0;
@@ -186,7 +199,7 @@ public sealed class RingSession : IDisposable
                 throw new InvalidDataException($"received bytes that are not a data-plane frame where {expected} was due");
             if (got != expected)
                 throw new InvalidDataException($"the peer is out of step: expected frame {expected}, received {got}");
-            Span<float> target = buffer.AsSpan(item.Offset, item.Length);
+            Span<float> target = buffer.AsSpan(offset + item.Offset, item.Length);
             if (item.Phase == RingPlan.ReduceScatter)
             {
                 if (wire == WireFormat.Bf16)
@@ -213,7 +226,7 @@ public sealed class RingSession : IDisposable
                 {
                     // Sent on in bf16, it must hold bf16 values here too, or this rank would keep more bits than the others receive.
                     if (plan.GatherWire == WireFormat.Bf16 && !plan.GatherOnly) BFloat16Codec.RoundInPlace(target);
-                    onOwnedReduced?.Invoke(item.Offset, item.Length);
+                    onOwnedReduced?.Invoke(offset + item.Offset, item.Length);
                 }
             }
             else if (wire == WireFormat.Bf16)
@@ -234,12 +247,12 @@ public sealed class RingSession : IDisposable
 
     private RingPlan PlanFor(int count, ShardLayout layout, bool gatherOnly, WireFormat reduceWire, WireFormat gatherWire)
     {
-        RingPlan? plan = gatherOnly ? _gatherPlan : _plan;
-        if (plan is null || plan.Count != count || !plan.Layout.Equals(layout) || plan.ReduceWire != reduceWire || plan.GatherWire != gatherWire)
-        {
-            plan = new RingPlan(Size, Rank, count, _options.SegmentElements, layout, gatherOnly, reduceWire, gatherWire);
-            if (gatherOnly) _gatherPlan = plan; else _plan = plan;
-        }
+        foreach (var cached in _plans)
+            if (cached.GatherOnly == gatherOnly && cached.Count == count && cached.Layout.Equals(layout) && cached.ReduceWire == reduceWire && cached.GatherWire == gatherWire)
+                return cached;
+        var plan = new RingPlan(Size, Rank, count, _options.SegmentElements, layout, gatherOnly, reduceWire, gatherWire);
+        if (_plans.Count == 8) _plans.RemoveAt(0);
+        _plans.Add(plan);
         return plan;
     }
 
