@@ -10,7 +10,7 @@ namespace FaceCluster.Common.Models.Autoencoder;
 /// The faceswap-style autoencoder: one shared encoder and one decoder per identity, any number of identities.
 /// A swap is a face encoded by the shared encoder and decoded by another identity's decoder.
 /// </summary>
-public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel, IIdentityProbe
+public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel, IIdentityProbe, ITwoStageModel
 {
     private readonly FaceEncoder _encoder;
     private readonly ModuleList<FaceDecoder> _decoders = new();
@@ -69,11 +69,16 @@ public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel,
     public override Tensor forward(Tensor inputs) =>
         throw new NotSupportedException("the autoencoder needs each sample's identity: call Reconstruct(inputs, identities)");
 
-    public Tensor PerSampleLoss(Tensor inputs, Tensor? targets, long[] labels)
+    public Tensor PerSampleLoss(Tensor inputs, Tensor? targets, long[] labels) => PerSampleLoss(inputs, targets, labels, code => code);
+
+    /// <summary>The encoder is the first stage, the decoders the second (<see cref="ITwoStageModel"/>).</summary>
+    public nn.Module FirstStage => _encoder;
+
+    public Tensor PerSampleLoss(Tensor inputs, Tensor? targets, long[] labels, Func<Tensor, Tensor> cut)
     {
         if (targets is null) throw new ArgumentNullException(nameof(targets), "the autoencoder trains on (warped input, target) pairs");
         using var scope = NewDisposeScope();
-        var code = _encoder.call(inputs);
+        var code = cut(_encoder.call(inputs));
         var losses = torch.zeros(inputs.shape[0], device: inputs.device, dtype: inputs.dtype);
         foreach (var (identity, rows) in GroupRows(labels))
         {

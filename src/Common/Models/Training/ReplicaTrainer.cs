@@ -53,6 +53,8 @@ public sealed class ReplicaTrainer : IDisposable
     private readonly FlatAdam _optimizer;
     private readonly DeviceAdam? _deviceAdam;
     private bool _gradientsOnHost = true;
+    private readonly GradientBucket[] _buckets;
+    private readonly ITwoStageModel? _stages;
     private bool _disposed;
 
     public ReplicaTrainer(IFaceModel model, Device device, TrainerOptions options)
@@ -94,6 +96,7 @@ public sealed class ReplicaTrainer : IDisposable
             }
         }
         if (_mirrored) _paramsCpu.copy_(_paramsDevice);
+        (_buckets, _stages) = CutBuckets(_model, (int)total);
         _optimizer = new FlatAdam((int)total, options);
         _optimizer.SaveBoundary();
         if (options.UpdateOn == UpdatePlacement.Device) _deviceAdam = new DeviceAdam(total, options, device);
@@ -111,6 +114,34 @@ public sealed class ReplicaTrainer : IDisposable
 
     public int ParameterCount => _flat.Length;
 
+    /// <summary>
+    /// The gradient buckets in the order backward completes them, covering the flat buffer: for a two-stage model
+    /// (<see cref="ITwoStageModel"/>, the autoencoder) the second stage's parameters, then the first's; else one bucket.
+    /// </summary>
+    public IReadOnlyList<GradientBucket> Buckets => _buckets;
+
+    /// <summary>Where the first stage's parameters lie in the flat vector: the buckets are the rest, then they.</summary>
+    private static (GradientBucket[] Buckets, ITwoStageModel? Stages) CutBuckets(IFaceModel model, int total)
+    {
+        var whole = new[] { new GradientBucket("all", 0, total) };
+        if (model is not ITwoStageModel staged) return (whole, null);
+        long lo = long.MaxValue, hi = 0, count = 0;
+        foreach (var p in staged.FirstStage.parameters())
+        {
+            long at = p.storage_offset(), n = p.numel(); // a view of the flat parameter vector since the constructor
+            lo = Math.Min(lo, at);
+            hi = Math.Max(hi, at + n);
+            count += n;
+        }
+        if (count == 0 || count == total) return (whole, null);
+        if (hi - lo != count || (lo != 0 && hi != total))
+            throw new InvalidOperationException($"the {model.Kind} model's first stage is not one run at an end of its parameters ([{lo}, {hi}) for {count} values of {total})");
+        string first = model.Kind == ModelKind.Autoencoder ? "encoder" : "first stage", second = model.Kind == ModelKind.Autoencoder ? "decoders" : "second stage";
+        var firstBucket = new GradientBucket(first, (int)lo, (int)count);
+        var secondBucket = lo == 0 ? new GradientBucket(second, (int)hi, total - (int)hi) : new GradientBucket(second, 0, (int)lo);
+        return ([secondBucket, firstBucket], staged);
+    }
+
     /// <summary>Where this replica runs its update.</summary>
     public UpdatePlacement UpdateOn => _deviceAdam is null ? UpdatePlacement.Host : UpdatePlacement.Device;
 
@@ -123,8 +154,14 @@ public sealed class ReplicaTrainer : IDisposable
     /// device that cannot hold it whole), their gradients accumulated: the same sum, in another order of addition.
     /// <paramref name="toHost"/> false leaves the gradients on the device, for an <see cref="ApplyUpdate"/> on the
     /// device with no ring (the update on the host, or a CPU, reads them from host memory all the same).
+    /// <para>
+    /// As each of <see cref="Buckets"/> is complete (and in host memory), <paramref name="onBucketReady"/>(its index) is
+    /// called on this thread: the ring may reduce it while backward computes the next. A two-stage model's backward runs
+    /// in its two stages whether or not anyone listens, so a step that overlaps the reduce computes the same bits as one
+    /// that does not. No later write touches a bucket once it has been reported.
+    /// </para>
     /// </summary>
-    public StepResult ComputeGradients(TrainBatch batch, int globalBatch, int microBatches = 1, bool toHost = true)
+    public StepResult ComputeGradients(TrainBatch batch, int globalBatch, int microBatches = 1, bool toHost = true, Action<int>? onBucketReady = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         batch.Validate();
@@ -136,18 +173,33 @@ public sealed class ReplicaTrainer : IDisposable
         int parts = Math.Min(microBatches, batch.Count);
         var perSample = new float[batch.Count];
         int nonFinite = 0;
+        _gradientsOnHost = toHost || _deviceAdam is null || !_mirrored;
+        int reported = 0;
+        var copyTime = TimeSpan.Zero;
+        // Bucket b is complete: to host memory (a GPU), then whoever listens may reduce it.
+        void Ready(int b)
+        {
+            var started = watch.Elapsed;
+            if (_mirrored && _gradientsOnHost)
+            {
+                using var scope = torch.NewDisposeScope();
+                var bucket = _buckets[b];
+                _flatCpu.narrow(0, bucket.Offset, bucket.Count).copy_(_flatDevice.narrow(0, bucket.Offset, bucket.Count));
+            }
+            copyTime += watch.Elapsed - started;
+            reported = b + 1;
+            onBucketReady?.Invoke(b);
+        }
         for (int p = 0; p < parts; p++)
         {
             int from = batch.Count * p / parts, to = batch.Count * (p + 1) / parts;
             var part = parts == 1 ? batch : Slice(batch, from, to);
-            var (losses, bad) = Backward(part, globalBatch);
+            var (losses, bad) = Backward(part, globalBatch, p == parts - 1 ? Ready : null);
             losses.CopyTo(perSample, from);
             nonFinite += bad;
         }
-        var copyStarted = watch.Elapsed;
-        _gradientsOnHost = toHost || _deviceAdam is null || !_mirrored;
-        if (_mirrored && _gradientsOnHost) _flatCpu.copy_(_flatDevice);
-        return new StepResult(batch.SampleIds, perSample, watch.Elapsed, nonFinite, watch.Elapsed - copyStarted);
+        while (reported < _buckets.Length) Ready(reported); // a last part with no finite loss had no backward
+        return new StepResult(batch.SampleIds, perSample, watch.Elapsed, nonFinite, copyTime);
     }
 
     private static TrainBatch Slice(TrainBatch batch, int from, int to)
@@ -157,19 +209,45 @@ public sealed class ReplicaTrainer : IDisposable
             batch.Targets?[(from * f)..(to * f)]);
     }
 
-    /// <summary>Forward and backward of one (micro-)batch, gradients added into the flat buffer; its per-sample losses.</summary>
-    private (float[] Losses, int NonFinite) Backward(TrainBatch batch, int globalBatch)
+    /// <summary>
+    /// Forward and backward of one (micro-)batch, gradients added into the flat buffer; its per-sample losses. A
+    /// two-stage model's graph is cut at the first stage's output (a leaf that collects the second stage's gradient):
+    /// backward runs through the second stage, <paramref name="ready"/>(0) may send its bucket, then the first stage's
+    /// backward continues from the collected gradient and <paramref name="ready"/>(1) follows.
+    /// </summary>
+    private (float[] Losses, int NonFinite) Backward(TrainBatch batch, int globalBatch, Action<int>? ready)
     {
         using var scope = torch.NewDisposeScope();
         long[] shape = [batch.Count, 3, batch.ImageSize, batch.ImageSize];
         var inputs = ToDevice(batch.Inputs, batch.Count * batch.FloatsPerImage, shape);
         var targets = batch.Targets is null ? null : ToDevice(batch.Targets, batch.Count * batch.FloatsPerImage, shape);
-        var losses = _model.PerSampleLoss(inputs, targets, batch.Labels);
+        Tensor? boundary = null, leaf = null;
+        var losses = _stages is null
+            ? _model.PerSampleLoss(inputs, targets, batch.Labels)
+            : _stages.PerSampleLoss(inputs, targets, batch.Labels, code =>
+            {
+                // Both outlive the model's own dispose scope: this one disposes them.
+                boundary = code.MoveToOuterDisposeScope();
+                leaf = code.detach().requires_grad_(true).MoveToOuterDisposeScope();
+                return leaf;
+            });
         var finite = torch.isfinite(losses);
         int nonFinite = batch.Count - (int)finite.sum().item<long>();
         var safe = nonFinite == 0 ? losses : torch.where(finite, losses, torch.zeros_like(losses));
         if (nonFinite < batch.Count)
+        {
             (safe.sum() / globalBatch).backward();
+            if (boundary is not null && leaf?.grad is { } upstream)
+            {
+                ready?.Invoke(0);
+                torch.autograd.backward(boundary, upstream);
+                ready?.Invoke(1);
+            }
+            else
+            {
+                ready?.Invoke(0);
+            }
+        }
         return (losses.detach().cpu().data<float>().ToArray(), nonFinite);
     }
 
