@@ -83,6 +83,11 @@ internal static class TrainOptionsBinding
         Description = "Where each worker runs the Adam update of its share: auto (the host on a CPU worker, the device on a GPU), host (SIMD over host memory) or device (the moments in device memory). One ring may mix them.",
         DefaultValueFactory = _ => "auto",
     };
+    public static readonly Option<string> Overlap = new("--overlap")
+    {
+        Description = "on: each worker reduces a gradient bucket (the autoencoder's decoders, then its encoder) while backward computes the next; off: after backward, the same buckets in the same order (the same bits).",
+        DefaultValueFactory = _ => "on",
+    };
     public static readonly Option<string> Curation = new("--curation") { Description = "auto (prunes take effect), review (prunes wait for a person) or off (ledger only).", DefaultValueFactory = _ => "auto" };
     public static readonly Option<string> PruneAction = new("--prune-action") { Description = "exclude (the file stays where it is) or move (to RUNDIR/quarantine/<identity>/). Nothing is ever deleted.", DefaultValueFactory = _ => "exclude" };
     public static readonly Option<long?> WarmupSteps = new("--warmup-steps") { Description = $"Steps before the ledger judges any face (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.WarmupSteps})." };
@@ -99,7 +104,7 @@ internal static class TrainOptionsBinding
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, Accumulate, Wire, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, UpdateOn, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, MaxPrune, Balance, Http, LogLevel,
+        Resume, Accumulate, Wire, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, UpdateOn, Overlap, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, MaxPrune, Balance, Http, LogLevel,
     ];
 
     /// <summary>
@@ -145,6 +150,7 @@ internal static class TrainOptionsBinding
             SecretFile = parse.GetValue(SecretFile),
             MaxBatch = ValueOr(parse, MaxBatch, 0),
             UpdateOn = FaceCluster.Common.Models.Training.UpdatePlacements.Normalize(ValueOr(parse, UpdateOn, "auto")),
+            Overlap = ParseOverlap(ValueOr(parse, Overlap, "on")),
             Http = ValueOr(parse, Http, null),
             Curation = BindCuration(parse),
             EqualBatches = parse.GetValue(Balance)!.Trim().ToLowerInvariant() switch
@@ -161,6 +167,14 @@ internal static class TrainOptionsBinding
             },
         };
     }
+
+    /// <summary>--overlap on|off; a wrong value is refused by name.</summary>
+    public static bool ParseOverlap(string? value) => (value ?? "").Trim().ToLowerInvariant() switch
+    {
+        "on" => true,
+        "off" => false,
+        _ => throw new FaceClusterException($"--overlap '{value}' is not a setting: use on or off", ExitCodes.UsageError),
+    };
 
     private static T ValueOr<T>(ParseResult parse, Option<T> option, T fallback) =>
         parse.CommandResult.Command.Options.Contains(option) ? parse.GetValue(option)! : fallback;

@@ -27,7 +27,7 @@ internal static class WorkerCommand
     public static Command Create()
     {
         return CliCommands.Define("worker", "Join a coordinator (`facecluster coordinator`) and train with this machine's devices.",
-            Run, Join, Device, Workers, TrainOptionsBinding.Threads, Cache, SecretFile, Bind, PublicHost, Data, Id, CoordinatorWait, TrainOptionsBinding.MaxBatch, TrainOptionsBinding.UpdateOn, TrainOptionsBinding.Insecure, TlsCa, TrainOptionsBinding.StayUp, TrainOptionsBinding.LogLevel);
+            Run, Join, Device, Workers, TrainOptionsBinding.Threads, Cache, SecretFile, Bind, PublicHost, Data, Id, CoordinatorWait, TrainOptionsBinding.MaxBatch, TrainOptionsBinding.UpdateOn, TrainOptionsBinding.Overlap, TrainOptionsBinding.Insecure, TlsCa, TrainOptionsBinding.StayUp, TrainOptionsBinding.LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -39,7 +39,8 @@ internal static class WorkerCommand
             parse.GetValue(TrainOptionsBinding.Threads), parse.GetValue(Cache), secretFile, parse.GetValue(Bind), parse.GetValue(PublicHost),
             parse.GetValue(Data), parse.GetValue(Id), parse.GetValue(TrainOptionsBinding.MaxBatch), TimeSpan.FromSeconds(parse.GetValue(CoordinatorWait)),
             parse.GetValue(TrainOptionsBinding.Insecure), parse.GetValue(TlsCa), parse.GetValue(TrainOptionsBinding.StayUp),
-            FaceCluster.Common.Models.Training.UpdatePlacements.Normalize(parse.GetValue(TrainOptionsBinding.UpdateOn)));
+            FaceCluster.Common.Models.Training.UpdatePlacements.Normalize(parse.GetValue(TrainOptionsBinding.UpdateOn)),
+            TrainOptionsBinding.ParseOverlap(parse.GetValue(TrainOptionsBinding.Overlap)));
         using var loggerFactory = CliLogging.Create(parse);
         using var signals = new CliSignals();
         var result = ClusterWorkerRun.RunAsync(options, line => { output.WriteLine(line); output.Flush(); }, loggerFactory, signals.Token).GetAwaiter().GetResult();

@@ -212,7 +212,11 @@ public sealed class WorkerEngine : IDisposable
             sharded = ring.Size > 1;
             // Each rank updates the share of the parameters in proportion to its local batch (its speed), inside the
             // all-reduce; the all-gather brings the new parameters (see ShardLayout, ReplicaTrainer.UpdateRange).
-            var layout = ShardLayout.Proportional(trainer.ParameterCount, plan.LocalBatches.Select(b => (double)b).ToArray());
+            // Bucket by bucket (the autoencoder: decoders, then encoder), each reduced while backward computes the next
+            // unless --overlap off; every bucket is cut among the ranks in proportion to their batches.
+            using var reducer = sharded
+                ? new BucketedAllReduce(ring, trainer.Buckets, plan.LocalBatches.Select(b => (double)b).ToArray(), trainer.Gradients, trainer.UpdateRange, run.Wire, Options.Overlap)
+                : null;
             using var batches = faceSet.CreateBatches(idsPerStep, unchecked(run.Seed ^ (ulong)plan.FromStep * 0x9E3779B97F4A7C15UL ^ (ulong)plan.Rank));
             double computeMs = 0, waitMs = 0, reduceMs = 0, updateMs = 0;
             long samples = 0;
@@ -223,14 +227,17 @@ public sealed class WorkerEngine : IDisposable
                 var watch = Stopwatch.StartNew();
                 var batch = batches.Take(CancellationToken.None);
                 double wait = watch.Elapsed.TotalMilliseconds;
-                // Alone, a replica that updates on its device keeps the gradients there: nothing crosses the bus.
-                var result = trainer.ComputeGradients(batch, plan.GlobalBatch, run.Accumulate, toHost: sharded || trainer.UpdateOn == UpdatePlacement.Host);
-                batches.Recycle(batch); // the step's tensors are gone: the arrays go back to the loader
                 var updateBefore = trainer.UpdateTime;
+                long current = step;
+                reducer?.BeginStep();
+                // Alone, a replica that updates on its device keeps the gradients there: nothing crosses the bus.
+                var result = trainer.ComputeGradients(batch, plan.GlobalBatch, run.Accumulate, toHost: sharded || trainer.UpdateOn == UpdatePlacement.Host,
+                    onBucketReady: reducer is null ? null : b => reducer.Ready(current, b));
+                batches.Recycle(batch); // the step's tensors are gone: the arrays go back to the loader
                 watch.Restart();
-                if (sharded)
+                if (reducer is not null)
                 {
-                    ring.AllReduceSum(trainer.Gradients, trainer.ParameterCount, step, layout, trainer.UpdateRange, run.Wire);
+                    reducer.WaitStep(step);
                     trainer.CommitUpdate();
                 }
                 else
@@ -238,14 +245,23 @@ public sealed class WorkerEngine : IDisposable
                     trainer.ApplyUpdate();
                 }
                 double update = (trainer.UpdateTime - updateBefore).TotalMilliseconds;
-                double reduce = Math.Max(0, watch.Elapsed.TotalMilliseconds - update);
-                double compute = result.ComputeTime.TotalMilliseconds + update;
+                // What the step waited for after backward: with the overlap, the part of the all-reduce it could not hide.
+                double exposed = watch.Elapsed.TotalMilliseconds;
+                var (busy, hidden) = reducer?.StepTimes ?? default;
+                // Serial: the update is compute and the rest of the wait is the reduce. Overlapped, the update runs inside the
+                // buckets' reduces, partly beside backward: compute is backward and everything after it is the reduce.
+                bool overlapped = reducer is { Overlapped: true };
+                double reduce = overlapped ? exposed : Math.Max(0, exposed - update);
+                double compute = result.ComputeTime.TotalMilliseconds + (overlapped ? 0 : update);
                 computeMs += compute; waitMs += wait; reduceMs += reduce; updateMs += update; samples += batch.Count; stepsRun++;
                 // The step's timeline, stage by stage as they run one after another: data wait, forward and backward,
                 // the gradients' copy to host memory (GPU), then the all-reduce, with the owned range's update inside it.
+                // With the overlap the buckets' all-reduces run beside backward: the line says how much of them it hid.
                 if (_log.IsEnabled(LogLevel.Debug))
-                    _log.LogDebug("Worker {Worker} step {Step} timeline: data wait {Wait:F1} ms | forward+backward {Backward:F1} ms | copy to host {Copy:F1} ms | all-reduce {Reduce:F1} ms ({Wire}, update of the owned range {Update:F1} ms inside)",
-                        WorkerId, step, wait, (result.ComputeTime - result.CopyTime).TotalMilliseconds, result.CopyTime.TotalMilliseconds, reduce + update, run.Wire.Name(), update);
+                    _log.LogDebug("Worker {Worker} step {Step} timeline: data wait {Wait:F1} ms | forward+backward {Backward:F1} ms | copy to host {Copy:F1} ms | all-reduce {Reduce:F1} ms ({Wire}, update of the owned range {Update:F1} ms inside) | buckets {Buckets}: {Busy:F1} ms reducing, {Hidden:F1} ms of it during backward, {Exposed:F1} ms waited after",
+                        WorkerId, step, wait, (result.ComputeTime - result.CopyTime).TotalMilliseconds, result.CopyTime.TotalMilliseconds, reducer is null ? update : busy.TotalMilliseconds, run.Wire.Name(), update,
+                        reducer is null ? "none (alone)" : string.Join(" then ", reducer.Buckets.Select(b => $"{b.Name} {b.Count:N0}")) + (reducer.Overlapped ? " (overlapped)" : " (serial)"),
+                        busy.TotalMilliseconds, hidden.TotalMilliseconds, exposed);
                 var completed = new StepCompleted(WorkerId, plan.Generation, plan.Cycle, step, plan.RingWorkerIds.Length,
                     result.SampleIds, result.Losses, compute, wait, reduce);
                 Outbox.Add(completed);
@@ -260,7 +276,12 @@ public sealed class WorkerEngine : IDisposable
             {
                 // Every rank kept the optimizer moments of its own range current: exchange them, so that every replica
                 // holds the whole state again (for a checkpoint, a joining peer, or the next plan's other ranges).
-                trainer.ExchangeMoments(moments => ring.AllGather(moments, trainer.ParameterCount, step, layout));
+                // Bucket by bucket, as the ranges were owned.
+                trainer.ExchangeMoments(moments =>
+                {
+                    for (int b = 0; b < reducer!.Buckets.Count; b++)
+                        ring.AllGather(moments, reducer.Buckets[b].Offset, reducer.Buckets[b].Count, step, reducer.Layouts[b]);
+                });
             }
             // Also after a segment alone: the next one may be sharded (a worker joined) and must fall back to this point.
             trainer.SaveOptimizerBoundary();

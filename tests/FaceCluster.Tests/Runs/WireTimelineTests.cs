@@ -23,9 +23,15 @@ public sealed class WireTimelineTests
         Assert.Equal(12, lines.Count);
         Assert.Equal(2, lines.Select(m => m.Groups[1].Value).Distinct().Count());
         Assert.Equal(Enumerable.Range(0, 6).Select(i => i.ToString()), lines.Select(m => m.Groups[2].Value).Distinct().Order());
+        // The all-reduce ran bucket by bucket beside backward: the decoders' gradients first, then the encoder's.
+        Assert.Equal(12, Regex.Matches(run.Output, @"\| buckets decoders [\d,.\u00a0\u202f ]+ then encoder [\d,.\u00a0\u202f ]+ \(overlapped\): [\d.]+ ms reducing, [\d.]+ ms of it during backward, [\d.]+ ms waited after").Count);
 
         using var wrong = new FaceClusterProcess("train", temp.Path, "train", "--data", faces, "--run", temp.Combine("run2"), "--wire", "fp16");
         Assert.NotEqual(0, await wrong.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("--wire takes fp32 or bf16, not 'fp16'", wrong.Output);
+
+        using var wrongOverlap = new FaceClusterProcess("train", temp.Path, "train", "--data", faces, "--run", temp.Combine("run3"), "--overlap", "maybe");
+        Assert.NotEqual(0, await wrongOverlap.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("--overlap 'maybe' is not a setting: use on or off", wrongOverlap.Output);
     }
 }
