@@ -100,11 +100,11 @@ internal static class BenchHeteroCommand
         CancellationToken cancellationToken)
     {
         using var run = StartRun(runDir, data, secret, group, fast, slow, balance, batch);
-        long from = WaitForStep(run.Http, WarmupSteps, run.Processes, TimeSpan.FromMinutes(5), cancellationToken);
+        long from = WaitForStep(run, WarmupSteps, run.Processes, TimeSpan.FromMinutes(5), cancellationToken);
         var watch = Stopwatch.StartNew();
-        long to = WaitForStep(run.Http, from + steps, run.Processes, TimeSpan.FromMinutes(10), cancellationToken);
+        long to = WaitForStep(run, from + steps, run.Processes, TimeSpan.FromMinutes(10), cancellationToken);
         double rate = (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
-        return (rate, Split(run.Http));
+        return (rate, Split(run));
     }
 
     /// <summary>
@@ -115,9 +115,9 @@ internal static class BenchHeteroCommand
         CancellationToken cancellationToken)
     {
         using var run = StartRun(runDir, data, secret, group, true, true, "speed", batch, fastUpdate: "device", slowUpdate: "host");
-        long from = WaitForStep(run.Http, WarmupSteps, run.Processes, TimeSpan.FromMinutes(5), cancellationToken);
+        long from = WaitForStep(run, WarmupSteps, run.Processes, TimeSpan.FromMinutes(5), cancellationToken);
         var watch = Stopwatch.StartNew();
-        long to = WaitForStep(run.Http, from + steps, run.Processes, TimeSpan.FromMinutes(10), cancellationToken);
+        long to = WaitForStep(run, from + steps, run.Processes, TimeSpan.FromMinutes(10), cancellationToken);
         double rate = (to - from) * (double)batch / watch.Elapsed.TotalSeconds;
         string Placement(string id)
         {
@@ -127,7 +127,7 @@ internal static class BenchHeteroCommand
             int at = line.IndexOf("update on the ", StringComparison.Ordinal) + "update on the ".Length;
             return line[at..].Split(',')[0];
         }
-        return (rate, Split(run.Http), $"updates: fast on the {Placement("fast")}, slow on the {Placement("slow")} (from their logs)");
+        return (rate, Split(run), $"updates: fast on the {Placement("fast")}, slow on the {Placement("slow")} (from their logs)");
     }
 
     /// <summary>The fast worker alone in one run and the slow one alone in another, at the same time: samples/s of each over one window.</summary>
@@ -137,12 +137,12 @@ internal static class BenchHeteroCommand
         using var fast = StartRun(fastRunDir, data, secret, group, true, false, "speed", batch);
         using var slow = StartRun(slowRunDir, data, secret, group, false, true, "speed", batch);
         var both = fast.Processes.Concat(slow.Processes).ToList();
-        WaitForStep(fast.Http, WarmupSteps, both, TimeSpan.FromMinutes(5), cancellationToken);
-        WaitForStep(slow.Http, WarmupSteps, both, TimeSpan.FromMinutes(5), cancellationToken);
-        long fast0 = WaitForStep(fast.Http, 0, both, TimeSpan.FromMinutes(1), cancellationToken), slow0 = WaitForStep(slow.Http, 0, both, TimeSpan.FromMinutes(1), cancellationToken);
+        WaitForStep(fast, WarmupSteps, both, TimeSpan.FromMinutes(5), cancellationToken);
+        WaitForStep(slow, WarmupSteps, both, TimeSpan.FromMinutes(5), cancellationToken);
+        long fast0 = WaitForStep(fast, 0, both, TimeSpan.FromMinutes(1), cancellationToken), slow0 = WaitForStep(slow, 0, both, TimeSpan.FromMinutes(1), cancellationToken);
         var watch = Stopwatch.StartNew();
         if (cancellationToken.WaitHandle.WaitOne(window)) cancellationToken.ThrowIfCancellationRequested();
-        long fast1 = WaitForStep(fast.Http, 0, both, TimeSpan.FromMinutes(1), cancellationToken), slow1 = WaitForStep(slow.Http, 0, both, TimeSpan.FromMinutes(1), cancellationToken);
+        long fast1 = WaitForStep(fast, 0, both, TimeSpan.FromMinutes(1), cancellationToken), slow1 = WaitForStep(slow, 0, both, TimeSpan.FromMinutes(1), cancellationToken);
         double seconds = watch.Elapsed.TotalSeconds;
         return ((fast1 - fast0) * (double)batch / seconds, (slow1 - slow0) * (double)batch / seconds);
     }
@@ -153,7 +153,7 @@ internal static class BenchHeteroCommand
     {
         int bind = FreePort(), http = FreePort();
         int workers = (fast ? 1 : 0) + (slow ? 1 : 0);
-        var run = new BenchRun(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/"), Timeout = TimeSpan.FromSeconds(5) });
+        var run = new BenchRun(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/"), Timeout = TimeSpan.FromSeconds(5) }, runDir);
         try
         {
             run.Processes.Add(Start(null, "coordinator", "--data", data, "--run", runDir, "--bind", $"127.0.0.1:{bind}", "--http", $"127.0.0.1:{http}",
@@ -176,9 +176,25 @@ internal static class BenchHeteroCommand
         }
     }
 
-    private sealed class BenchRun(HttpClient http) : IDisposable
+    private sealed class BenchRun(HttpClient http, string runDir) : IDisposable
     {
         public HttpClient Http { get; } = http;
+
+        /// <summary>
+        /// /api/status with the run's API token (RUNDIR/api.token, written by the coordinator as it starts): the API
+        /// answers nobody without credentials. Before the token exists, a refusal that the callers retry.
+        /// </summary>
+        public string Status()
+        {
+            if (Http.DefaultRequestHeaders.Authorization is null)
+            {
+                string file = Path.Combine(runDir, FaceCluster.Coordinator.Http.ApiToken.FileName);
+                string token = File.Exists(file) ? File.ReadAllText(file).Trim() : "";
+                if (token.Length == 0) throw new HttpRequestException($"{file} is not written yet");
+                Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+            return Http.GetStringAsync("api/status").GetAwaiter().GetResult();
+        }
         public List<Process> Processes { get; } = [];
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<string>> _logs = new();
 
@@ -199,7 +215,7 @@ internal static class BenchHeteroCommand
         }
     }
 
-    private static long WaitForStep(HttpClient http, long step, List<Process> processes, TimeSpan timeout, CancellationToken cancellationToken)
+    private static long WaitForStep(BenchRun run, long step, List<Process> processes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
@@ -209,7 +225,7 @@ internal static class BenchHeteroCommand
                 throw new FaceClusterException($"a benchmark process ({gone.StartInfo.ArgumentList.Skip(1).FirstOrDefault()}) exited with code {gone.ExitCode} before step {step}");
             try
             {
-                using var doc = JsonDocument.Parse(http.GetStringAsync("api/status").GetAwaiter().GetResult());
+                using var doc = JsonDocument.Parse(run.Status());
                 long now = doc.RootElement.GetProperty("step").GetInt64();
                 if (now >= step) return now;
             }
@@ -220,11 +236,11 @@ internal static class BenchHeteroCommand
     }
 
     /// <summary>Each worker's local batch and calibrated samples/s, as the coordinator planned them.</summary>
-    private static string Split(HttpClient http)
+    private static string Split(BenchRun run)
     {
         try
         {
-            using var doc = JsonDocument.Parse(http.GetStringAsync("api/status").GetAwaiter().GetResult());
+            using var doc = JsonDocument.Parse(run.Status());
             return "batches " + string.Join(", ", doc.RootElement.GetProperty("workers").EnumerateArray().Select(w => string.Create(CultureInfo.InvariantCulture,
                 $"{w.GetProperty("id").GetString()} {w.GetProperty("batch").GetInt32()} ({w.GetProperty("samplesPerSecond").GetDouble():F0}/s)")));
         }
