@@ -64,13 +64,13 @@ internal static class BenchScalingCommand
 
         using var loggerFactory = CliLogging.Create(parse);
         int runs = 0;
-        double Measure(int n, int globalBatch, int timedSteps)
+        double Measure(int n, int globalBatch, int timedSteps, bool overlap = true)
         {
             var clock = new StepClock(WarmupSteps);
             var options = new TrainRunOptions
             {
                 DataDir = data, RunDir = temp.Combine($"run-{++runs}"), Workers = n, Augment = augment, Threads = 1, Cycles = 1, StepsPerCycle = WarmupSteps + timedSteps,
-                GlobalBatch = globalBatch, KeepCheckpoints = 1, Curation = FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default with { Mode = FaceCluster.Coordinator.Ledger.Curation.CurationMode.Off },
+                GlobalBatch = globalBatch, KeepCheckpoints = 1, Overlap = overlap, Curation = FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default with { Mode = FaceCluster.Coordinator.Ledger.Curation.CurationMode.Off },
             };
             EmbeddedTrainingRun.RunAsync(options, clock, loggerFactory, CancellationToken.None).GetAwaiter().GetResult();
             return clock.SamplesPerSecond(globalBatch);
@@ -82,6 +82,7 @@ internal static class BenchScalingCommand
         // The configurations alternate round by round, so that drift in the machine's speed (a shared host: the same
         // one-thread loop varies by a fifth from minute to minute) hits all of them alike; the medians are reported.
         var weakRatios = new List<double>();
+        var overlapRatios = new List<double>();
         var strongRatios = new List<double>();
         var ceilingRatios = new List<double>();
         var labels = Directory.GetDirectories(data).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).DefaultIfEmpty("face").ToArray();
@@ -117,10 +118,12 @@ internal static class BenchScalingCommand
             o.WriteLine(string.Create(inv, $"  round {round}: host ceiling: {workers} independent one-thread loops {loopMany,7:F1} samples/s against one {loopOne,7:F1}: {loopMany / loopOne:F2}x"));
             double one = Measure(1, batch, steps);
             double weak = Measure(workers, batch * workers, steps);
+            double weakSerial = Measure(workers, batch * workers, steps, overlap: false);
+            overlapRatios.Add(weak / weakSerial);
             double strong = Measure(workers, batch, steps);
             weakRatios.Add(weak / one);
             strongRatios.Add(strong / one);
-            o.WriteLine(string.Create(inv, $"  round {round}: 1 worker {one,7:F1} samples/s (batch {batch}); {workers} workers {weak,7:F1} (batch {batch} each, global {batch * workers}) and {strong,7:F1} (global batch {batch}, about {batch / workers} each): {weak / one:F2}x weak, {strong / one:F2}x strong"));
+            o.WriteLine(string.Create(inv, $"  round {round}: 1 worker {one,7:F1} samples/s (batch {batch}); {workers} workers {weak,7:F1} (batch {batch} each, global {batch * workers}) and {strong,7:F1} (global batch {batch}, about {batch / workers} each): {weak / one:F2}x weak, {strong / one:F2}x strong; weak with the all-reduce after backward (--overlap off) {weakSerial,7:F1}: overlap / serial {weak / weakSerial:F2}"));
             if (peer != null)
             {
                 double peerOne = peer.Measure(1, batch, steps, WarmupSteps).SamplesPerSecond;
@@ -142,6 +145,7 @@ internal static class BenchScalingCommand
             o.WriteLine(string.Create(inv, $"FaceCluster weak scaling / peer's: {Median(relativeRatios):F2} (median of the rounds' ratios{Spread(relativeRatios)}; target >= 1.00)"));
             o.WriteLine(string.Create(inv, $"samples/s, FaceCluster {workers} workers / peer {workers} processes: {Median(absoluteRatios):F2} (median{Spread(absoluteRatios)})"));
         }
+        o.WriteLine(string.Create(inv, $"overlapped / serial step ({workers} workers, weak): {Median(overlapRatios):F2}x (buckets reduced while backward runs against after it, median of {rounds} round(s){Spread(overlapRatios)})"));
         o.WriteLine(string.Create(inv, $"strong scaling {workers} workers / 1 worker: {strongMedian:F2}x (the same global batch split {workers} ways, median of {rounds} round(s){Spread(strongRatios)})"));
         return ExitCodes.Ok;
     }
