@@ -85,8 +85,8 @@ internal static class TrainOptionsBinding
     };
     public static readonly Option<string> Overlap = new("--overlap")
     {
-        Description = "on: each worker reduces a gradient bucket (the autoencoder's decoders, then its encoder) while backward computes the next; off: after backward, the same buckets in the same order (the same bits).",
-        DefaultValueFactory = _ => "on",
+        Description = "on: each worker reduces a gradient bucket (the autoencoder's decoders, then its encoder) while backward computes the next; off: after backward, the same buckets in the same order (the same bits); auto: on for a GPU worker, and for a CPU worker where the workers' threads leave this host a free core.",
+        DefaultValueFactory = _ => "auto",
     };
     public static readonly Option<string> Curation = new("--curation") { Description = "auto (prunes take effect), review (prunes wait for a person) or off (ledger only).", DefaultValueFactory = _ => "auto" };
     public static readonly Option<string> PruneAction = new("--prune-action") { Description = "exclude (the file stays where it is) or move (to RUNDIR/quarantine/<identity>/). Nothing is ever deleted.", DefaultValueFactory = _ => "exclude" };
@@ -150,7 +150,7 @@ internal static class TrainOptionsBinding
             SecretFile = parse.GetValue(SecretFile),
             MaxBatch = ValueOr(parse, MaxBatch, 0),
             UpdateOn = FaceCluster.Common.Models.Training.UpdatePlacements.Normalize(ValueOr(parse, UpdateOn, "auto")),
-            Overlap = ParseOverlap(ValueOr(parse, Overlap, "on")),
+            Overlap = FaceCluster.Common.Models.Training.StepOverlap.Normalize(ValueOr(parse, Overlap, "auto")),
             Http = ValueOr(parse, Http, null),
             Curation = BindCuration(parse),
             EqualBatches = parse.GetValue(Balance)!.Trim().ToLowerInvariant() switch
@@ -167,14 +167,6 @@ internal static class TrainOptionsBinding
             },
         };
     }
-
-    /// <summary>--overlap on|off; a wrong value is refused by name.</summary>
-    public static bool ParseOverlap(string? value) => (value ?? "").Trim().ToLowerInvariant() switch
-    {
-        "on" => true,
-        "off" => false,
-        _ => throw new FaceClusterException($"--overlap '{value}' is not a setting: use on or off", ExitCodes.UsageError),
-    };
 
     private static T ValueOr<T>(ParseResult parse, Option<T> option, T fallback) =>
         parse.CommandResult.Command.Options.Contains(option) ? parse.GetValue(option)! : fallback;

@@ -40,7 +40,7 @@ internal static class WorkerCommand
             parse.GetValue(Data), parse.GetValue(Id), parse.GetValue(TrainOptionsBinding.MaxBatch), TimeSpan.FromSeconds(parse.GetValue(CoordinatorWait)),
             parse.GetValue(TrainOptionsBinding.Insecure), parse.GetValue(TlsCa), parse.GetValue(TrainOptionsBinding.StayUp),
             FaceCluster.Common.Models.Training.UpdatePlacements.Normalize(parse.GetValue(TrainOptionsBinding.UpdateOn)),
-            TrainOptionsBinding.ParseOverlap(parse.GetValue(TrainOptionsBinding.Overlap)));
+            FaceCluster.Common.Models.Training.StepOverlap.Normalize(parse.GetValue(TrainOptionsBinding.Overlap)));
         using var loggerFactory = CliLogging.Create(parse);
         using var signals = new CliSignals();
         var result = ClusterWorkerRun.RunAsync(options, line => { output.WriteLine(line); output.Flush(); }, loggerFactory, signals.Token).GetAwaiter().GetResult();

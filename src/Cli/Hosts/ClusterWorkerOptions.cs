@@ -15,11 +15,11 @@ namespace FaceCluster.Cli.Hosts;
 /// <param name="Insecure">Akka.Remote over plain TCP (loopback only); otherwise mutual TLS with the cluster's key.</param>
 /// <param name="TlsCa">PEM roots trusted for the coordinator's HTTPS certificate; null: the system's trust store.</param>
 /// <param name="UpdateOn">Where the workers run their Adam update (--update-on): auto, host or device.</param>
-/// <param name="Overlap">Reduce each gradient bucket while backward computes the next (--overlap on|off).</param>
+/// <param name="Overlap">Reduce each gradient bucket while backward computes the next (--overlap auto|on|off).</param>
 /// <param name="StayUp">Once the run is done, stay up (idle) until stopped instead of exiting (--stay-up).</param>
 public sealed record ClusterWorkerOptions(
     string Join, DeviceSpec Device, int Workers, int Threads, string? CacheDir, string SecretFile,
-    string? Bind, string? PublicHost, string? DataDir, string? Id, int MaxBatch, TimeSpan CoordinatorWait, bool Insecure = false, string? TlsCa = null, bool StayUp = false, string UpdateOn = "auto", bool Overlap = true)
+    string? Bind, string? PublicHost, string? DataDir, string? Id, int MaxBatch, TimeSpan CoordinatorWait, bool Insecure = false, string? TlsCa = null, bool StayUp = false, string UpdateOn = "auto", string Overlap = "auto")
 {
     public static readonly TimeSpan DefaultCoordinatorWait = TimeSpan.FromMinutes(10);
 

@@ -47,7 +47,7 @@ public static class ClusterWorkerRun
             {
                 string id = devices.Count == 1 ? baseId : $"{baseId}-{i}";
                 var endpoint = new DataPlaneEndpoint(bindAddress, 0, secret, loggerFactory.CreateLogger("facecluster.dataplane." + id), advertisedHost: publicHost);
-                engines.Add(new WorkerEngine(new WorkerEngineOptions(id, threads, options.MaxBatch, UpdateOn: options.UpdateOn, Overlap: options.Overlap), devices[i], endpoint, secret, loggerFactory.CreateLogger("facecluster.worker." + id)));
+                engines.Add(new WorkerEngine(new WorkerEngineOptions(id, threads, options.MaxBatch, UpdateOn: options.UpdateOn, Overlap: FaceCluster.Common.Models.Training.StepOverlap.Resolve(options.Overlap, devices[i].Device, threads, devices.Count)), devices[i], endpoint, secret, loggerFactory.CreateLogger("facecluster.worker." + id)));
             }
 
             using var tls = options.Insecure ? null : ClusterTls.FromSecret(secret);

@@ -38,7 +38,7 @@ public static class EmbeddedTrainingRun
             {
                 var endpoint = new DataPlaneEndpoint(IPAddress.Loopback, 0, secret, loggerFactory.CreateLogger($"facecluster.dataplane.w{i}"));
                 string id = devices.Count == 1 ? "local" : $"local-{i}";
-                engines.Add(new WorkerEngine(new WorkerEngineOptions(id, threads, options.MaxBatch, UpdateOn: options.UpdateOn, Overlap: options.Overlap), devices[i], endpoint, secret, loggerFactory.CreateLogger("facecluster.worker." + id)));
+                engines.Add(new WorkerEngine(new WorkerEngineOptions(id, threads, options.MaxBatch, UpdateOn: options.UpdateOn, Overlap: FaceCluster.Common.Models.Training.StepOverlap.Resolve(options.Overlap, devices[i].Device, threads, devices.Count)), devices[i], endpoint, secret, loggerFactory.CreateLogger("facecluster.worker." + id)));
             }
             var faceSets = new LocalFaceSetProvider(manifest, new LocalFaceImageSource(manifest.DataRoot), cache, 1, loggerFactory.CreateLogger("facecluster.loader"));
 

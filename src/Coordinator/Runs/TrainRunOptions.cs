@@ -39,8 +39,8 @@ public sealed record TrainRunOptions
     public int MaxBatch { get; init; }
     /// <summary>Where the in-process workers run their Adam update (--update-on): auto, host or device.</summary>
     public string UpdateOn { get; init; } = "auto";
-    /// <summary>Whether the in-process workers reduce each gradient bucket while backward computes the next (--overlap on|off).</summary>
-    public bool Overlap { get; init; } = true;
+    /// <summary>Whether the in-process workers reduce each gradient bucket while backward computes the next (--overlap auto|on|off).</summary>
+    public string Overlap { get; init; } = "auto";
     /// <summary>HOST:PORT of the coordinator's HTTP API beside the run; null: no HTTP server.</summary>
     public string? Http { get; init; }
     public TimeSpan FailureGrace { get; init; } = TimeSpan.FromSeconds(3);

@@ -115,8 +115,9 @@ public sealed class WorkerEngine : IDisposable
         });
         _faceSet = faceSet;
         _run = run;
-        _log.LogInformation("Worker {Worker}: {Kind} model, preset {Preset}, {Parameters:N0} parameters on {Device}, update on the {UpdateOn}, host buffers {HostBuffers}",
-            WorkerId, run.ModelKind, preset.Name, _trainer.ParameterCount, Device, _trainer.UpdateOn.Name(), _trainer.HostBuffers);
+        _log.LogInformation("Worker {Worker}: {Kind} model, preset {Preset}, {Parameters:N0} parameters on {Device}, update on the {UpdateOn}, host buffers {HostBuffers}, all-reduce {Overlap}",
+            WorkerId, run.ModelKind, preset.Name, _trainer.ParameterCount, Device, _trainer.UpdateOn.Name(), _trainer.HostBuffers,
+            Options.Overlap ? "overlapped with backward" : "after backward");
         return _trainer.ParameterChecksum();
     });
 

@@ -130,6 +130,20 @@ public class OverlappedStepTests
     }
 
     [Fact]
+    public void Overlap_auto_is_on_for_a_gpu_and_for_a_cpu_only_with_a_core_to_spare()
+    {
+        int cores = Environment.ProcessorCount;
+        var cuda = new torch.Device(DeviceType.CUDA, 0);
+        Assert.True(StepOverlap.Resolve("auto", cuda, cores, 4));
+        Assert.False(StepOverlap.Resolve("auto", torch.CPU, 1, cores)); // one thread per core already
+        Assert.Equal(cores > 1, StepOverlap.Resolve(null, torch.CPU, 1, cores - 1));
+        Assert.True(StepOverlap.Resolve(" ON ", torch.CPU, cores, cores));
+        Assert.False(StepOverlap.Resolve("off", cuda, 1, 1));
+        var e = Assert.Throws<FaceCluster.Common.Errors.FaceClusterException>(() => StepOverlap.Normalize("yes"));
+        Assert.Contains("--overlap 'yes' is not a setting: use auto, on or off", e.Message);
+    }
+
+    [Fact]
     public async Task A_peer_that_vanishes_mid_step_fails_the_step_by_the_bucket_that_could_not_finish()
     {
         using var ring = await RingHarness.StartAsync(2, new DataPlaneOptions { SegmentBytes = 64 * 1024 }, timeout: TimeSpan.FromSeconds(5));

@@ -15,7 +15,7 @@ public sealed class WireTimelineTests
         using var temp = new ScratchFolder("fc-wire");
         string faces = ClusterFixtures.TinyFaceSet(temp.Combine("faces"), perIdentity: 6);
         using var run = new FaceClusterProcess("train", temp.Path, "train", "--data", faces, "--run", temp.Combine("run"), "--workers", "2",
-            "--cycles", "2", "--steps-per-cycle", "3", "--batch", "8", "--wire", "bf16", "--log-level", "debug");
+            "--cycles", "2", "--steps-per-cycle", "3", "--batch", "8", "--wire", "bf16", "--overlap", "on", "--log-level", "debug");
         Assert.Equal(0, await run.WaitForExitAsync(TimeSpan.FromSeconds(180)));
         Assert.Contains("Done: step 6", run.Output);
         // Both workers, every step: wait, forward+backward, copy to host, all-reduce on the bf16 wire.
@@ -32,6 +32,6 @@ public sealed class WireTimelineTests
 
         using var wrongOverlap = new FaceClusterProcess("train", temp.Path, "train", "--data", faces, "--run", temp.Combine("run3"), "--overlap", "maybe");
         Assert.NotEqual(0, await wrongOverlap.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains("--overlap 'maybe' is not a setting: use on or off", wrongOverlap.Output);
+        Assert.Contains("--overlap 'maybe' is not a setting: use auto, on or off", wrongOverlap.Output);
     }
 }
