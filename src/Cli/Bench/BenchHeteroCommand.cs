@@ -27,16 +27,19 @@ internal static class BenchHeteroCommand
     private static readonly Option<double> SlowCores = new("--slow-cores") { Description = "CPU time the slow worker may use, in cores.", DefaultValueFactory = _ => 1.0 / 3 };
     private static readonly Option<int> Steps = new("--steps") { Description = "Steps timed per phase (after 40 warm-up steps).", DefaultValueFactory = _ => 60 };
     private static readonly Option<int> Batch = new("--batch") { Description = "Global batch per step.", DefaultValueFactory = _ => 32 };
+    private static readonly Option<string> Overlap = new("--overlap") { Description = "The workers' --overlap (auto, on or off).", DefaultValueFactory = _ => "auto" };
     private static readonly Option<string?> Data = new("--data") { Description = "Face-set folder (default: a generated one of 8 identities x 60)." };
 
     // The coordinator corrects the calibrated split after ~10 measured steps (and again if the first correction was
     // not enough): the warm-up covers that, so the timed steps show the split it settles on.
     private const int WarmupSteps = 40;
 
+    private static string s_overlap = "auto";
+
     public static Command Create()
     {
         return CliCommands.Define("hetero", "Two one-thread worker processes, one slowed by a cgroup CPU quota: throughput with speed-balanced batches against an equal split and against the sum of each worker alone.", Run,
-            SlowCores, Steps, Batch, Data);
+            SlowCores, Steps, Batch, Data, Overlap);
     }
 
     private static int Run(ParseResult parse)
@@ -45,6 +48,7 @@ internal static class BenchHeteroCommand
         var inv = CultureInfo.InvariantCulture;
         double slowCores = parse.GetValue(SlowCores);
         int steps = parse.GetValue(Steps), batch = parse.GetValue(Batch);
+        s_overlap = FaceCluster.Common.Models.Training.StepOverlap.Normalize(parse.GetValue(Overlap));
         if (!(slowCores is > 0.01 and <= 64)) throw new FaceClusterException($"--slow-cores must be in (0.01, 64], got {slowCores}", ExitCodes.UsageError);
         if (steps < 1) throw new FaceClusterException($"--steps must be at least 1, got {steps}", ExitCodes.UsageError);
         if (batch < 2) throw new FaceClusterException($"--batch must be at least 2, got {batch}", ExitCodes.UsageError);
@@ -58,7 +62,7 @@ internal static class BenchHeteroCommand
         string secret = temp.Combine(ClusterSecret.FileName);
         DurableFiles.WriteAllText(secret, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)), privateFile: true);
         using var group = CpuQuotaGroup.Create($"facecluster-bench-{Environment.ProcessId}", slowCores);
-        o.WriteLine(string.Create(inv, $"bench hetero: tiny autoencoder, global batch {batch}, {steps} steps timed per phase; workers of 1 thread, 'slow' limited to {slowCores:F2} cores by {group}"));
+        o.WriteLine(string.Create(inv, $"bench hetero: tiny autoencoder, global batch {batch}, {steps} steps timed per phase; workers of 1 thread (--overlap {s_overlap}), 'slow' limited to {slowCores:F2} cores by {group}"));
 
         int phase = 0;
         double Measure(string name, bool fast, bool slow, string balance)
@@ -163,7 +167,7 @@ internal static class BenchHeteroCommand
             {
                 if (slowed ? !slow : !fast) continue;
                 var p = Start(run.LogOf(id), "worker", "--join", $"127.0.0.1:{bind}", "--secret-file", secret, "--threads", "1", "--data", data, "--id", id, "--bind", "127.0.0.1",
-                    "--update-on", slowed ? slowUpdate : fastUpdate, "--log-level", "information");
+                    "--update-on", slowed ? slowUpdate : fastUpdate, "--overlap", s_overlap, "--log-level", "information");
                 run.Processes.Add(p);
                 if (slowed) group.Add(p.Id);
             }
