@@ -19,33 +19,16 @@ namespace FaceCluster.Tests.Models;
 [Collection(TorchRngCollection.Name)]
 public class DeviceUpdateTests
 {
-    private static readonly string[] Identities = ["alice", "bob", "carol"];
+    private static ReplicaTrainer NewTrainer(UpdatePlacement placement, int seed = 7) => TrainerTestKit.NewTrainer(seed, placement);
 
-    private static ReplicaTrainer NewTrainer(UpdatePlacement placement, int seed = 7)
-    {
-        torch.manual_seed(seed);
-        return new ReplicaTrainer(new FaceSwapAutoencoder(ModelPreset.Tiny, Identities), torch.CPU, TrainerOptions.For(ModelPreset.Tiny) with { UpdateOn = placement });
-    }
+    private static ReplicaTrainer CopyOf(ReplicaTrainer source, UpdatePlacement placement) => TrainerTestKit.CopyOf(source, placement);
 
-    /// <summary>A replica of the given placement with <paramref name="source"/>'s weights and moments (an explicit copy, as FlatAdamTests does).</summary>
-    private static ReplicaTrainer CopyOf(ReplicaTrainer source, UpdatePlacement placement)
-    {
-        var copy = NewTrainer(placement, seed: 99);
-        copy.ImportState(source.ExportState());
-        Assert.Equal(source.ParameterChecksum(), copy.ParameterChecksum());
-        return copy;
-    }
+    private static float[] Weights(ReplicaTrainer trainer) => TrainerTestKit.Weights(trainer);
 
     private static void AssertSameMoments(ReplicaTrainer expected, ReplicaTrainer actual, string what)
     {
         Assert.True(expected.Optimizer.FirstMoments.AsSpan().SequenceEqual(actual.Optimizer.FirstMoments), $"{what}: first moments differ");
         Assert.True(expected.Optimizer.SecondMoments.AsSpan().SequenceEqual(actual.Optimizer.SecondMoments), $"{what}: second moments differ");
-    }
-
-    private static float[] Weights(ReplicaTrainer trainer)
-    {
-        using var scope = torch.NewDisposeScope();
-        return torch.cat(trainer.Model.Root.parameters().Select(p => p.detach().flatten()).ToArray()).data<float>().ToArray();
     }
 
     /// <summary>Units in the last place between two floats of one sign (what the √ rounding can move).</summary>
@@ -55,13 +38,7 @@ public class DeviceUpdateTests
     /// Within <paramref name="tolerance"/> (absolute, plus as much relative): far below one Adam step (lr = 5e-4), so a wrong
     /// range, bias correction or moment fails it, while ulp-level roundings that trajectories amplify a little pass.
     /// </summary>
-    private static void AssertClose(float[] expected, float[] actual, double tolerance, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            if (Math.Abs(expected[i] - actual[i]) > tolerance * (1 + Math.Abs(expected[i])))
-                Assert.Fail($"{what}: element {i} is {actual[i]}, expected {expected[i]}");
-    }
+    private static void AssertClose(float[] expected, float[] actual, double tolerance, string what) => TrainerTestKit.AssertClose(expected, actual, tolerance, what);
 
     [Fact]
     public void DeviceAdam_keeps_FlatAdams_moments_bit_for_bit_and_its_parameters_within_an_ulp()
@@ -155,22 +132,7 @@ public class DeviceUpdateTests
             for (int step = 0; step < 3; step++)
             {
                 var batches = Enumerable.Range(0, n).Select(r => ModelTestData.RandomBatch(2 + r, 32, 3, seed: (ulong)(100 * step + r))).ToArray();
-                int global = batches.Sum(b => b.Count);
-                for (int r = 0; r < n; r++) trainers[r].ComputeGradients(batches[r], global);
-                var summed = trainers.Select(t => (float[])t.Gradients.Clone()).ToArray();
-                var sums = RingHarness.OnThreads(Enumerable.Range(0, n), r => { ring.Sessions[r].AllReduceSum(summed[r], count, 1000 + step, layout, null); return r; });
-                await RingHarness.WithinGuard(Task.WhenAll(sums));
-                whole.ComputeGradients(batches[0], global);
-                summed[0].CopyTo(whole.Gradients, 0);
-                whole.ApplyUpdate();
-
-                var runs = RingHarness.OnThreads(Enumerable.Range(0, n), r =>
-                {
-                    ring.Sessions[r].AllReduceSum(trainers[r].Gradients, count, step, layout, trainers[r].UpdateRange);
-                    trainers[r].CommitUpdate();
-                    return r;
-                });
-                await RingHarness.WithinGuard(Task.WhenAll(runs));
+                await TrainerTestKit.ShardedStepAsync(ring, whole, trainers, batches, layout, step);
                 // Each range was updated by one rank, on its device or its host, and all-gathered: one set of bits.
                 foreach (var t in trainers) Assert.Equal(trainers[0].ParameterChecksum(), t.ParameterChecksum());
                 AssertClose(Weights(whole), Weights(trainers[0]), 1e-6, $"step {step + 1} against the whole host update");
@@ -189,20 +151,7 @@ public class DeviceUpdateTests
 
             // And the next step, the device ranks reading the exchanged moments back from their device, still agrees.
             var last = Enumerable.Range(0, n).Select(r => ModelTestData.RandomBatch(2, 32, 3, seed: (ulong)(900 + r))).ToArray();
-            for (int r = 0; r < n; r++) trainers[r].ComputeGradients(last[r], 2 * n);
-            var reduced = trainers.Select(t => (float[])t.Gradients.Clone()).ToArray();
-            var sum2 = RingHarness.OnThreads(Enumerable.Range(0, n), r => { ring.Sessions[r].AllReduceSum(reduced[r], count, 2000, layout, null); return r; });
-            await RingHarness.WithinGuard(Task.WhenAll(sum2));
-            whole.ComputeGradients(last[0], 2 * n);
-            reduced[0].CopyTo(whole.Gradients, 0);
-            whole.ApplyUpdate();
-            var next = RingHarness.OnThreads(Enumerable.Range(0, n), r =>
-            {
-                ring.Sessions[r].AllReduceSum(trainers[r].Gradients, count, 3, layout, trainers[r].UpdateRange);
-                trainers[r].CommitUpdate();
-                return r;
-            });
-            await RingHarness.WithinGuard(Task.WhenAll(next));
+            await TrainerTestKit.ShardedStepAsync(ring, whole, trainers, last, layout, 3);
             foreach (var t in trainers) Assert.Equal(trainers[0].ParameterChecksum(), t.ParameterChecksum());
             AssertClose(Weights(whole), Weights(trainers[0]), 1e-6, "the step after the exchange");
         }

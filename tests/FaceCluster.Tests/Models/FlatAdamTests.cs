@@ -17,39 +17,15 @@ namespace FaceCluster.Tests.Models;
 [Collection(TorchRngCollection.Name)]
 public class FlatAdamTests
 {
-    private static readonly string[] Identities = ["alice", "bob", "carol"];
+    private static readonly string[] Identities = TrainerTestKit.Identities;
 
-    private static ReplicaTrainer NewTrainer(int seed = 7, int updateThreads = 1)
-    {
-        torch.manual_seed(seed);
-        return new ReplicaTrainer(new FaceSwapAutoencoder(ModelPreset.Tiny, Identities), torch.CPU, TrainerOptions.For(ModelPreset.Tiny) with { UpdateThreads = updateThreads });
-    }
+    private static ReplicaTrainer NewTrainer(int seed = 7, int updateThreads = 1) => TrainerTestKit.NewTrainer(seed, updateThreads: updateThreads);
 
-    /// <summary>
-    /// A replica with <paramref name="source"/>'s weights and optimizer state: an explicit copy, because tests outside
-    /// this collection may draw from libtorch's global generator between a manual_seed and a model's initialisation.
-    /// </summary>
-    private static ReplicaTrainer CopyOf(ReplicaTrainer source, int updateThreads = 1)
-    {
-        var copy = NewTrainer(seed: 99, updateThreads);
-        copy.ImportState(source.ExportState());
-        Assert.Equal(source.ParameterChecksum(), copy.ParameterChecksum());
-        return copy;
-    }
+    private static ReplicaTrainer CopyOf(ReplicaTrainer source, int updateThreads = 1) => TrainerTestKit.CopyOf(source, updateThreads: updateThreads);
 
-    private static float[] Weights(ReplicaTrainer trainer)
-    {
-        using var scope = torch.NewDisposeScope();
-        return torch.cat(trainer.Model.Root.parameters().Select(p => p.detach().flatten()).ToArray()).data<float>().ToArray();
-    }
+    private static float[] Weights(ReplicaTrainer trainer) => TrainerTestKit.Weights(trainer);
 
-    private static void AssertClose(float[] expected, float[] actual, double tolerance, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            if (Math.Abs(expected[i] - actual[i]) > tolerance * (1 + Math.Abs(expected[i])))
-                Assert.Fail($"{what}: element {i} is {actual[i]}, expected {expected[i]}");
-    }
+    private static void AssertClose(float[] expected, float[] actual, double tolerance, string what) => TrainerTestKit.AssertClose(expected, actual, tolerance, what);
 
     [Fact]
     public void Five_steps_follow_torch_optim_Adam_on_the_same_gradients()
@@ -104,23 +80,7 @@ public class FlatAdamTests
             for (int step = 0; step < 3; step++)
             {
                 var batches = Enumerable.Range(0, n).Select(r => ModelTestData.RandomBatch(2 + r, 32, 3, seed: (ulong)(100 * step + r))).ToArray();
-                int global = batches.Sum(b => b.Count);
-                for (int r = 0; r < n; r++) trainers[r].ComputeGradients(batches[r], global);
-                // The reference: the ring's sum (same layout, so the same order of additions), then the whole update on one replica.
-                var summed = trainers.Select(t => (float[])t.Gradients.Clone()).ToArray();
-                var sums = RingHarness.OnThreads(Enumerable.Range(0, n), r => { ring.Sessions[r].AllReduceSum(summed[r], count, 1000 + step, layout, null); return r; });
-                await RingHarness.WithinGuard(Task.WhenAll(sums));
-                whole.ComputeGradients(batches[0], global);
-                summed[0].CopyTo(whole.Gradients, 0);
-                whole.ApplyUpdate();
-
-                var runs = RingHarness.OnThreads(Enumerable.Range(0, n), r =>
-                {
-                    ring.Sessions[r].AllReduceSum(trainers[r].Gradients, count, step, layout, trainers[r].UpdateRange);
-                    trainers[r].CommitUpdate();
-                    return r;
-                });
-                await RingHarness.WithinGuard(Task.WhenAll(runs));
+                await TrainerTestKit.ShardedStepAsync(ring, whole, trainers, batches, layout, step);
             }
             foreach (var t in trainers) Assert.Equal(whole.ParameterChecksum(), t.ParameterChecksum());
 

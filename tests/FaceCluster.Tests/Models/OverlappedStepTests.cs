@@ -17,20 +17,11 @@ namespace FaceCluster.Tests.Models;
 [Collection(TorchRngCollection.Name)]
 public class OverlappedStepTests
 {
-    private static readonly string[] Identities = ["alice", "bob", "carol"];
+    private static readonly string[] Identities = TrainerTestKit.Identities;
 
-    private static ReplicaTrainer NewTrainer(int seed = 7, UpdatePlacement placement = UpdatePlacement.Host)
-    {
-        torch.manual_seed(seed);
-        return new ReplicaTrainer(new FaceSwapAutoencoder(ModelPreset.Tiny, Identities), torch.CPU, TrainerOptions.For(ModelPreset.Tiny) with { UpdateOn = placement });
-    }
+    private static ReplicaTrainer NewTrainer(int seed = 7, UpdatePlacement placement = UpdatePlacement.Host) => TrainerTestKit.NewTrainer(seed, placement);
 
-    private static ReplicaTrainer CopyOf(ReplicaTrainer source, UpdatePlacement placement = UpdatePlacement.Host)
-    {
-        var copy = NewTrainer(99, placement);
-        copy.ImportState(source.ExportState());
-        return copy;
-    }
+    private static ReplicaTrainer CopyOf(ReplicaTrainer source, UpdatePlacement placement = UpdatePlacement.Host) => TrainerTestKit.CopyOf(source, placement);
 
     [Fact]
     public void The_autoencoders_buckets_are_its_decoders_then_its_encoder_and_tile_the_buffer()
