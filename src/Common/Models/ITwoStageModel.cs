@@ -13,6 +13,11 @@ public interface ITwoStageModel
     /// <summary>The first stage: its parameters are a contiguous run of the model's, at the start or at the end.</summary>
     nn.Module FirstStage { get; }
 
+    /// <summary>What the stages hold, for the step's timeline.</summary>
+    string FirstStageName { get; }
+
+    string SecondStageName { get; }
+
     /// <summary>
     /// <see cref="IFaceModel.PerSampleLoss"/> with the first stage's output passed through <paramref name="cut"/>
     /// before the second stage reads it (identity: the same losses, the same graph).

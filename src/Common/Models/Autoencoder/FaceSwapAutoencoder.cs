@@ -71,8 +71,16 @@ public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel,
 
     public Tensor PerSampleLoss(Tensor inputs, Tensor? targets, long[] labels) => PerSampleLoss(inputs, targets, labels, code => code);
 
-    /// <summary>The encoder is the first stage, the decoders the second (<see cref="ITwoStageModel"/>).</summary>
+    /// <summary>
+    /// The encoder is the first stage, the decoders the second (<see cref="ITwoStageModel"/>). Cutting inside the encoder
+    /// instead (its convolutions alone in the first stage) was measured on 2 one-thread CPU workers: the larger second
+    /// bucket then outlasted the convolutions' backward, and nothing more was hidden.
+    /// </summary>
     public nn.Module FirstStage => _encoder;
+
+    public string FirstStageName => "encoder";
+
+    public string SecondStageName => "decoders";
 
     public Tensor PerSampleLoss(Tensor inputs, Tensor? targets, long[] labels, Func<Tensor, Tensor> cut)
     {

@@ -136,7 +136,7 @@ public sealed class ReplicaTrainer : IDisposable
         if (count == 0 || count == total) return (whole, null);
         if (hi - lo != count || (lo != 0 && hi != total))
             throw new InvalidOperationException($"the {model.Kind} model's first stage is not one run at an end of its parameters ([{lo}, {hi}) for {count} values of {total})");
-        string first = model.Kind == ModelKind.Autoencoder ? "encoder" : "first stage", second = model.Kind == ModelKind.Autoencoder ? "decoders" : "second stage";
+        string first = staged.FirstStageName, second = staged.SecondStageName;
         var firstBucket = new GradientBucket(first, (int)lo, (int)count);
         var secondBucket = lo == 0 ? new GradientBucket(second, (int)hi, total - (int)hi) : new GradientBucket(second, 0, (int)lo);
         return ([secondBucket, firstBucket], staged);
@@ -222,33 +222,41 @@ public sealed class ReplicaTrainer : IDisposable
         var inputs = ToDevice(batch.Inputs, batch.Count * batch.FloatsPerImage, shape);
         var targets = batch.Targets is null ? null : ToDevice(batch.Targets, batch.Count * batch.FloatsPerImage, shape);
         Tensor? boundary = null, leaf = null;
-        var losses = _stages is null
-            ? _model.PerSampleLoss(inputs, targets, batch.Labels)
-            : _stages.PerSampleLoss(inputs, targets, batch.Labels, code =>
-            {
-                // Both outlive the model's own dispose scope: this one disposes them.
-                boundary = code.MoveToOuterDisposeScope();
-                leaf = code.detach().requires_grad_(true).MoveToOuterDisposeScope();
-                return leaf;
-            });
-        var finite = torch.isfinite(losses);
-        int nonFinite = batch.Count - (int)finite.sum().item<long>();
-        var safe = nonFinite == 0 ? losses : torch.where(finite, losses, torch.zeros_like(losses));
-        if (nonFinite < batch.Count)
+        try
         {
-            (safe.sum() / globalBatch).backward();
-            if (boundary is not null && leaf?.grad is { } upstream)
+            var losses = _stages is null
+                ? _model.PerSampleLoss(inputs, targets, batch.Labels)
+                : _stages.PerSampleLoss(inputs, targets, batch.Labels, code =>
+                {
+                    // Both must outlive the model's own (nested) dispose scopes: they leave every scope, and the finally disposes them.
+                    boundary = code.DetachFromDisposeScope();
+                    leaf = code.detach().requires_grad_(true).DetachFromDisposeScope();
+                    return leaf;
+                });
+            var finite = torch.isfinite(losses);
+            int nonFinite = batch.Count - (int)finite.sum().item<long>();
+            var safe = nonFinite == 0 ? losses : torch.where(finite, losses, torch.zeros_like(losses));
+            if (nonFinite < batch.Count)
             {
-                ready?.Invoke(0);
-                torch.autograd.backward(boundary, upstream);
-                ready?.Invoke(1);
+                (safe.sum() / globalBatch).backward();
+                if (boundary is not null && leaf?.grad is { } upstream)
+                {
+                    ready?.Invoke(0);
+                    torch.autograd.backward(boundary, upstream);
+                    ready?.Invoke(1);
+                }
+                else
+                {
+                    ready?.Invoke(0);
+                }
             }
-            else
-            {
-                ready?.Invoke(0);
-            }
+            return (losses.detach().cpu().data<float>().ToArray(), nonFinite);
         }
-        return (losses.detach().cpu().data<float>().ToArray(), nonFinite);
+        finally
+        {
+            boundary?.Dispose();
+            leaf?.Dispose();
+        }
     }
 
     /// <summary>True when the model can probe faces for how much they look like their identity (<see cref="IIdentityProbe"/>).</summary>
