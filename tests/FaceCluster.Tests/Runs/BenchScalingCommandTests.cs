@@ -19,13 +19,20 @@ public sealed class BenchScalingCommandTests
         int code = CliApp.Run(["bench", "scaling", "--data", data, "--steps", "5", "--batch", "8", "--rounds", "2"], stdout, stderr);
         string output = stdout.ToString();
         Assert.True(code == 0, output + stderr);
-        var rounds = Regex.Matches(output, @"round \d: 1 worker\s+(\d+\.\d) samples/s \(batch 8\); 2 workers\s+(\d+\.\d) \(batch 8 each, global 16\) and\s+(\d+\.\d) \(global batch 8, about 4 each\): (\d+\.\d+)x weak, (\d+\.\d+)x strong");
+        var rounds = Regex.Matches(output, @"round \d: 1 worker\s+(\d+\.\d) samples/s \(batch 8\); 2 workers\s+(\d+\.\d) \(batch 8 each, global 16; --overlap auto: (on|off)\) and\s+(\d+\.\d) \(global batch 8, about 4 each\): (\d+\.\d+)x weak, (\d+\.\d+)x strong; weak with --overlap on\s+(\d+\.\d), off\s+(\d+\.\d): on / off (\d+\.\d+)");
         Assert.True(rounds.Count == 2, output);
         var weakRatios = new List<double>();
         var strongRatios = new List<double>();
+        var overlapRatios = new List<double>();
         foreach (Match m in rounds)
         {
-            double[] v = Enumerable.Range(1, 5).Select(i => double.Parse(m.Groups[i].Value, CultureInfo.InvariantCulture)).ToArray();
+            double[] v = new[] { 1, 2, 4, 5, 6 }.Select(i => double.Parse(m.Groups[i].Value, CultureInfo.InvariantCulture)).ToArray();
+            double on = double.Parse(m.Groups[7].Value, CultureInfo.InvariantCulture), off = double.Parse(m.Groups[8].Value, CultureInfo.InvariantCulture);
+            // The weak figure is the run of the setting auto picks, measured both ways in the round.
+            Assert.Equal(m.Groups[3].Value == "on" ? on : off, v[1]);
+            double onOff = double.Parse(m.Groups[9].Value, CultureInfo.InvariantCulture);
+            Assert.InRange(onOff, on / off * 0.99 - 0.005, on / off * 1.01 + 0.005);
+            overlapRatios.Add(onOff);
             Assert.True(v[0] > 0 && v[1] > 0 && v[2] > 0, output);
             // The printed ratios are of the unrounded rates: within 1% (and the 2-decimal rounding) of the printed ones.
             Assert.InRange(v[3], v[1] / v[0] * 0.99 - 0.005, v[1] / v[0] * 1.01 + 0.005);
@@ -37,6 +44,7 @@ public sealed class BenchScalingCommandTests
         double strongMedian = Number(output, @"strong scaling 2 workers / 1 worker: (\d+\.\d+)x \(the same global batch split 2 ways, median of 2 round\(s\)");
         Assert.Contains(weakMedian, weakRatios);
         Assert.Contains(strongMedian, strongRatios);
+        Assert.Contains(Number(output, @"--overlap on / off \(2 workers, weak\): (\d+\.\d+)x"), overlapRatios);
 
         // The peer, PyTorch DDP on the same layout, in the same rounds; or, where python3-torch is missing, why not.
         var peerRounds = Regex.Matches(output, @"round \d: peer PyTorch DDP: 1 process\s+(\d+\.\d) samples/s; 2 processes\s+(\d+\.\d): (\d+\.\d+)x weak; FaceCluster / peer (\d+\.\d+)");
