@@ -4,6 +4,7 @@ using FaceCluster.Cli.Hosts;
 using FaceCluster.Common.Models.Previews;
 using FaceCluster.Common.Models.Training;
 using FaceCluster.Synth;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FaceCluster.Cli.Bench;
@@ -17,6 +18,10 @@ namespace FaceCluster.Cli.Bench;
 /// alike; the ratio printed is the median of the rounds' ratios. The plain loop uses torch.optim.Adam, FaceCluster its
 /// fused flat Adam (FlatAdam): a ratio above 1 is partly that. With --memory-steps N it also runs N of
 /// FaceCluster's replica steps and prints the process's memory at the start and end: it must stay flat.
+/// <para>
+/// The peer, in the same rounds: PyTorch eager (the machine's python3, one process, no DDP) on the same layout, batch,
+/// threads and device, a fixed batch (no loader), parameter count asserted equal. --device cuda runs all three on a GPU.
+/// </para>
 /// </summary>
 internal static class BenchTrainCommand
 {
@@ -27,6 +32,8 @@ internal static class BenchTrainCommand
     private static readonly Option<int> Threads = new("--threads") { Description = "libtorch threads for both sides (0: every core).", DefaultValueFactory = _ => 0 };
     private static readonly Option<string?> Data = new("--data") { Description = "Face-set folder (default: a generated one of 8 identities x 60)." };
     private static readonly Option<int> MemorySteps = new("--memory-steps") { Description = "Also run this many replica steps and print memory at start and end (0: skip).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string> Device = new("--device") { Description = "Where all sides train: cpu (default), cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    private static readonly Option<bool> NoPeer = new("--no-peer") { Description = "Skip the PyTorch eager peer." };
     private static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
 
     private const int WarmupSteps = 20;
@@ -34,7 +41,7 @@ internal static class BenchTrainCommand
     public static Command Create()
     {
         return CliCommands.Define("train", "Samples/s of FaceCluster's training step (1 worker, loading and loss reporting included) against a plain TorchSharp loop on pre-decoded images, as a ratio; optionally memory over many steps.", Run,
-            Steps, Rounds, Batch, Preset, Threads, Data, MemorySteps, LogLevel);
+            Steps, Rounds, Batch, Preset, Threads, Data, MemorySteps, Device, NoPeer, LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -49,15 +56,46 @@ internal static class BenchTrainCommand
         if (memorySteps < 0) throw new FaceClusterException($"--memory-steps must be 0 or more, got {memorySteps}", ExitCodes.UsageError);
         var preset = ModelPreset.Parse(parse.GetValue(Preset)!);
         if (threads == 0) threads = Environment.ProcessorCount;
+        var spec = DeviceSpec.Parse(parse.GetValue(Device)!);
+        if (spec.Kind is not ("cpu" or "cuda")) throw new FaceClusterException($"--device '{spec}': bench train runs on cpu or cuda[:N]", ExitCodes.UsageError);
 
         using var temp = new ScratchFolder("train");
         string data = parse.GetValue(Data) ?? temp.Combine("faces");
         if (parse.GetValue(Data) == null)
             SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 8, PerIdentity = 60, Size = 64, Seed = 3 });
         TorchRuntime.EnsureLoaded();
+        var device = spec.Resolve()[0]; // refuses a CUDA device this build or host does not have, by name
         var manifest = ManifestStore.LoadOrBuild(data, temp.Combine("scan"), ScanOptions.Default).Manifest;
         var labels = manifest.Identities.ToArray();
-        o.WriteLine(string.Create(inv, $"bench train: {preset} autoencoder, batch {batch}, {threads} libtorch thread(s), {rounds} round(s) of {steps} steps per side after {WarmupSteps} warm-up; {manifest.Samples.Count} images of {labels.Length} identities"));
+        o.WriteLine(string.Create(inv, $"bench train: {preset} autoencoder on {spec}, batch {batch}, {threads} libtorch thread(s), {rounds} round(s) of {steps} steps per side after {WarmupSteps} warm-up; {manifest.Samples.Count} images of {labels.Length} identities"));
+        DdpPeer? peer = null;
+        if (!parse.GetValue(NoPeer))
+        {
+            peer = DdpPeer.Prepare(temp.Path, preset, labels.Length, out string? whyNot);
+            if (peer == null) o.WriteLine($"  peer: PyTorch eager cannot run here: {whyNot}; FaceCluster's figures only");
+            else
+            {
+                long ours;
+                using (var model = FaceModelFactory.Create(ModelKind.Autoencoder, preset, labels, 1))
+                using (var trainer = new ReplicaTrainer(model, CPU, TrainerOptions.For(preset)))
+                    ours = trainer.ParameterCount;
+                try
+                {
+                    long theirs = peer.Measure(1, batch, 1, 0, threads, spec.ToString()).Parameters;
+                    if (theirs != ours)
+                    {
+                        o.WriteLine(string.Create(inv, $"  peer: its model has {theirs:N0} parameters, FaceCluster's {ours:N0}: not the same layout, no peer figures"));
+                        peer = null;
+                    }
+                    else o.WriteLine(string.Create(inv, $"  peer: PyTorch eager ({spec}), the same layout ({ours:N0} parameters), batch {batch}, {threads} thread(s), a fixed batch"));
+                }
+                catch (FaceClusterException e)
+                {
+                    o.WriteLine($"  peer: PyTorch eager cannot run here: {e.Message}; FaceCluster's figures only");
+                    peer = null;
+                }
+            }
+        }
 
         // Baseline: plain TorchSharp on images decoded beforehand (no augmentation, no reports, no flat buffer).
         var decoded = Decode(manifest, labels, preset.ImageSize);
@@ -72,7 +110,7 @@ internal static class BenchTrainCommand
             var clock = new StepClock(WarmupSteps);
             var options = new TrainRunOptions
             {
-                DataDir = data, RunDir = temp.Combine($"run-{++runs}"), Workers = 1, Threads = threads, Cycles = 1,
+                DataDir = data, RunDir = temp.Combine($"run-{++runs}"), Workers = 1, Threads = threads, Cycles = 1, Device = spec,
                 StepsPerCycle = WarmupSteps + timedSteps, GlobalBatch = batch, Preset = preset, KeepCheckpoints = 1, Augment = augment,
             };
             EmbeddedTrainingRun.RunAsync(options, clock, loggerFactory, CancellationToken.None).GetAwaiter().GetResult();
@@ -80,17 +118,25 @@ internal static class BenchTrainCommand
         }
         // One short untimed pass of each side first: the first loop in a fresh process runs measurably faster than
         // later ones (measured: by about a fifth), which would favour whichever side goes first.
-        PlainLoop(decoded, labels, preset, batch, threads, 1);
+        PlainLoop(decoded, labels, preset, batch, threads, 1, device);
         Measure(augment: false, timedSteps: 1);
         var plainRates = new List<double>();
         var ratios = new List<double>();
+        var peerRatios = new List<double>();
         for (int round = 0; round < rounds; round++)
         {
-            double plain = PlainLoop(decoded, labels, preset, batch, threads, steps);
+            double plain = PlainLoop(decoded, labels, preset, batch, threads, steps, device);
             double fc = Measure(augment: false, steps);
             plainRates.Add(plain);
             ratios.Add(fc / plain);
-            o.WriteLine(string.Create(inv, $"  round {round + 1}: plain loop {plain,8:F1} samples/s, FaceCluster {fc,8:F1} samples/s, ratio {fc / plain:F3}"));
+            string peerText = "";
+            if (peer != null)
+            {
+                double eager = peer.Measure(1, batch, steps, WarmupSteps, threads, spec.ToString()).SamplesPerSecond;
+                peerRatios.Add(fc / eager);
+                peerText = string.Create(inv, $", PyTorch eager {eager,8:F1} samples/s, FaceCluster / PyTorch {fc / eager:F3}");
+            }
+            o.WriteLine(string.Create(inv, $"  round {round + 1}: plain loop {plain,8:F1} samples/s, FaceCluster {fc,8:F1} samples/s, ratio {fc / plain:F3}{peerText}"));
         }
         // The round whose ratio is the median stands for the run; its two rates are printed below.
         int median = Enumerable.Range(0, rounds).OrderBy(i => ratios[i]).ElementAt(rounds / 2);
@@ -102,6 +148,8 @@ internal static class BenchTrainCommand
         o.WriteLine(string.Create(inv, $"  FaceCluster step, augmented:  {augmented,8:F1} samples/s (faceswap's warp, affine and colour augmentation on the same cores)"));
         o.WriteLine(string.Create(inv, $"ratio FaceCluster / plain loop: {ratios[median]:F3} (median of {rounds} round(s); range {ratios.Min():F3}..{ratios.Max():F3})"));
         o.WriteLine(string.Create(inv, $"ratio with augmentation / plain loop: {augmented / plainRates.Average():F3} (against the rounds' mean plain rate)"));
+        if (peerRatios.Count > 0)
+            o.WriteLine(string.Create(inv, $"ratio FaceCluster / PyTorch eager: {peerRatios.Order().ElementAt(peerRatios.Count / 2):F3} (median of {rounds} round(s); range {peerRatios.Min():F3}..{peerRatios.Max():F3}; the peer trains on a fixed batch, FaceCluster loads and reports)"));
 
         if (memorySteps > 0) Memory(o, decoded, labels, preset, batch, threads, memorySteps);
         return ExitCodes.Ok;
@@ -151,10 +199,11 @@ internal static class BenchTrainCommand
         return new TrainBatch(batch, size, ids, labels, inputs, inputs);
     }
 
-    private static double PlainLoop(Decoded d, string[] labels, ModelPreset preset, int batch, int threads, int steps)
+    private static double PlainLoop(Decoded d, string[] labels, ModelPreset preset, int batch, int threads, int steps, Device device)
     {
         TorchRuntime.SetThreads(threads);
         using var model = FaceModelFactory.Create(ModelKind.Autoencoder, preset, labels, 1);
+        model.Root.to(device);
         var o = TrainerOptions.For(preset);
         using var optimizer = optim.Adam(model.Root.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon);
         int size = preset.ImageSize;
@@ -164,11 +213,12 @@ internal static class BenchTrainCommand
             if (step == WarmupSteps) watch.Start();
             var b = BatchAt(d, step, batch, size);
             using var scope = NewDisposeScope();
-            var x = tensor(b.Inputs, [batch, 3, size, size]);
+            var x = tensor(b.Inputs, [batch, 3, size, size]).to(device);
             var loss = model.PerSampleLoss(x, x, b.Labels).mean();
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
+            if (step == WarmupSteps - 1 || step == WarmupSteps + steps - 1) TorchRuntime.Synchronize(device); // a GPU's queue drained at both ends of the timing
         }
         watch.Stop();
         return (double)steps * batch / watch.Elapsed.TotalSeconds;

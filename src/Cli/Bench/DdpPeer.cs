@@ -38,7 +38,7 @@ internal sealed class DdpPeer
     }
 
     /// <summary>Samples/s of <paramref name="procs"/> one-thread processes (1: a plain loop), and the model's parameter count.</summary>
-    public (double SamplesPerSecond, long Parameters) Measure(int procs, int batch, int steps, int warmup)
+    public (double SamplesPerSecond, long Parameters) Measure(int procs, int batch, int steps, int warmup, int threads = 1, string device = "cpu")
     {
         string[] args =
         [
@@ -47,19 +47,20 @@ internal sealed class DdpPeer
             "--identities", _identities.ToString(CultureInfo.InvariantCulture), "--size", _preset.ImageSize.ToString(CultureInfo.InvariantCulture),
             "--encoder", string.Join(',', _preset.EncoderChannels), "--latent", _preset.Latent.ToString(CultureInfo.InvariantCulture),
             "--bottleneck", _preset.BottleneckChannels.ToString(CultureInfo.InvariantCulture), "--decoder", string.Join(',', _preset.DecoderChannels),
+            "--threads", threads.ToString(CultureInfo.InvariantCulture), "--device", device,
         ];
-        var (code, output) = Python(_python, args, TimeSpan.FromMinutes(10));
+        var (code, output) = Python(_python, args, TimeSpan.FromMinutes(10), threads);
         var match = Regex.Match(output, @"params=(\d+) samples_per_second=([0-9.]+)");
         if (code != 0 || !match.Success)
             throw new FaceClusterException($"the PyTorch DDP peer failed (exit {code}): {output.Trim().Split('\n').LastOrDefault()}");
         return (double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
     }
 
-    private static (int Code, string Output) Python(string python, string[] args, TimeSpan timeout)
+    private static (int Code, string Output) Python(string python, string[] args, TimeSpan timeout, int threads = 1)
     {
         var info = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["OMP_NUM_THREADS"] = "1";
+        info.Environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
         Process process;
         try { process = Process.Start(info)!; }
         catch (System.ComponentModel.Win32Exception) { return (-1, ""); }

@@ -70,4 +70,10 @@ public static class TorchRuntime
         EnsureLoaded();
         if (threads > 0) torch.set_num_threads(threads);
     }
+
+    /// <summary>Waits for the device's queued work (a CUDA device runs asynchronously); nothing to wait for on a CPU.</summary>
+    public static void Synchronize(torch.Device device)
+    {
+        if (device.type == DeviceType.CUDA) torch.cuda.synchronize(device);
+    }
 }

@@ -30,6 +30,26 @@ public sealed class BenchTrainCommandTests
         Assert.InRange(ratio / (fc / plain), 0.99, 1.01);
         Assert.Equal(2, Regex.Matches(output, @"round \d: plain loop\s+\d+\.\d samples/s, FaceCluster\s+\d+\.\d samples/s, ratio \d+\.\d{3}").Count);
         Assert.Matches(@"memory over 40 replica steps \(batch 4\): \d+\.\d MiB after 40 steps, \d+\.\d MiB at the end", output);
+
+        // The peer, PyTorch eager on the same layout, in the same rounds (where python3 has torch; else said why).
+        var peerRounds = Regex.Matches(output, @"round \d: plain loop\s+\d+\.\d samples/s, FaceCluster\s+(\d+\.\d) samples/s, ratio \d+\.\d{3}, PyTorch eager\s+(\d+\.\d) samples/s, FaceCluster / PyTorch (\d+\.\d{3})");
+        if (output.Contains("peer: PyTorch eager cannot run here:", StringComparison.Ordinal))
+        {
+            Assert.Empty(peerRounds);
+            Assert.DoesNotContain("ratio FaceCluster / PyTorch eager", output);
+            return;
+        }
+        Assert.Matches(@"peer: PyTorch eager \(cpu\), the same layout \([\d,]+ parameters\), batch 4, 1 thread\(s\)", output);
+        Assert.Equal(2, peerRounds.Count);
+        var peerRatios = new List<double>();
+        foreach (Match m in peerRounds)
+        {
+            double[] v = Enumerable.Range(1, 3).Select(i => double.Parse(m.Groups[i].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.True(v[1] > 0, output);
+            Assert.InRange(v[2], v[0] / v[1] * 0.99 - 0.001, v[0] / v[1] * 1.01 + 0.001);
+            peerRatios.Add(v[2]);
+        }
+        Assert.Contains(Rate(output, @"ratio FaceCluster / PyTorch eager: (\d+\.\d+) \(median of 2 round"), peerRatios);
     }
 
     [Fact]
@@ -41,6 +61,9 @@ public sealed class BenchTrainCommandTests
         stderr = new StringWriter();
         Assert.Equal(2, CliApp.Run(["bench", "train", "--rounds", "0"], new StringWriter(), stderr));
         Assert.Contains("--rounds", stderr.ToString());
+        stderr = new StringWriter();
+        Assert.Equal(2, CliApp.Run(["bench", "train", "--device", "mps"], new StringWriter(), stderr));
+        Assert.Contains("--device 'mps': bench train runs on cpu or cuda[:N]", stderr.ToString());
     }
 
     private static double Rate(string output, string pattern)

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """The peer of `facecluster bench scaling`: PyTorch's own data-parallel trainer (DistributedDataParallel, gloo, CPU)
 on FaceCluster's autoencoder layout (the same convolutions, latent, upscale blocks and one decoder per identity,
-per-sample mean absolute error, Adam), one libtorch thread per process, a fixed random batch per process (no loader).
+per-sample mean absolute error, Adam), one libtorch thread per process (--threads), a fixed random batch per process
+(no loader); --device cuda runs it on a GPU (NCCL between processes), the peer of `bench train --device cuda`.
 
     python3 ddp_peer.py --procs N --batch B --steps S --warmup W --identities K --size 32 \
         --encoder 32,64,128 --latent 128 --bottleneck 128 --decoder 64,32
 
 Prints one line: params=<parameters> samples_per_second=<all processes together>. --procs 1 runs a plain loop
-(no DDP), the baseline a weak-scaling figure divides by.
+(no DDP): PyTorch eager, the baseline a weak-scaling figure divides by and the peer of `bench train`.
 """
 import argparse
 import os
@@ -61,7 +62,7 @@ class Autoencoder(nn.Module):
             x = F.leaky_relu(conv(x), 0.1)
         x = self.from_latent(self.to_latent(x.flatten(1))).view(-1, self.bottleneck, self.code, self.code)
         code = self.upscale(x)
-        losses = torch.zeros(x.shape[0])
+        losses = torch.zeros(x.shape[0], device=x.device)
         for d, decoder in enumerate(self.decoders):
             index = (labels == d).nonzero().flatten()
             if index.numel() == 0:
@@ -75,19 +76,25 @@ def build(args):
     return Autoencoder(args.size, args.encoder, args.latent, args.bottleneck, args.decoder, args.identities)
 
 
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def train(rank, args, procs, port, results):
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    model = build(args)
+    device = torch.device(args.device)
+    model = build(args).to(device)
     if procs > 1:
         os.environ["MASTER_ADDR"] = "127.0.0.1"
         os.environ["MASTER_PORT"] = str(port)
-        dist.init_process_group("gloo", rank=rank, world_size=procs)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=procs)
         model = nn.parallel.DistributedDataParallel(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-5)
     generator = torch.Generator().manual_seed(100 + rank)
-    x = torch.rand(args.batch, 3, args.size, args.size, generator=generator)
-    labels = torch.arange(args.batch) % args.identities
+    x = torch.rand(args.batch, 3, args.size, args.size, generator=generator).to(device)
+    labels = (torch.arange(args.batch) % args.identities).to(device)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
@@ -96,11 +103,13 @@ def train(rank, args, procs, port, results):
 
     for _ in range(args.warmup):
         step()
+    synchronize(device)
     if procs > 1:
         dist.barrier()
     start = time.perf_counter()
     for _ in range(args.steps):
         step()
+    synchronize(device)
     if procs > 1:
         dist.barrier()
     elapsed = time.perf_counter() - start
@@ -128,6 +137,8 @@ def main():
     parser.add_argument("--latent", type=int, default=128)
     parser.add_argument("--bottleneck", type=int, default=128)
     parser.add_argument("--decoder", type=ints, default=[64, 32])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     params = sum(p.numel() for p in build(args).parameters())
     if args.procs == 1:
