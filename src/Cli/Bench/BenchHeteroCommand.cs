@@ -193,8 +193,9 @@ internal static class BenchHeteroCommand
             if (Http.DefaultRequestHeaders.Authorization is null)
             {
                 string file = Path.Combine(runDir, FaceCluster.Coordinator.Http.ApiToken.FileName);
-                string token = File.Exists(file) ? File.ReadAllText(file).Trim() : "";
-                if (token.Length == 0) throw new HttpRequestException($"{file} is not written yet");
+                string token;
+                try { token = FaceCluster.Coordinator.Http.ApiToken.Read(file); }
+                catch (FaceClusterException e) { throw new HttpRequestException(e.Message); } // not written yet: the caller retries
                 Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             }
             return Http.GetStringAsync("api/status").GetAwaiter().GetResult();

@@ -66,13 +66,21 @@ public sealed class BucketedAllReduce : IDisposable
         }
     }
 
-    /// <summary>Each bucket's cut among the ranks (the ranges whose optimizer moments each rank keeps current).</summary>
-    public IReadOnlyList<ShardLayout> Layouts => _layouts;
-
     public IReadOnlyList<GradientBucket> Buckets => _buckets;
 
     /// <summary>True when buckets are reduced on their own thread while backward runs.</summary>
     public bool Overlapped => _overlap;
+
+    /// <summary>
+    /// The all-gather of a vector cut as the buckets were owned (each bucket by its layout): what brings every rank's
+    /// optimizer moments of its own ranges to all. On the calling thread, between steps.
+    /// </summary>
+    public void AllGather(float[] vector, long step)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        for (int b = 0; b < _buckets.Count; b++)
+            _ring.AllGather(vector, _buckets[b].Offset, _buckets[b].Count, step, _layouts[b]);
+    }
 
     /// <summary>Starts a step: every bucket must then be reported, in order, before <see cref="WaitStep"/>.</summary>
     public void BeginStep()

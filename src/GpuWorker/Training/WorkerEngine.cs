@@ -278,11 +278,7 @@ public sealed class WorkerEngine : IDisposable
                 // Every rank kept the optimizer moments of its own range current: exchange them, so that every replica
                 // holds the whole state again (for a checkpoint, a joining peer, or the next plan's other ranges).
                 // Bucket by bucket, as the ranges were owned.
-                trainer.ExchangeMoments(moments =>
-                {
-                    for (int b = 0; b < reducer!.Buckets.Count; b++)
-                        ring.AllGather(moments, reducer.Buckets[b].Offset, reducer.Buckets[b].Count, step, reducer.Layouts[b]);
-                });
+                trainer.ExchangeMoments(moments => reducer!.AllGather(moments, step));
             }
             // Also after a segment alone: the next one may be sharded (a worker joined) and must fall back to this point.
             trainer.SaveOptimizerBoundary();
