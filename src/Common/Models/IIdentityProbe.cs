@@ -12,10 +12,18 @@ public interface IIdentityProbe
 {
     /// <summary>
     /// Per sample, without gradients and without augmentation: the loss through its own identity's decoder and the
-    /// lowest loss through any other identity's decoder (+∞ with a single identity).
+    /// lowest loss through any other identity's decoder (+∞ with a single identity); and, where the model has one, the
+    /// encoder's latent vector of each face (where the shared encoder places it, independent of any decoder).
     /// </summary>
     IdentityProbeLosses ProbeIdentity(Tensor inputs, long[] labels);
 }
 
 /// <summary>Per-sample losses of an identity probe, in the order of the inputs.</summary>
-public sealed record IdentityProbeLosses(float[] Own, float[] BestOther);
+public sealed record IdentityProbeLosses(float[] Own, float[] BestOther)
+{
+    /// <summary>Row-major [samples × <see cref="LatentWidth"/>]: each face's latent vector; empty when the model reports none.</summary>
+    public float[] Latents { get; init; } = [];
+
+    /// <summary>Floats per face in <see cref="Latents"/> (0 without latents).</summary>
+    public int LatentWidth { get; init; }
+}

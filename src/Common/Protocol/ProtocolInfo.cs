@@ -9,7 +9,7 @@ namespace FaceCluster.Common.Protocol;
 public static class ProtocolInfo
 {
     /// <summary>Bumped whenever a message's wire layout or meaning changes.</summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     /// <summary>The build of this binary (assembly informational version).</summary>
     public static string Build { get; } =

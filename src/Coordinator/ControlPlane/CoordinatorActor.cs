@@ -209,7 +209,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var segment = _state.Segment;
         if (segment == null || p.Generation != segment.Generation || !segment.Members.Contains(p.WorkerId)) return;
         // Before the worker's SegmentFinished, so the ledger has it when the cycle closes.
-        _ledger?.Tell(new ProbeReport(p.WorkerId, p.Cycle, p.Step, p.SampleIds, p.OwnLosses, p.OtherLosses));
+        _ledger?.Tell(new ProbeReport(p.WorkerId, p.Cycle, p.Step, p.SampleIds, p.OwnLosses, p.OtherLosses) { Latents = p.Latents, LatentWidth = p.LatentWidth });
     }
 
     private void OnSegmentFinished(SegmentFinished f)

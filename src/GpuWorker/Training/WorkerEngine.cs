@@ -356,8 +356,8 @@ public sealed class WorkerEngine : IDisposable
         }
     }
 
-    /// <summary>Samples per probe batch, and per <see cref="IdentityProbed"/> message (12 bytes a sample: far under the frame limit).</summary>
-    internal const int ProbeBatch = 64, ProbeMessageSamples = 4096;
+    /// <summary>Samples per probe batch, and at most per <see cref="IdentityProbed"/> message, which also stays under <see cref="ProbeMessageBytes"/> (12 bytes a sample and its latent: far under the frame limit).</summary>
+    internal const int ProbeBatch = 64, ProbeMessageSamples = 4096, ProbeMessageBytes = 1 << 20;
 
     /// <summary>
     /// The identity probe of every sample of this rank's shard of the cycle (the shards of all ranks cover the active face
@@ -374,6 +374,8 @@ public sealed class WorkerEngine : IDisposable
         var ids = new List<int>(distinct.Length);
         var own = new List<float>(distinct.Length);
         var other = new List<float>(distinct.Length);
+        var latents = new List<float>();
+        int width = -1;
         try
         {
             using var batches = faceSet.CreateProbeBatches(chunks);
@@ -386,6 +388,9 @@ public sealed class WorkerEngine : IDisposable
                 {
                     if (!seen.Add(batch.SampleIds[i])) continue; // a slot refilled with another sample of the batch
                     ids.Add(batch.SampleIds[i]); own.Add(result.Own[i]); other.Add(result.BestOther[i]);
+                    if (width < 0) width = result.LatentWidth;
+                    if (width > 0 && result.LatentWidth == width) latents.AddRange(result.Latents.AsSpan(i * width, width));
+                    else width = 0; // a model without latents, or a batch that disagrees: no latents in this probe
                 }
                 batches.Recycle(batch);
             }
@@ -395,11 +400,18 @@ public sealed class WorkerEngine : IDisposable
             _log.LogWarning("Worker {Worker}: the identity probe of cycle {Cycle} stopped after {Done} of {Total} samples: {Reason}",
                 WorkerId, plan.Cycle, ids.Count, distinct.Length, e.Message);
         }
-        for (int start = 0; start < ids.Count; start += ProbeMessageSamples)
+        width = Math.Max(0, width);
+        bool withLatents = width > 0 && latents.Count == ids.Count * width;
+        int perMessage = withLatents ? Math.Clamp(ProbeMessageBytes / (12 + 4 * width), 1, ProbeMessageSamples) : ProbeMessageSamples;
+        for (int start = 0; start < ids.Count; start += perMessage)
         {
-            int n = Math.Min(ProbeMessageSamples, ids.Count - start);
+            int n = Math.Min(perMessage, ids.Count - start);
             events.IdentityProbed(new IdentityProbed(WorkerId, plan.Generation, plan.Cycle, plan.ToStep,
-                ids.GetRange(start, n).ToArray(), own.GetRange(start, n).ToArray(), other.GetRange(start, n).ToArray()));
+                ids.GetRange(start, n).ToArray(), own.GetRange(start, n).ToArray(), other.GetRange(start, n).ToArray())
+            {
+                LatentWidth = withLatents ? width : 0,
+                Latents = withLatents ? latents.GetRange(start * width, n * width).ToArray() : [],
+            });
         }
         _log.LogDebug("Worker {Worker}: identity probe of {Samples} samples in {Ms:F0} ms", WorkerId, ids.Count, watch.Elapsed.TotalMilliseconds);
     }

@@ -48,6 +48,18 @@ public class IdentityProbeTests
             Assert.Equal(Mae(model, image, own), probe.Own[i], 5);
             Assert.Equal(others.Min(), probe.BestOther[i], 5);
         }
+        // Each face's latent is the encoder's bottleneck vector of it, whatever its label.
+        Assert.Equal(model.Preset.Latent, probe.LatentWidth);
+        Assert.Equal(batch.Count * probe.LatentWidth, probe.Latents.Length);
+        using (var scope = torch.NewDisposeScope())
+        using (var noGrad = torch.no_grad())
+        {
+            model.eval();
+            var (_, latent) = model.Encoder.Encode(torch.tensor(batch.Inputs, [batch.Count, 3, 32, 32]));
+            var expected = latent.data<float>().ToArray();
+            model.train();
+            for (int k = 0; k < expected.Length; k++) Assert.Equal(expected[k], probe.Latents[k], 5);
+        }
     }
 
     [Fact]

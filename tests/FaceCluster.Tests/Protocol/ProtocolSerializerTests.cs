@@ -43,7 +43,13 @@ public class ProtocolSerializerTests
         }
         var args = new object[ctor.GetParameters().Length];
         for (int i = 0; i < args.Length; i++) args[i] = Sample(ctor.GetParameters()[i].ParameterType, ref counter);
-        return ctor.Invoke(args);
+        var made = ctor.Invoke(args);
+        // Members outside the constructor (init-only properties) get values of their own too, so that one the codec drops reads back wrong.
+        var positional = ctor.GetParameters().Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            if (p.SetMethod is { IsPublic: true } && !positional.Contains(p.Name) && p.GetIndexParameters().Length == 0)
+                p.SetValue(made, Sample(p.PropertyType, ref counter));
+        return made;
     }
 
     internal static void AssertDeepEqual(object expected, object actual, string path = "")

@@ -103,6 +103,8 @@ public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel,
     /// <summary>
     /// Encodes once and decodes every input with every identity's decoder (the images themselves are the targets).
     /// Costs one encoder and one decoder pass per identity for each sample, so the coordinator probes every few cycles.
+    /// The latents are the encoder's bottleneck vectors, where the shared encoder places each face (the ledger's latent
+    /// outliers: a face far from its identity's faces there).
     /// </summary>
     public IdentityProbeLosses ProbeIdentity(Tensor inputs, long[] labels)
     {
@@ -116,7 +118,7 @@ public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel,
         Array.Fill(other, float.PositiveInfinity);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var code = _encoder.call(inputs);
+        var (code, latent) = _encoder.Encode(inputs);
         for (int d = 0; d < _identities.Length; d++)
         {
             var losses = _loss.Compute(_decoders[d].call(code), inputs).to(CPU).data<float>().ToArray();
@@ -126,7 +128,8 @@ public sealed class FaceSwapAutoencoder : nn.Module<Tensor, Tensor>, IFaceModel,
                 else if (losses[i] < other[i] || float.IsNaN(losses[i])) other[i] = losses[i];
             }
         }
-        return new IdentityProbeLosses(own, other);
+        var latents = latent.to(CPU).contiguous().data<float>().ToArray();
+        return new IdentityProbeLosses(own, other) { Latents = latents, LatentWidth = (int)latent.shape[1] };
     }
 
     private static IEnumerable<(long Identity, long[] Rows)> GroupRows(long[] labels)

@@ -53,10 +53,12 @@ public sealed class ProtocolSerializer(ExtendedActorSystem system) : CodecSerial
             r => new RegistrationAccepted(r.ReadString(), ReadRunSpec(r)));
         Add<RegistrationRefused>("regno.1", (w, m) => { w.Write(m.WorkerId); w.Write(m.Reason); w.Write(m.CoordinatorProtocol); w.Write(m.CoordinatorBuild); },
             r => new RegistrationRefused(r.ReadString(), r.ReadString(), r.ReadInt(), r.ReadString()));
-        Add<IdentityProbed>("probe.1", (w, m) =>
+        Add<IdentityProbed>("probe.2", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.SampleIds); w.Write(m.OwnLosses); w.Write(m.OtherLosses);
-        }, r => new IdentityProbed(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInts(), r.ReadFloats(), r.ReadFloats()));
+            w.Write(m.LatentWidth); w.Write(m.Latents);
+        }, r => new IdentityProbed(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadInts(), r.ReadFloats(), r.ReadFloats())
+            { LatentWidth = r.ReadInt(), Latents = r.ReadFloats() });
         Add<SegmentPlan>("plan.2", (w, m) =>
         {
             w.Write(m.Generation); w.Write(m.Cycle); w.Write(m.FromStep); w.Write(m.ToStep); w.Write(m.GlobalBatch);

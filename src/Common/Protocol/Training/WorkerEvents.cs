@@ -52,10 +52,15 @@ public sealed record WorkerLeaving(string WorkerId, long ReplicaStep) : IProtoco
 
 /// <summary>
 /// Part of a worker's identity probe of its shard at the end of a cycle (see <c>IIdentityProbe</c>): per sample, the
-/// loss through its own identity's decoder and the lowest through another's, on the image without augmentation.
-/// Large shards come in several messages, each under the remoting frame limit.
+/// loss through its own identity's decoder and the lowest through another's, on the image without augmentation, and
+/// the encoder's latent vector of it (<see cref="Latents"/>, row-major, <see cref="LatentWidth"/> floats a sample; empty
+/// for a model without one). Large shards come in several messages, each under the remoting frame limit.
 /// </summary>
-public sealed record IdentityProbed(string WorkerId, long Generation, long Cycle, long Step, int[] SampleIds, float[] OwnLosses, float[] OtherLosses) : IProtocolMessage;
+public sealed record IdentityProbed(string WorkerId, long Generation, long Cycle, long Step, int[] SampleIds, float[] OwnLosses, float[] OtherLosses) : IProtocolMessage
+{
+    public float[] Latents { get; init; } = [];
+    public int LatentWidth { get; init; }
+}
 
 /// <summary>
 /// A step's losses sent again: a worker keeps every <see cref="StepCompleted"/>'s losses until the ledger has them on

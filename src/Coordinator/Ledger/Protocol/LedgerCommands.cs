@@ -14,9 +14,14 @@ public sealed record LossReport(string WorkerId, long Cycle, long Step, int Repo
 
 /// <summary>
 /// Identity-probe losses of samples at the end of <paramref name="Cycle"/> (step <paramref name="Step"/>): per sample, the loss
-/// through its own identity's decoder and the lowest through another identity's.
+/// through its own identity's decoder and the lowest through another identity's; and the encoder's latent vector of each
+/// (row-major, <see cref="LatentWidth"/> floats a sample; empty for a model without one).
 /// </summary>
-public sealed record ProbeReport(string WorkerId, long Cycle, long Step, int[] SampleIds, float[] OwnLosses, float[] OtherLosses) : ILedgerMessage;
+public sealed record ProbeReport(string WorkerId, long Cycle, long Step, int[] SampleIds, float[] OwnLosses, float[] OtherLosses) : ILedgerMessage
+{
+    public float[] Latents { get; init; } = [];
+    public int LatentWidth { get; init; }
+}
 
 /// <summary>The cycle is over: run the curation policy and reply with <see cref="CurationDirectives"/>.</summary>
 public sealed record CloseCycle(long Cycle, long Step) : ILedgerMessage;

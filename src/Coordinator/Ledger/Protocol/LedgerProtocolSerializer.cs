@@ -42,10 +42,12 @@ public sealed class LedgerProtocolSerializer(ExtendedActorSystem system) : Codec
         {
             w.Write(m.IdentityNames); w.Write(m.SampleIds); w.Write(m.IdentityOfSample); w.Write(m.RelativePaths); w.Write(m.ManifestHash);
         }, r => new RegisterFaceSet(r.ReadStrings(), r.ReadInts(), r.ReadInts(), r.ReadStrings(), r.ReadString()));
-        Add<ProbeReport>("probereport.1", (w, m) =>
+        Add<ProbeReport>("probereport.2", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.SampleIds); w.Write(m.OwnLosses); w.Write(m.OtherLosses);
-        }, r => new ProbeReport(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadInts(), r.ReadFloats(), r.ReadFloats()));
+            w.Write(m.LatentWidth); w.Write(m.Latents);
+        }, r => new ProbeReport(r.ReadString(), r.ReadLong(), r.ReadLong(), r.ReadInts(), r.ReadFloats(), r.ReadFloats())
+            { LatentWidth = r.ReadInt(), Latents = r.ReadFloats() });
         Add<LossReport>("loss.1", (w, m) =>
         {
             w.Write(m.WorkerId); w.Write(m.Cycle); w.Write(m.Step); w.Write(m.ReportsInStep); w.Write(m.SampleIds); w.Write(m.Losses);
