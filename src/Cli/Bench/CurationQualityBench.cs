@@ -23,9 +23,10 @@ internal static class CurationQualityBench
     [
         new("default", o => o),
         new("with face prior", o => o with { FaceCheck = true }),
+        new("with latent", o => o with { DetectLatent = true }),
         new("no trajectory", o => o with { DetectTrajectory = false }),
         new("no identity probe", o => o with { ProbeEveryCycles = 0 }),
-        new("moving average only", o => o with { DetectTrajectory = false, ProbeEveryCycles = 0 }),
+        new("moving average only", o => o with { DetectTrajectory = false, DetectLatent = false, ProbeEveryCycles = 0 }),
     ];
 
     internal sealed record Settings(string OutDir, IReadOnlyList<string> RealSets, bool Generated, IReadOnlyList<Variant> Variants, int Seed, int Workers, int Cycles, int StepsPerCycle);

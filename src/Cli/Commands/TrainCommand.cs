@@ -95,6 +95,10 @@ internal static class TrainOptionsBinding
     {
         Description = "Curation also uses the face prior: OpenCV's Haar cascades (opencv-data) at run start, and a face with no face found that trained badly from its first observations is pruned. Off by default: it finds misaligned faces on tight real crops but also strongly side-lit good faces (docs/CURATION.md).",
     };
+    public static readonly Option<bool> LatentOutliers = new("--latent-outliers")
+    {
+        Description = "Curation also prunes latent outliers: faces the shared encoder places far from their identity's faces in two identity probes running. Off by default: it finds misaligned, blank and faceless images on real crops, but also strongly side-lit good faces (docs/CURATION.md).",
+    };
     public static readonly Option<int?> ProbeEvery = new("--probe-every") { Description = $"Identity probe of every face (autoencoder) at the end of every N-th cycle, 0 never (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.ProbeEveryCycles})." };
     public static readonly Option<double?> MaxPrune = new("--max-prune") { Description = $"Most of the face set (and of each identity) quarantined in total, as a fraction (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.MaxPruneFraction})." };
     public static readonly Option<string> Balance = new("--balance") { Description = "How each global batch is split: speed (in proportion to each worker's measured samples/s) or equal.", DefaultValueFactory = _ => "speed" };
@@ -104,7 +108,7 @@ internal static class TrainOptionsBinding
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, Accumulate, Wire, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, UpdateOn, Overlap, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, MaxPrune, Balance, Http, LogLevel,
+        Resume, Accumulate, Wire, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, UpdateOn, Overlap, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, LatentOutliers, MaxPrune, Balance, Http, LogLevel,
     ];
 
     /// <summary>
@@ -187,6 +191,7 @@ internal static class TrainOptionsBinding
         if (parse.GetValue(MaxPrune) is double max) policy = policy with { MaxPruneFraction = max };
         if (parse.GetValue(ProbeEvery) is int every) policy = policy with { ProbeEveryCycles = every };
         if (parse.GetValue(FacePrior)) policy = policy with { FaceCheck = true };
+        if (parse.GetValue(LatentOutliers)) policy = policy with { DetectLatent = true };
         policy.Validate();
         return policy;
     }

@@ -107,13 +107,13 @@ public sealed class EmbeddedRunTests
     }
 
     [Fact]
-    public void Every_training_face_is_probed_by_the_workers_at_the_end_of_a_probing_cycle()
+    public void Every_training_face_is_probed_with_its_latent_by_the_workers_at_the_end_of_a_probing_cycle()
     {
         using var temp = new ScratchFolder("fc-probe");
         string data = temp.Combine("faces"), run = temp.Combine("run");
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 8, Size = 32, Seed = 7 });
         var (code, output, err) = RunCli(["train", "--data", data, "--run", run, "--workers", "2", "--steps-per-cycle", "4", "--batch", "8", "--cycles", "3",
-            "--preset", "tiny", "--min-images", "3", "--warmup-steps", "0", "--probe-every", "2", "--curation", "off"]);
+            "--preset", "tiny", "--min-images", "3", "--warmup-steps", "0", "--probe-every", "2", "--latent-outliers", "--curation", "off"]);
         Assert.True(code == 0, output + err);
         int training = FaceCluster.Common.FaceSet.ManifestStore.Load(Path.Combine(run, FaceCluster.Common.FaceSet.ManifestStore.FileName)).TrainingSamples.Count();
         using var ledger = LedgerEngine.OpenReadOnly(run);
@@ -122,6 +122,20 @@ public sealed class EmbeddedRunTests
         // Cycles 0..2 with --probe-every 2: only cycle 1 ends with a probe, and both workers' shards cover every training face once.
         Assert.All(samples, s => Assert.Equal(1, s.IdentityProbes));
         Assert.All(samples, s => Assert.True(double.IsFinite(s.IdentityMargin) && s.IdentityMargin > 0, $"{s.Path}: margin {s.IdentityMargin}"));
+        // Every probe carries the encoder's latent of each face it probed (the tiny preset's bottleneck: 128 floats).
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(run, "ledger.db")};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT latent_width, length(latents), length(ids) FROM probes;";
+        using var reader = cmd.ExecuteReader();
+        int rows = 0;
+        while (reader.Read())
+        {
+            rows++;
+            Assert.Equal(FaceCluster.Common.Models.ModelPreset.Tiny.Latent, reader.GetInt32(0));
+            Assert.Equal(reader.GetInt64(2) / 4 * reader.GetInt32(0) * 4, reader.GetInt64(1));
+        }
+        Assert.True(rows >= 2, $"{rows} probe messages");
     }
 
     [Fact]

@@ -58,6 +58,11 @@ internal sealed class PolicyHarness
     public Func<int, long, double>? Margin { get; set; }
     public double MarginNoise { get; set; } = 0.1;
     /// <summary>
+    /// Sample, cycle → the encoder's latent vector one probe reports, or null for a model without latents. Probed on the
+    /// identity probe's schedule (whether or not <see cref="Margin"/> is set).
+    /// </summary>
+    public Func<int, long, float[]>? Latent { get; set; }
+    /// <summary>
     /// When true, every sample carries its trajectory statistic (<see cref="CurationSample.MeanLog"/>): the mean of its
     /// log relative loss over all its observations. Off by default, as for a ledger that never judges trajectories.
     /// </summary>
@@ -86,6 +91,9 @@ internal sealed class PolicyHarness
     public CurationDecision Cycle(long cycle, long step)
     {
         var samples = new List<CurationSample>();
+        var latents = new List<float>();
+        bool probeCycle = Options.ProbeEveryCycles > 0 && (cycle + 1) % Options.ProbeEveryCycles == 0 && (cycle + 1) * 40 >= Options.ProbeFromStep;
+        int width = 0;
         for (int i = 0; i < N; i++)
         {
             if (Status[i] == SampleStatus.Quarantined) continue;
@@ -101,9 +109,17 @@ internal sealed class PolicyHarness
             int early = Math.Min(n, Options.EarlyObservations - _earlyCount[i]);
             if (early > 0) { _earlySum[i] += cycleMean * early; _earlyCount[i] += early; }
             double probe = double.NaN;
-            if (Margin != null && Options.ProbeEveryCycles > 0 && (cycle + 1) % Options.ProbeEveryCycles == 0 && (cycle + 1) * 40 >= Options.ProbeFromStep)
+            if (Latent != null && probeCycle)
             {
-                if (_probes.Length != N) { _probes = new int[N]; _margin = new double[N]; _bits = new uint[N]; }
+                if (_bits.Length != N) _bits = new uint[N];
+                var latent = Latent(i, cycle);
+                width = latent.Length;
+                latents.AddRange(latent);
+            }
+            if (Margin != null && probeCycle)
+            {
+                if (_probes.Length != N) { _probes = new int[N]; _margin = new double[N]; }
+                if (_bits.Length != N) _bits = new uint[N];
                 double m = Margin(i, cycle) + MarginNoise * Gaussian();
                 probe = m;
                 _margin[i] = _probes[i] == 0 ? m : (1 - Options.ProbeSmoothing) * _margin[i] + Options.ProbeSmoothing * m;
@@ -128,7 +144,10 @@ internal sealed class PolicyHarness
             counts[Identity[i]] = new IdentityCounts(c.Samples + 1, c.InTraining + (q || a ? 0 : 1), c.Quarantined + (q ? 1 : 0), c.AwaitingReview + (a ? 1 : 0));
         }
         var snapshot = new CurationSnapshot(cycle, step, samples.ToArray(), counts, N,
-            Status.Count(s => s == SampleStatus.Quarantined), Status.Count(s => s == SampleStatus.AwaitingReview));
+            Status.Count(s => s == SampleStatus.Quarantined), Status.Count(s => s == SampleStatus.AwaitingReview))
+        {
+            Latents = latents.ToArray(), LatentWidth = width,
+        };
         LastSamples = samples;
         var decision = CurationPolicy.Decide(snapshot, Options);
         Assert.Equal(samples.Count, decision.Outcomes.Count);

@@ -25,6 +25,8 @@ public static class CurationPolicy
         var probeReference = BuildReferences(snapshot, options, probe: true);
         var trajectoryReference = options.DetectTrajectory ? TrajectoryReference.Build(snapshot, options, s => s.MeanLog) : null;
         var earlyReference = options.FaceCheck ? TrajectoryReference.Build(snapshot, options, s => s.EarlyLog) : null;
+        var latentScores = options.DetectLatent ? LatentScores.Build(snapshot, options) : null;
+        double minLatentLog = Math.Log(options.MinLatentRatio);
         double minNoFaceLog = Math.Log(options.MinNoFaceEarlyRatio);
         double minTrajectoryLog = Math.Log(options.MinTrajectoryRatio);
         var candidates = new List<(int Slot, double Severity, string Reason)>();
@@ -56,14 +58,19 @@ public static class CurationPolicy
             double iz = double.NaN, identityExcess = double.NaN;
             uint probeBits = s.ProbeOutlierBits;
             bool foreign = false;
+            // The encoder's latent of the same probe, judged against the latents of its identity (same weights).
+            double latentZ = latentScores?.Z[k] ?? double.NaN, latentExcess = latentScores?.Excess[k] ?? double.NaN;
+            bool latentOutlier = double.IsFinite(latentZ) && latentZ >= options.LatentZ && latentExcess >= minLatentLog;
             if (float.IsFinite(s.ProbeMargin))
             {
                 var pr = probeReference.For(s.Identity);
                 identityExcess = s.ProbeMargin - pr.Median;
                 iz = identityExcess / pr.Spread;
                 foreign = iz >= options.IdentityOutlierZ && identityExcess >= minIdentityLog;
-                probeBits = (probeBits << 1) | (foreign ? 1u : 0u);
+                probeBits = ProbeBits.Push(probeBits, foreign || latentOutlier, latentOutlier);
             }
+            else if (double.IsFinite(latentZ))
+                probeBits = ProbeBits.Push(probeBits, latentOutlier, latentOutlier);
             double tz = double.NaN, trajectoryExcess = double.NaN;
             bool trajectory = false;
             if (trajectoryReference is not null && float.IsFinite(s.MeanLog))
@@ -80,7 +87,7 @@ public static class CurationPolicy
                 earlyZ = earlyExcess / earlyReference.Spread;
                 faceless = earlyZ >= options.NoFaceEarlyZ && earlyExcess >= minNoFaceLog;
             }
-            if (foreign) flags |= CycleFlags.IdentityOutlier;
+            if (foreign || latentOutlier) flags |= CycleFlags.IdentityOutlier;
             if (high) flags |= CycleFlags.HighOutlier;
             if (low) flags |= CycleFlags.LowOutlier;
             if (erratic) flags |= CycleFlags.Erratic;
@@ -112,7 +119,10 @@ public static class CurationPolicy
             string? reason = null;
             if (decide)
                 (status, state, reason) = Transition(s, state, options, snapshot.Cycle, new Signals(z, ez, iz, excess, identityExcess, r.Spread, high, low, erratic, foreign, probeBits)
-                    { Trajectory = trajectory, TrajectoryZ = tz, TrajectoryExcess = trajectoryExcess, Faceless = faceless, EarlyZ = earlyZ, EarlyExcess = earlyExcess }, candidates, k);
+                    {
+                        Trajectory = trajectory, TrajectoryZ = tz, TrajectoryExcess = trajectoryExcess, Faceless = faceless, EarlyZ = earlyZ, EarlyExcess = earlyExcess,
+                        Latent = latentOutlier, LatentZ = latentZ, LatentExcess = latentExcess,
+                    }, candidates, k);
             outcomes[k] = new CurationOutcome(s.Index, flags, (float)z, (float)ez, state, status, reason) { IdentityZ = (float)iz, ProbeOutlierBits = probeBits };
         }
 
@@ -130,6 +140,9 @@ public static class CurationPolicy
         public bool Faceless { get; init; }
         public double EarlyZ { get; init; }
         public double EarlyExcess { get; init; }
+        public bool Latent { get; init; }
+        public double LatentZ { get; init; }
+        public double LatentExcess { get; init; }
     }
 
     private static (SampleStatus, SamplePolicyState, string?) Transition(
@@ -140,15 +153,25 @@ public static class CurationPolicy
         int window = o.PersistenceWindow;
         bool persistentHigh = state.HighInLast(window) >= o.PersistenceHits;
         bool persistentOdd = state.OddInLast(window) >= o.PersistenceHits;
-        int identityHits = System.Numerics.BitOperations.PopCount(g.ProbeBits & (o.IdentityPersistenceProbes >= 32 ? uint.MaxValue : (1u << o.IdentityPersistenceProbes) - 1));
+        int identityHits = ProbeBits.Outliers(g.ProbeBits, o.IdentityPersistenceProbes);
+        int latentHits = ProbeBits.LatentOutliers(g.ProbeBits, o.IdentityPersistenceProbes);
         bool persistentForeign = identityHits >= o.IdentityPersistenceHits;
-        double severity = Math.Max(Math.Max(Math.Abs(z), erratic ? ez : 0), g.Foreign ? g.IdentityZ : 0);
+        double severity = Math.Max(Math.Max(Math.Abs(z), erratic ? ez : 0), Math.Max(g.Foreign ? g.IdentityZ : 0, g.Latent ? g.LatentZ : 0));
         if (persistentForeign && s.Status != SampleStatus.Restored)
         {
             // Never re-fed: oversampling cannot make a face another person's, nor a bad crop a good one.
+            if (latentHits == identityHits)
+            {
+                // Every one of its outlier probes was the latent's.
+                string thisProbe = g.Latent ? F($" (this probe: ×{Math.Exp(g.LatentExcess):0.00} its identity's median distance from their centre, z {g.LatentZ:0.0})") : "";
+                candidates.Add((slot, Math.Max(severity, o.LatentZ),
+                    F($"latent outlier in {latentHits} of its last {o.IdentityPersistenceProbes} probes: the shared encoder places it far from its identity's faces{thisProbe}, as for a misaligned, occluded or blank image, no face or another person")));
+                return (s.Status, state with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0 }, null);
+            }
             string now = g.Foreign ? F($" (this probe: margin ×{Math.Exp(g.IdentityExcess):0.00} its identity's median, z {g.IdentityZ:0.0})") : "";
+            string latent = g.Latent ? F($"; and far from its identity's faces in the encoder's latent space (×{Math.Exp(g.LatentExcess):0.00}, z {g.LatentZ:0.0})") : "";
             candidates.Add((slot, Math.Max(severity, o.IdentityOutlierZ),
-                F($"identity outlier in {identityHits} of its last {o.IdentityPersistenceProbes} probes: its own decoder reconstructs it hardly better than another identity's{now}, as for a face of another person, a bad crop, an occlusion or no face")));
+                F($"identity outlier in {identityHits} of its last {o.IdentityPersistenceProbes} probes: its own decoder reconstructs it hardly better than another identity's{now}{latent}, as for a face of another person, a bad crop, an occlusion or no face")));
             return (s.Status, state with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0 }, null);
         }
         // The trajectory judges what the moving average cannot: a face whose whole history stands far above its identity's
@@ -260,13 +283,13 @@ public static class CurationPolicy
                     candidates.Add((slot, severity, what));
                     return (s.Status, state, null);
                 }
-                if (high || low || erratic || g.Foreign)
+                if (high || low || erratic || g.Foreign || g.Latent)
                 {
                     if (s.Status == SampleStatus.Flagged) return (s.Status, state, null);
                     string kind = high ? F($"high outlier (×{Math.Exp(excess):0.00} its identity's median, z {z:0.0})") : OddWhat(g);
                     return (SampleStatus.Flagged, state, kind + " this cycle: watched");
                 }
-                if (s.Status == SampleStatus.Flagged && state.OutliersInLast(window) == 0 && (g.ProbeBits & 1) == 0)
+                if (s.Status == SampleStatus.Flagged && state.OutliersInLast(window) == 0 && ProbeBits.Outliers(g.ProbeBits, 1) == 0)
                     return (SampleStatus.Active, state with { Held = 0 }, F($"no outlier in its last {window} evaluations"));
                 return (s.Status, state, null);
             }
@@ -278,6 +301,7 @@ public static class CurationPolicy
         g.Low ? F($"low outlier: far easier than its identity's faces, as a blank or flat image is (z {g.Z:0.0})")
         : g.Erratic ? F($"erratic: its loss swings far more than its identity's faces' (spread z {g.ErraticZ:0.0})")
         : g.Foreign ? F($"identity outlier: its own decoder reconstructs it hardly better than another identity's (margin ×{Math.Exp(g.IdentityExcess):0.00} its identity's median, z {g.IdentityZ:0.0})")
+        : g.Latent ? F($"latent outlier: the shared encoder places it far from its identity's faces (×{Math.Exp(g.LatentExcess):0.00} its identity's median distance from their centre, z {g.LatentZ:0.0})")
         : "low or erratic outlier";
 
     private static int ApplyCaps(CurationSnapshot snapshot, CurationPolicyOptions o, CurationOutcome[] outcomes, List<(int Slot, double Severity, string Reason)> candidates)
@@ -440,7 +464,7 @@ public static class CurationPolicy
         }
     }
 
-    private static bool Evaluable(in CurationSample s, CurationPolicyOptions o) =>
+    internal static bool Evaluable(in CurationSample s, CurationPolicyOptions o) =>
         s.Observations >= o.MinObservations && float.IsFinite(s.SmoothedLog) && s.Status != SampleStatus.Quarantined;
 
     /// <summary>Median and spread of both statistics; reorders its inputs' copies only (scratch).</summary>

@@ -12,6 +12,7 @@ internal sealed class CurationRound
     private CurationSample[] _samples = [];
     private int[] _slotOfObserved = [];
     private CurationOutcome[] _outcomes = [];
+    private float[] _latents = [];
 
     /// <summary>
     /// Runs the policy for the open cycle of <paramref name="state"/>. <see cref="SlotOf"/> then maps each position
@@ -34,6 +35,9 @@ internal sealed class CurationRound
         var registered = s.Registered;
         var status = s.Status;
         var counters = s.Counters;
+        int width = s.Latents.Width;
+        if (_latents.Length < observed.Count * width) _latents = new float[Math.Max(observed.Count * width, _latents.Length * 2)];
+        bool anyLatent = false;
         int n = 0;
         for (int k = 0; k < observed.Count; k++)
         {
@@ -42,6 +46,13 @@ internal sealed class CurationRound
             ref readonly var c = ref counters[d];
             ref readonly var p = ref s.Probes[d];
             _slotOfObserved[k] = n;
+            if (width > 0)
+            {
+                var latent = s.Latents.Of(d, cycle);
+                var row = _latents.AsSpan(n * width, width);
+                if (latent.Length == width) { latent.CopyTo(row); anyLatent = true; }
+                else row.Fill(float.NaN);
+            }
             _samples[n++] = new CurationSample(d, c.Identity, status[d], c.CycleObservations, c.CycleSumLog / c.CycleObservations,
                 c.RelObservations, c.SmoothedLog, c.SmoothedSpread, s.Policy[d])
             {
@@ -69,6 +80,9 @@ internal sealed class CurationRound
         var counts = new IdentityCounts[identities];
         for (int g = 0; g < identities; g++)
             counts[g] = new IdentityCounts(samples[g], samples[g] - quarantined[g] - awaiting[g], quarantined[g], awaiting[g]);
-        return new CurationSnapshot(cycle, step, _samples.AsMemory(0, n), counts, total, quarantined.Sum(), awaiting.Sum());
+        return new CurationSnapshot(cycle, step, _samples.AsMemory(0, n), counts, total, quarantined.Sum(), awaiting.Sum())
+        {
+            Latents = anyLatent ? _latents.AsMemory(0, n * width) : ReadOnlyMemory<float>.Empty, LatentWidth = anyLatent ? width : 0,
+        };
     }
 }

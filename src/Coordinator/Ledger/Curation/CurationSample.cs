@@ -36,6 +36,6 @@ public readonly record struct CurationSample(
     /// <summary>Its newest probe's margin, when that probe came at the end of this cycle; NaN otherwise (nothing new to judge).</summary>
     public float ProbeMargin { get; init; } = float.NaN;
 
-    /// <summary>Bit k set: an identity outlier in its k-th newest judged probe.</summary>
+    /// <summary>Its outlier history over its judged probes (<see cref="ProbeBits"/>).</summary>
     public uint ProbeOutlierBits { get; init; }
 }

@@ -6,7 +6,7 @@ namespace FaceCluster.Coordinator.Ledger.Curation;
 /// </summary>
 public static class CurationSignals
 {
-    public const string Trajectory = "trajectory", FacePrior = "face prior", IdentityProbe = "identity probe", LowLoss = "low loss",
+    public const string Trajectory = "trajectory", FacePrior = "face prior", IdentityProbe = "identity probe", Latent = "latent", LowLoss = "low loss",
         ErraticLoss = "erratic loss", LossRefed = "loss, re-fed", LossRelapse = "loss, relapsed", Loss = "loss", Person = "person", Other = "other";
 
     /// <summary>The label of a recorded reason ("trajectory", "face prior", "identity probe", ...); "other" for one no rule wrote.</summary>
@@ -17,6 +17,7 @@ public static class CurationSignals
         if (r.StartsWith("trajectory outlier", StringComparison.Ordinal)) return Trajectory;
         if (r.StartsWith("no face where", StringComparison.Ordinal)) return FacePrior;
         if (r.StartsWith("identity outlier", StringComparison.Ordinal)) return IdentityProbe;
+        if (r.StartsWith("latent outlier", StringComparison.Ordinal)) return Latent;
         if (r.StartsWith("low outlier", StringComparison.Ordinal)) return LowLoss;
         if (r.StartsWith("erratic", StringComparison.Ordinal)) return ErraticLoss;
         if (r.StartsWith("stayed an outlier while re-fed", StringComparison.Ordinal) || r.StartsWith("still an outlier after", StringComparison.Ordinal)) return LossRefed;

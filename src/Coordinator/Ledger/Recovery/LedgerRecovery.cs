@@ -37,6 +37,8 @@ internal sealed class LedgerRecovery
         var loaded = _store.Load();
         _state.LoadSnapshot(loaded);
         _directives.Last = _store.Reader.ReadLastDirectives();
+        foreach (var (_, _, probe) in _store.Reader.ReadOpenProbesUpTo(loaded.Seq, loaded.Workers.Select(w => w.Name).ToList()))
+            _state.IngestLatents(probe);
 
         var reader = _store.Reader;
         var closes = new Queue<(long Seq, long Cycle, long Step, string Options, CurationDirectives Directives)>(reader.ReadCycles(loaded.Seq));

@@ -9,7 +9,10 @@ internal sealed partial class LedgerState
     private int[] _stepIdentityCount = [];
     private readonly List<int> _touched = new();
 
-    /// <summary>Records identity-probe losses; samples the ledger does not know, and non-finite losses, are left out.</summary>
+    /// <summary>
+    /// Records identity-probe losses and latents; samples the ledger does not know, non-finite losses, and latents that
+    /// are not finite or not one per sample, are left out.
+    /// </summary>
     public void IngestProbe(ProbeReport r, long seq)
     {
         Seq = seq;
@@ -18,6 +21,26 @@ internal sealed partial class LedgerState
         for (int k = 0; k < n; k++)
             if (_idMap.TryGet(r.SampleIds[k], out int d) && _probes[d].Record(r.OwnLosses[k], r.OtherLosses[k], r.Cycle, smoothing))
                 MarkDirty(d);
+        IngestLatents(r);
+    }
+
+    /// <summary>Records a probe's latents only (a reopened ledger takes those of the cycle still open at its snapshot).</summary>
+    public void IngestLatents(ProbeReport r)
+    {
+        int width = r.LatentWidth;
+        if (width <= 0 || r.Latents.Length != (long)r.SampleIds.Length * width) return;
+        for (int k = 0; k < r.SampleIds.Length; k++)
+        {
+            var latent = r.Latents.AsSpan(k * width, width);
+            if (_idMap.TryGet(r.SampleIds[k], out int d) && AllFinite(latent)) _latents.Record(d, r.Cycle, latent);
+        }
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
     }
 
     /// <summary>Takes one report: buffers it with its step, finalizing the step when complete, and stale steps.</summary>

@@ -45,6 +45,7 @@ internal sealed partial class LedgerState
     private string[] _reasons = [];
     private SamplePolicyState[] _policy = [];
     private ProbeCounters[] _probes = [];
+    private readonly ProbeLatents _latents = new();
     private bool[] _registered = [];
     private ulong[] _dirtyBits = [];
 
@@ -69,6 +70,9 @@ internal sealed partial class LedgerState
     public ReadOnlySpan<string> Reasons => _reasons.AsSpan(0, Count);
     public ReadOnlySpan<SamplePolicyState> Policy => _policy.AsSpan(0, Count);
     public ReadOnlySpan<ProbeCounters> Probes => _probes.AsSpan(0, Count);
+
+    /// <summary>Each sample's latent vector from its newest identity probe (see <see cref="ProbeLatents"/>).</summary>
+    public ProbeLatents Latents => _latents;
     public ReadOnlySpan<bool> Registered => _registered.AsSpan(0, Count);
 
     /// <summary>True when the run's face check found no face where the set's faces are in sample <paramref name="dense"/>'s image.</summary>

@@ -20,7 +20,7 @@ internal struct ProbeCounters
     public float SmoothedMargin;
     /// <summary>Robust z of <see cref="LastMargin"/> against its identity's, when the policy last judged a probe of it (NaN before).</summary>
     public float LastZ;
-    /// <summary>Bit k set: an identity outlier in its k-th newest judged probe (bit 0 = the newest).</summary>
+    /// <summary>Its outlier history over its judged probes (<see cref="Curation.ProbeBits"/>: bit 0 = the newest).</summary>
     public uint OutlierBits;
 
     public static ProbeCounters Initial => new() { LastCycle = -1, LastMargin = float.NaN, SmoothedMargin = float.NaN, LastZ = float.NaN };

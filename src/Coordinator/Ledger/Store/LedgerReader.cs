@@ -17,6 +17,7 @@ public sealed class LedgerReader
     internal LedgerReader(LedgerStore store) => _store = store;
 
     private bool HasProbes => _store.FileVersion >= LedgerSchema.ProbesSince;
+    private bool HasLatents => _store.FileVersion >= LedgerSchema.LatentsSince;
 
     /// <summary>Reads the newest snapshot and every fact it needs; a snapshot of another statistics layout is left out (see <see cref="LedgerFormat.StatsLayout"/>).</summary>
     internal LoadedLedger Load(ILogger log)
@@ -125,10 +126,20 @@ public sealed class LedgerReader
                 LedgerFormat.Array<int>(r.GetValue(5)), LedgerFormat.Array<float>(r.GetValue(6)))), seq);
 
     /// <summary>The raw identity probes after <paramref name="seq"/>, in order (for replay on top of a snapshot).</summary>
-    internal IEnumerable<(long Seq, int Worker, ProbeReport Report)> ReadProbesAfter(long seq, IReadOnlyList<string> workers) =>
-        !HasProbes ? [] : Rows("SELECT seq, worker, cycle, step, ids, own, other FROM probes WHERE seq > $v ORDER BY seq;",
+    internal IEnumerable<(long Seq, int Worker, ProbeReport Report)> ReadProbesAfter(long seq, IReadOnlyList<string> workers) => ReadProbes("seq > $v", seq, workers);
+
+    /// <summary>
+    /// The identity probes up to log entry <paramref name="seq"/> of cycles not closed by then (a snapshot holds their
+    /// statistics, but not their latents, which the close still needs).
+    /// </summary>
+    internal IEnumerable<(long Seq, int Worker, ProbeReport Report)> ReadOpenProbesUpTo(long seq, IReadOnlyList<string> workers) =>
+        ReadProbes("seq <= $v AND cycle > coalesce((SELECT max(cycle) FROM cycles WHERE seq <= $v), -1)", seq, workers);
+
+    private IEnumerable<(long Seq, int Worker, ProbeReport Report)> ReadProbes(string where, long seq, IReadOnlyList<string> workers) =>
+        !HasProbes ? [] : Rows($"SELECT seq, worker, cycle, step, ids, own, other, {(HasLatents ? "latent_width, latents" : "0, NULL")} FROM probes WHERE {where} ORDER BY seq;",
             r => (r.GetInt64(0), r.GetInt32(1), new ProbeReport(WorkerName(workers, r.GetInt32(1)), r.GetInt64(2), r.GetInt64(3),
-                LedgerFormat.Array<int>(r.GetValue(4)), LedgerFormat.Array<float>(r.GetValue(5)), LedgerFormat.Array<float>(r.GetValue(6)))), seq);
+                LedgerFormat.Array<int>(r.GetValue(4)), LedgerFormat.Array<float>(r.GetValue(5)), LedgerFormat.Array<float>(r.GetValue(6)))
+                { LatentWidth = r.GetInt32(7), Latents = r.IsDBNull(8) ? [] : LedgerFormat.Array<float>(r.GetValue(8)) }), seq);
 
     /// <summary>The status changes made by log entries after <paramref name="seq"/>, in order (for replay).</summary>
     internal List<StatusEvent> ReadEventsAfter(long seq) => ReadEventsWhere("seq > $v", seq);

@@ -48,13 +48,17 @@ internal static class LedgerSchema
         new(3, "the journal of file moves in progress", """
             CREATE TABLE quarantine_moves(qid INTEGER PRIMARY KEY, from_path TEXT NOT NULL, to_path TEXT NOT NULL, sha256 TEXT NOT NULL);
             """),
+        new(4, "the encoder's latent vectors of identity probes", """
+            ALTER TABLE probes ADD COLUMN latent_width INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE probes ADD COLUMN latents BLOB;
+            """),
     ];
 
     /// <summary>The version this build writes: its last migration.</summary>
     public static int Current => Migrations[^1].Version;
 
     /// <summary>The first version with the identity probes' tables (<c>probes</c>, <c>sample_stats.probe</c>).</summary>
-    public const int ProbesSince = 2;
+    public const int ProbesSince = 2, LatentsSince = 4;
 
     /// <summary>Creates the tables of a new file, or applies the migrations an older one lacks; returns the version now.</summary>
     public static long CreateOrUpgrade(LedgerStore store, ILogger log)

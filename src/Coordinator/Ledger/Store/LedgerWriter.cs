@@ -174,9 +174,9 @@ public sealed class LedgerWriter
             """);
         InsertAll(tx, "INSERT OR REPLACE INTO reports", ["seq", "worker", "cycle", "step", "expected", "ids", "losses"], _reports,
             x => [x.Seq, x.Worker, x.Report.Cycle, x.Report.Step, x.Report.ReportsInStep, LedgerFormat.Bytes<int>(x.Report.SampleIds), LedgerFormat.Bytes<float>(x.Report.Losses)]);
-        InsertAll(tx, "INSERT INTO probes", ["seq", "worker", "cycle", "step", "ids", "own", "other"], _probes,
+        InsertAll(tx, "INSERT INTO probes", ["seq", "worker", "cycle", "step", "ids", "own", "other", "latent_width", "latents"], _probes,
             x => [x.Seq, x.Worker, x.Report.Cycle, x.Report.Step, LedgerFormat.Bytes<int>(x.Report.SampleIds), LedgerFormat.Bytes<float>(x.Report.OwnLosses),
-                LedgerFormat.Bytes<float>(x.Report.OtherLosses)]);
+                LedgerFormat.Bytes<float>(x.Report.OtherLosses), x.Report.LatentWidth, x.Report.Latents.Length > 0 ? LedgerFormat.Bytes<float>(x.Report.Latents) : null]);
         InsertAll(tx, "INSERT INTO steps", ["step", "cycle", "reports", "expected", "records", "median", "mean", "complete", "late", "last_seq"], _steps,
             s => [s.Step, s.Cycle, s.Reports, s.Expected, s.Records, float.IsFinite(s.Median) ? s.Median : null, float.IsFinite(s.Mean) ? s.Mean : null,
                 s.Complete ? 1 : 0, s.Late ? 1 : 0, s.LastSeq]);
