@@ -20,14 +20,16 @@ internal sealed class CurationRound
     /// </summary>
     public CurationDecision Decide(LedgerState state, long cycle, long step, CurationPolicyOptions options)
     {
-        var snapshot = Snapshot(state, cycle, step, options.EarlyObservations);
+        // Latents only where the policy judges them and a probe came at the end of this cycle (else every row would be NaN).
+        bool latents = options.DetectLatent && state.Latents.LastCycle == cycle;
+        var snapshot = Snapshot(state, cycle, step, options.EarlyObservations, latents);
         if (_outcomes.Length < snapshot.Samples.Length) _outcomes = new CurationOutcome[snapshot.Samples.Length + snapshot.Samples.Length / 4];
         return CurationPolicy.Decide(snapshot, options, _outcomes);
     }
 
     public int SlotOf(int observedPosition) => _slotOfObserved[observedPosition];
 
-    private CurationSnapshot Snapshot(LedgerState s, long cycle, long step, int _earlyObservations)
+    private CurationSnapshot Snapshot(LedgerState s, long cycle, long step, int _earlyObservations, bool withLatents)
     {
         var observed = s.CycleObserved;
         if (_samples.Length < observed.Count) _samples = new CurationSample[Math.Max(observed.Count, _samples.Length * 2)];
@@ -35,7 +37,7 @@ internal sealed class CurationRound
         var registered = s.Registered;
         var status = s.Status;
         var counters = s.Counters;
-        int width = s.Latents.Width;
+        int width = withLatents ? s.Latents.Width : 0;
         if (_latents.Length < observed.Count * width) _latents = new float[Math.Max(observed.Count * width, _latents.Length * 2)];
         bool anyLatent = false;
         int n = 0;

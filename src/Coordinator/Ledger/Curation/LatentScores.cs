@@ -98,7 +98,7 @@ internal sealed class LatentScores
             pooled.Add(excess[k]);
         }
         var p = pooled.ToArray();
-        double centreOfAll = CurationPolicy.Median(p.ToArray());
+        double centreOfAll = CurationPolicy.Median(p); // reorders p, which the deviations below do not mind
         for (int i = 0; i < p.Length; i++) p[i] = Math.Abs(p[i] - centreOfAll);
         double spread = Math.Max(1.4826 * CurationPolicy.Median(p), o.MinSpread);
         var z = new double[n];

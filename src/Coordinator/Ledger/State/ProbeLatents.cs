@@ -14,6 +14,9 @@ internal sealed class ProbeLatents
     /// <summary>Floats per sample (0 before any probe with latents).</summary>
     public int Width { get; private set; }
 
+    /// <summary>The cycle of the newest probe with latents (-1 before any).</summary>
+    public long LastCycle { get; private set; } = -1;
+
     /// <summary>Records the latent of the sample with dense index <paramref name="dense"/> from a probe at the end of <paramref name="cycle"/>.</summary>
     public void Record(int dense, long cycle, ReadOnlySpan<float> latent)
     {
@@ -23,6 +26,7 @@ internal sealed class ProbeLatents
             Width = latent.Length;
             _values = [];
             _cycle = [];
+            LastCycle = -1;
         }
         if (dense >= _cycle.Length)
         {
@@ -34,6 +38,7 @@ internal sealed class ProbeLatents
         }
         latent.CopyTo(_values.AsSpan(dense * Width, Width));
         _cycle[dense] = (int)Math.Min(cycle, int.MaxValue);
+        LastCycle = Math.Max(LastCycle, cycle);
     }
 
     /// <summary>The sample's latent when its newest probe came at the end of <paramref name="cycle"/>; empty otherwise.</summary>
