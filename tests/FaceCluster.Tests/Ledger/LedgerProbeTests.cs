@@ -83,6 +83,8 @@ public class LedgerProbeTests
         // Latents that are not one per sample, or not finite, are left out, not thrown.
         e.IngestProbe(new ProbeReport("worker-0", 35, 1400, [run.Ids[0]], [0.05f], [0.1f]) { LatentWidth = 8, Latents = [1f] });
         e.IngestProbe(new ProbeReport("worker-0", 35, 1400, [run.Ids[0]], [0.05f], [0.1f]) { LatentWidth = 1, Latents = [float.NaN] });
+        // A width no model has (a hostile worker's) is left out without a throw.
+        e.IngestProbe(new ProbeReport("worker-0", 35, 1400, [run.Ids[0]], [0.05f], [0.1f]) { LatentWidth = 1_000_000, Latents = new float[1_000_000] });
     }
 
     [Fact]

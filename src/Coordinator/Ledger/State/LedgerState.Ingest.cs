@@ -28,7 +28,8 @@ internal sealed partial class LedgerState
     public void IngestLatents(ProbeReport r)
     {
         int width = r.LatentWidth;
-        if (width <= 0 || r.Latents.Length != (long)r.SampleIds.Length * width) return;
+        // A width beyond any model's bottleneck (a hostile or broken worker) would have the ledger hold width floats per face.
+        if (width <= 0 || width > ProbeLatents.MaxWidth || r.Latents.Length != (long)r.SampleIds.Length * width) return;
         for (int k = 0; k < r.SampleIds.Length; k++)
         {
             var latent = r.Latents.AsSpan(k * width, width);

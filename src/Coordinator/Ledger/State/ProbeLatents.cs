@@ -11,6 +11,9 @@ internal sealed class ProbeLatents
     private float[] _values = [];
     private int[] _cycle = [];
 
+    /// <summary>The widest latent taken (the presets' bottlenecks are 128 to 1,024 floats); wider ones are left out.</summary>
+    public const int MaxWidth = 8192;
+
     /// <summary>Floats per sample (0 before any probe with latents).</summary>
     public int Width { get; private set; }
 
