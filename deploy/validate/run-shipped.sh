@@ -59,10 +59,30 @@ cleanup() {
   done
   for ns in "${namespaces[@]}"; do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
-    rm -rf "/etc/netns/$ns"
   done
   wait 2>/dev/null
+  # A killed node dies asynchronously, and while it lives its private mount namespace holds a copy of every
+  # /run/netns mount, so `ip netns del` cannot unlink them yet (EBUSY). Wait for the namespaces to empty, then
+  # remove them newest first (the hub last), retrying a few times; say so if one stays.
+  local ns pid left tries
+  for ((tries = 0; tries < 60; tries++)); do
+    left=""
+    for ns in "${namespaces[@]}"; do
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; left=1; done
+    done
+    [ -z "$left" ] && break
+    sleep 0.5
+  done
+  for ((i = ${#namespaces[@]} - 1; i >= 0; i--)); do
+    ns="${namespaces[$i]}"
+    for ((tries = 0; tries < 20; tries++)); do
+      ip netns del "$ns" 2>/dev/null && break
+      [ -e "/run/netns/$ns" ] || break
+      sleep 0.5
+    done
+    [ -e "/run/netns/$ns" ] && say "could not remove the network namespace $ns: $(ip netns del "$ns" 2>&1)"
+    rm -rf "/etc/netns/$ns"
+  done
   if [ -n "${FC_VALIDATE_LOGS:-}" ]; then
     for d in "$work"/plan/*/*/; do
       [ -f "$d/log" ] || continue
@@ -251,7 +271,7 @@ run_setup() { # SETUP
       if [ -n "$status" ]; then
         phase=$(status_field "$status" 's.phase')
         step=$(status_field "$status" 's.step'); total=$(status_field "$status" 's.totalSteps')
-        for id in $(status_field "$status" 's.workers.filter(w => w.lastStep > 0).map(w => w.id).join(" ")'); do
+        for id in $(status_field "$status" '(s.workers ?? []).filter(w => w.lastStep > 0).map(w => w.id).join(" ")'); do
           [[ " $seen_workers " == *" $id "* ]] || seen_workers="$seen_workers $id"
         done
         [ "$phase" = finished ] && break
