@@ -63,6 +63,9 @@ internal static class PlantCommand
         output.WriteLine(string.Create(inv, $"plant: {totals.Images} images of {result.Truth.Identities.Count} identities from {result.Truth.Plant!.Source} copied to {result.DataDir}"));
         string kinds = string.Join(", ", SynthKinds.Bad.Where(k => totals.ByKind[k.WireName()] > 0).Select(k => $"{k.WireName()} {totals.ByKind[k.WireName()]}"));
         output.WriteLine(string.Create(inv, $"  planted {totals.Bad} bad ({(double)totals.Bad / Math.Max(1, totals.Images):P1}): {kinds}"));
+        int moved = totals.ByKind[SynthKind.WrongIdentity.WireName()];
+        if (moved > 0)
+            output.WriteLine(string.Create(inv, $"  wrong-identity faces are moved, not copied: their {moved} photos are only under the wrong name"));
         output.WriteLine(string.Create(inv, $"  face boxes: {result.Truth.Plant.FaceBox}{(result.Truth.Plant.FaceBox == "haar" ? $", found in {result.FacesFound} of {totals.Images} images" : "")}"));
         foreach (var u in result.Unreadable) output.WriteLine($"  left out (unreadable): {u}");
         if (result.ReplacedFiles > 0) output.WriteLine(string.Create(inv, $"  replaced: deleted {result.ReplacedFiles} files of the earlier copy"));

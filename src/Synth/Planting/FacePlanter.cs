@@ -11,6 +11,9 @@ namespace FaceCluster.Synth.Planting;
 /// so that the ledger can be measured on real faces. The source is only read. Unplanted files are copied byte for
 /// byte; a planted file keeps its name and format, so nothing but its pixels tells it apart. Each identity gets its
 /// share (at most half of its images), kinds come in equal numbers, and the same seed gives the same copy.
+/// A wrong-identity face is another identity's real photo filed under this one, and it is moved, not copied: the
+/// donor's own file is left out of the copy (and of the truth), as in a set where a photo was filed under the wrong
+/// name. A copy would leave the same photo under two names, and the truth would count the donor's original as good.
 /// </summary>
 public static class FacePlanter
 {
@@ -50,19 +53,20 @@ public static class FacePlanter
 
         var rng = new Random(options.Seed);
         var plan = Choose(images, options, rng);
+        // Wrong-identity faces come from unplanted images of other identities, each moved once (chosen before any file
+        // is written, so that a donor's own file is never copied).
+        var donorOf = ChooseDonors(images, plan, rng);
+        var moved = donorOf.Values.ToHashSet();
         int replaced = SynthOutputGuard.Prepare(dataDir, truthPath, SynthTruth.HoldoutDirFor(dataDir), wantHoldout: false, options.Force, logger);
         var identities = images.Select(i => i.Identity).Distinct().Order(StringComparer.Ordinal).ToList();
         var details = new string?[images.Count];
         var sources = new string?[images.Count];
         Directory.CreateDirectory(dataDir);
-        BuildTruth(options, source, finder.Description, identities, images, plan, details, sources, complete: false).Save(truthPath);
+        BuildTruth(options, source, finder.Description, identities, images, plan, details, sources, complete: false, moved).Save(truthPath);
 
         // Median face box per identity, for images where the cascade found none.
         var medians = images.Where(i => i.Found is not null).GroupBy(i => i.Identity)
             .ToDictionary(g => g.Key, g => g.Select(i => (i.Found!.Value, i.Size)).ToList(), StringComparer.Ordinal);
-        // Wrong-identity faces come from unplanted images of other identities, each used once where there are enough.
-        var donors = images.Select((img, index) => (img, index)).Where(p => plan[p.index] == SynthKind.Good).ToList();
-        var usedDonors = new HashSet<int>();
         // Each kind cycles through its variants from a seeded start, so every variant appears.
         var variant = SynthKinds.Bad.ToDictionary(k => k, _ => rng.Next(60));
         for (int i = 0; i < images.Count; i++)
@@ -73,6 +77,7 @@ public static class FacePlanter
             string to = Path.Combine(dataDir, image.Relative.Replace('/', Path.DirectorySeparatorChar));
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
             var kind = plan[i];
+            if (moved.Contains(i)) continue; // filed under another identity as its wrong-identity face
             if (kind == SynthKind.Good)
             {
                 File.Copy(from, to, overwrite: false);
@@ -83,10 +88,7 @@ public static class FacePlanter
             string detail;
             if (kind == SynthKind.WrongIdentity)
             {
-                var others = donors.Where(d => d.img.Identity != image.Identity && !usedDonors.Contains(d.index)).ToList();
-                if (others.Count == 0) others = donors.Where(d => d.img.Identity != image.Identity).ToList();
-                var (donor, donorIndex) = others[rng.Next(others.Count)];
-                usedDonors.Add(donorIndex);
+                var donor = images[donorOf[i]];
                 using var donorMat = Cv2.ImDecode(RegularFiles.ReadImage(Path.Combine(source, donor.Relative.Replace('/', Path.DirectorySeparatorChar))), ImreadModes.Color);
                 made = new Mat();
                 Cv2.Resize(donorMat, made, image.Size, 0, 0, InterpolationFlags.Area);
@@ -118,13 +120,13 @@ public static class FacePlanter
             details[i] = detail;
         }
 
-        var truth = BuildTruth(options, source, finder.Description, identities, images, plan, details, sources, complete: true);
+        var truth = BuildTruth(options, source, finder.Description, identities, images, plan, details, sources, complete: true, moved);
         truth.Save(truthPath);
         logger.LogInformation("plant: copied {Images} images of {Identities} identities from {Source} to {Out}, {Bad} planted", images.Count, identities.Count, source, dataDir, truth.Totals.Bad);
         return new PlantResult
         {
             DataDir = dataDir, TruthPath = truthPath, Truth = truth, Unreadable = unreadable,
-            FacesFound = images.Count(i => i.Found is not null), ReplacedFiles = replaced,
+            FacesFound = images.Where((img, i) => !moved.Contains(i)).Count(i => i.Found is not null), ReplacedFiles = replaced,
         };
     }
 
@@ -170,12 +172,38 @@ public static class FacePlanter
         return plan;
     }
 
-    private static SynthTruth BuildTruth(PlantOptions options, string source, string faceBox, List<string> identities, List<SourceImage> images,
-        SynthKind[] plan, string?[] details, string?[] sources, bool complete)
+    /// <summary>
+    /// For every wrong-identity image, the index of the good image of another identity whose photo takes its place:
+    /// each donor used once, and never one of the last 2 good images of its identity (plant refuses a set too small for that).
+    /// </summary>
+    private static Dictionary<int, int> ChooseDonors(List<SourceImage> images, SynthKind[] plan, Random rng)
     {
-        var files = images.Select((img, i) => new SynthFileEntry
+        var donorOf = new Dictionary<int, int>();
+        var goodLeft = images.Select((img, index) => (img, index)).Where(p => plan[p.index] == SynthKind.Good)
+            .GroupBy(p => p.img.Identity).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var used = new HashSet<int>();
+        for (int i = 0; i < images.Count; i++)
         {
-            Path = img.Relative, Identity = img.Identity, Kind = plan[i], SourceIdentity = sources[i], Detail = details[i],
+            if (plan[i] != SynthKind.WrongIdentity) continue;
+            var others = Enumerable.Range(0, images.Count)
+                .Where(d => plan[d] == SynthKind.Good && !used.Contains(d) && images[d].Identity != images[i].Identity && goodLeft[images[d].Identity] > 2)
+                .ToList();
+            if (others.Count == 0)
+                throw new FaceClusterException($"--faces: plant found no identity with more than 2 unplanted images to give a wrong-identity face to {images[i].Relative}; use a larger set or a smaller --fraction", ExitCodes.UserError);
+            int donor = others[rng.Next(others.Count)];
+            used.Add(donor);
+            goodLeft[images[donor].Identity]--;
+            donorOf[i] = donor;
+        }
+        return donorOf;
+    }
+
+    private static SynthTruth BuildTruth(PlantOptions options, string source, string faceBox, List<string> identities, List<SourceImage> images,
+        SynthKind[] plan, string?[] details, string?[] sources, bool complete, IReadOnlySet<int> moved)
+    {
+        var files = images.Select((img, i) => (img, i)).Where(p => !moved.Contains(p.i)).Select(p => new SynthFileEntry
+        {
+            Path = p.img.Relative, Identity = p.img.Identity, Kind = plan[p.i], SourceIdentity = sources[p.i], Detail = details[p.i],
         }).ToList();
         return new SynthTruth
         {
@@ -185,12 +213,12 @@ public static class FacePlanter
             Seed = options.Seed,
             Parameters = new SynthParameters
             {
-                Identities = identities.Count, PerIdentity = identities.Count == 0 ? 0 : images.Count / identities.Count,
+                Identities = identities.Count, PerIdentity = identities.Count == 0 ? 0 : files.Count / identities.Count,
                 BadFraction = options.Fraction, HardFraction = 0, Size = 0, HoldoutPerIdentity = 0, JpegFraction = 0,
             },
             Identities = identities.Select(name => new SynthIdentity
             {
-                Name = name, Summary = string.Create(CultureInfo.InvariantCulture, $"{images.Count(i => i.Identity == name)} real images"),
+                Name = name, Summary = string.Create(CultureInfo.InvariantCulture, $"{files.Count(f => f.Identity == name)} real images"),
             }).ToList(),
             Files = files,
             Holdout = [],

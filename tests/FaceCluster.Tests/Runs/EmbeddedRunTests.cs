@@ -192,7 +192,7 @@ public sealed class EmbeddedRunTests
             "--warmup-steps", "0", "--worst", "3");
         Assert.True(code == 0, output + err);
         string planted = Path.Combine(temp.Path, "planted-cmu-faces");
-        Assert.Contains($"face set: {planted} (313 images of 20 identities; 31 planted bad", output);
+        Assert.Contains($"face set: {planted} (307 images of 20 identities; 31 planted bad", output);
         var truth = SynthTruth.Load(SynthTruth.PathFor(planted));
         Assert.Equal(RealFaceSets.Cmu, truth.Plant!.Source);
         Assert.Matches(new Regex(@"^verdict: precision=\d\.\d\d recall=\d\.\d\d flagged=\d+ planted=\d+$"), output.TrimEnd().Split('\n')[^1].Trim());

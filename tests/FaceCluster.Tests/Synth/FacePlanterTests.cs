@@ -26,7 +26,11 @@ public class FacePlanterTests
         var truth = SynthTruth.Load(result.TruthPath);
         Assert.Equal(SynthTruth.PlantGeneratorName, truth.Generator);
         Assert.Equal(RealFaceSets.Cmu, truth.Plant!.Source);
-        Assert.Equal(before.Count, truth.Files.Count);
+        // A wrong-identity face is moved: its donor's own file is not in the copy, nor in the truth.
+        var donors = truth.BadFiles.Where(f => f.Kind == SynthKind.WrongIdentity).Select(f => f.Detail!.Split('(', ')')[1]).ToHashSet();
+        Assert.NotEmpty(donors);
+        Assert.Equal(before.Count - donors.Count, truth.Files.Count);
+        Assert.DoesNotContain(truth.Files, f => donors.Contains(f.Path));
         Assert.Equal((int)Math.Round(0.1 * before.Count), truth.Totals.Bad);
         foreach (var kind in SynthKinds.Bad)
             Assert.InRange(truth.Totals.ByKind[kind.WireName()], truth.Totals.Bad / 5, truth.Totals.Bad / 5 + 1);
@@ -34,7 +38,7 @@ public class FacePlanterTests
             Assert.True(identity.Count(f => f.IsBad) <= identity.Count() / 2, identity.Key);
 
         var after = Hashes(result.DataDir);
-        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.Equal(before.Keys.Where(k => !donors.Contains(k)).Order(), after.Keys.Order());
         foreach (var file in truth.Files)
         {
             // Unplanted files are byte-for-byte copies; planted ones keep the name and format but not the pixels.
@@ -107,6 +111,9 @@ public class FacePlanterTests
             using var copy = Cv2.ImRead(Path.Combine(result.DataDir, f.Path));
             using var original = Cv2.ImRead(Path.Combine(RealFaceSets.LfwCrop, donor));
             Assert.Equal(0, Cv2.Norm(copy, original, NormTypes.INF)); // same size, and PPM is lossless
+            // Moved, not copied: the photo is only under the wrong name, and the truth does not count it as good.
+            Assert.False(File.Exists(Path.Combine(result.DataDir, donor)), donor);
+            Assert.DoesNotContain(truth.Files, g => g.Path == donor);
         }
     }
 
@@ -144,7 +151,7 @@ public class FacePlanterTests
         temp.Write("src/bob/broken.jpg", "not a jpeg"u8.ToArray());
         var options = new PlantOptions { SourceDir = temp.Combine("src"), OutDir = temp.Combine("out"), Fraction = 0.2, FaceBox = FaceBoxMode.Centre };
         var result = FacePlanter.Plant(options);
-        Assert.Equal(18, result.Truth.Files.Count);
+        Assert.Equal(18 - result.Truth.BadFiles.Count(f => f.Kind == SynthKind.WrongIdentity), result.Truth.Files.Count); // a donor is moved
         Assert.Contains(result.Unreadable, u => u.StartsWith("bob/broken.jpg", StringComparison.Ordinal));
         Assert.True(File.Exists(temp.Combine("src", "bob", "broken.jpg")));
 
@@ -156,7 +163,7 @@ public class FacePlanterTests
         Assert.True(File.Exists(temp.Combine("out", "ann", "0.png")), "nothing is deleted when a foreign file is there");
         File.Delete(temp.Combine("out", "ann", "mine.txt"));
         var replaced = FacePlanter.Plant(options with { Force = true, Seed = 9 });
-        Assert.Equal(18, replaced.ReplacedFiles);
+        Assert.Equal(result.Truth.Files.Count, replaced.ReplacedFiles); // every file of the first copy
     }
 
     [Fact]
@@ -184,5 +191,10 @@ public class FacePlanterTests
         Assert.Contains("misaligned 15", output);
         Assert.DoesNotContain("wrong-identity", output);
         Assert.Contains(SynthTruth.PathFor(temp.Combine("cmu")), output);
+
+        (code, output, err) = RunCli("plant", "--faces", RealFaceSets.Cmu, "--out", temp.Combine("all"), "--face-box", "centre");
+        Assert.True(code == 0, output + err);
+        Assert.Contains("plant: 307 images of 20 identities", output); // 313 less the 6 photos moved
+        Assert.Contains("wrong-identity faces are moved, not copied: their 6 photos are only under the wrong name", output);
     }
 }
