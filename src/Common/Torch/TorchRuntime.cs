@@ -5,7 +5,7 @@ namespace FaceCluster.Common.Torch;
 
 /// <summary>
 /// One place that touches libtorch first: loads it with a clear message when it cannot be loaded,
-/// parses device names, and sets thread counts.
+/// turns NNPACK off where it cannot initialise (<see cref="NnpackSwitch"/>), parses device names, and sets thread counts.
 /// </summary>
 public static class TorchRuntime
 {
@@ -22,6 +22,7 @@ public static class TorchRuntime
             try
             {
                 using var probe = torch.zeros(1);
+                NnpackSwitch.DisableWhereUnsupported();
                 _loaded = true;
             }
             catch (Exception e) when (e is TypeInitializationException or NotSupportedException or DllNotFoundException)
