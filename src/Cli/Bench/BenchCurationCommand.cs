@@ -57,7 +57,7 @@ internal static class BenchCurationCommand
             var sets = parse.GetValue(RealSets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             return CurationQualityBench.Run(new CurationQualityBench.Settings(outDir, sets, !parse.GetValue(SkipGenerated),
                 parse.GetValue(Ablation) ? CurationQualityBench.Ablations : CurationQualityBench.ParseVariants(parse.GetValue(Variants)!), parse.GetValue(Seed),
-                parse.GetValue(Workers), parse.GetValue(Cycles), parse.GetValue(StepsPerCycle)), output, quietLogs, stop.Token);
+                parse.GetValue(Workers), parse.GetValue(Cycles), parse.GetValue(StepsPerCycle), parse.GetValue(WarmupSteps)), output, quietLogs, stop.Token);
         }
         var synth = new SynthOptions
         {

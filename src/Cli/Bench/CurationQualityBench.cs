@@ -29,7 +29,7 @@ internal static class CurationQualityBench
         new("moving average only", o => o with { DetectTrajectory = false, DetectLatent = false, ProbeEveryCycles = 0 }),
     ];
 
-    internal sealed record Settings(string OutDir, IReadOnlyList<string> RealSets, bool Generated, IReadOnlyList<Variant> Variants, int Seed, int Workers, int Cycles, int StepsPerCycle);
+    internal sealed record Settings(string OutDir, IReadOnlyList<string> RealSets, bool Generated, IReadOnlyList<Variant> Variants, int Seed, int Workers, int Cycles, int StepsPerCycle, long? WarmupSteps = null);
 
     /// <summary>The variants named in a comma-separated list ("default,no trajectory"; "all" for every one); throws naming an unknown one.</summary>
     internal static IReadOnlyList<Variant> ParseVariants(string text)
@@ -74,10 +74,10 @@ internal static class CurationQualityBench
                     DataDir = dataDir,
                     RunDir = Path.Combine(settings.OutDir, $"run-{stamp}-{name}-{variant.Name.Replace(' ', '-')}"),
                     Workers = settings.Workers, Cycles = settings.Cycles, StepsPerCycle = settings.StepsPerCycle, GlobalBatch = 32,
-                    Seed = (ulong)settings.Seed, SsimWeight = 0.5, Curation = variant.Apply(CurationPolicyOptions.Default),
+                    Seed = (ulong)settings.Seed, SsimWeight = 0.5, Curation = variant.Apply(settings.WarmupSteps is long warmup ? CurationPolicyOptions.Default with { WarmupSteps = warmup } : CurationPolicyOptions.Default),
                 };
                 options.Validate();
-                output.WriteLine(string.Create(inv, $"{name}, {variant.Name}: {truth.Totals.Images} images, {truth.Totals.Bad} planted bad; {options.TotalSteps} steps, {options.Workers} workers"));
+                output.WriteLine(string.Create(inv, $"{name}, {variant.Name}: {truth.Totals.Images} images, {truth.Totals.Bad} planted bad; {options.TotalSteps} steps, {options.Workers} workers, judged from step {options.Curation.WarmupSteps}"));
                 var run = EmbeddedTrainingRun.RunAsync(options, new TrainProgress(TextWriter.Null, live: false), loggerFactory, cancel).GetAwaiter().GetResult();
                 if (run.Stopped) { output.WriteLine($"stopped at step {run.Step}"); return ExitCodes.Interrupted; }
                 using var ledger = LedgerEngine.OpenReadOnly(run.RunDir, loggerFactory);
