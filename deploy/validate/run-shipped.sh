@@ -16,7 +16,7 @@
 # argv and environment. A supervisor applies the restart policy. Three things are adapted to this host, and each
 # is printed: `facecluster` on PATH is this checkout's build, DOTNET_ROOT and HOME point at this host's runtime
 # and a scratch folder, and a `--device cuda:N` becomes `--device cpu` where no NVIDIA GPU is present.
-# The operator's settings are a short run (FACECLUSTER_CYCLES=2, FACECLUSTER_STEPS_PER_CYCLE=8, as an operator
+# The operator's settings are a short run (FACECLUSTER_CYCLES=2, FACECLUSTER_STEPS_PER_CYCLE=4, as an operator
 # sets them in the shell for Compose or in deploy/k8s/run.env; give others in the environment) and the face set is
 # tests/data/cmu-faces. Mount points missing on this host (/data, /runs, /cache, ...) are created
 # empty and removed afterwards; namespaces, processes and scratch files are removed even when a check fails.
@@ -121,7 +121,7 @@ ln -s "$FC_OUT/facecluster" "$work/bin/facecluster"
 
 # The operator's settings: a short run unless given (FACECLUSTER_CYCLES=10 FACECLUSTER_STEPS_PER_CYCLE=50 runs the
 # shipped defaults); everything else as shipped.
-export FACECLUSTER_CYCLES="${FACECLUSTER_CYCLES:-2}" FACECLUSTER_STEPS_PER_CYCLE="${FACECLUSTER_STEPS_PER_CYCLE:-8}"
+export FACECLUSTER_CYCLES="${FACECLUSTER_CYCLES:-2}" FACECLUSTER_STEPS_PER_CYCLE="${FACECLUSTER_STEPS_PER_CYCLE:-4}"
 node "$MODULES/shipped-nodes.mjs" "$ROOT" "$work/plan" >"$work/plan.log" 2>&1 || { cat "$work/plan.log" >&2; say "FAIL: could not read the shipped files"; exit 1; }
 
 # Writes the node's start script: run inside its network namespace, as root, in a fresh UTS and mount namespace.

@@ -60,8 +60,8 @@ public sealed class DeployValidationTests(ITestOutputHelper testOutput)
         }
         foreach (string setup in new[] { "compose", "k8s" })
         {
-            Assert.Contains($"run: ok  {setup}: the run finished: step 16 of 16", output);
-            Assert.Contains($"run: ok  {setup}: started again, the coordinator resumes the finished run at step 16 and stays up (no loop)", output);
+            Assert.Contains($"run: ok  {setup}: the run finished: step 8 of 8", output);
+            Assert.Contains($"run: ok  {setup}: started again, the coordinator resumes the finished run at step 8 and stays up (no loop)", output);
         }
         // The names come from the files: every Compose service and every StatefulSet pod (replicas counted).
         Assert.Contains("run: ok  compose: the cluster formed: all 3 workers trained", output);
