@@ -57,9 +57,6 @@ cleanup() {
     [ -f "$d/supervisor" ] && kill "$(cat "$d/supervisor")" 2>/dev/null
     [ -f "$d/pid" ] && kill -KILL "$(cat "$d/pid")" 2>/dev/null
   done
-  for ns in "${namespaces[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-  done
   wait 2>/dev/null
   # A killed node dies asynchronously, and while it lives its private mount namespace holds a copy of every
   # /run/netns mount, so `ip netns del` cannot unlink them yet (EBUSY). Wait for the namespaces to empty, then

@@ -72,12 +72,12 @@ public static class FacePlanter
         for (int i = 0; i < images.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (moved.Contains(i)) continue; // filed under another identity as its wrong-identity face
             var image = images[i];
             string from = Path.Combine(source, image.Relative.Replace('/', Path.DirectorySeparatorChar));
             string to = Path.Combine(dataDir, image.Relative.Replace('/', Path.DirectorySeparatorChar));
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
             var kind = plan[i];
-            if (moved.Contains(i)) continue; // filed under another identity as its wrong-identity face
             if (kind == SynthKind.Good)
             {
                 File.Copy(from, to, overwrite: false);
@@ -122,7 +122,7 @@ public static class FacePlanter
 
         var truth = BuildTruth(options, source, finder.Description, identities, images, plan, details, sources, complete: true, moved);
         truth.Save(truthPath);
-        logger.LogInformation("plant: copied {Images} images of {Identities} identities from {Source} to {Out}, {Bad} planted", images.Count, identities.Count, source, dataDir, truth.Totals.Bad);
+        logger.LogInformation("plant: copied {Images} images of {Identities} identities from {Source} to {Out}, {Bad} planted", truth.Totals.Images, identities.Count, source, dataDir, truth.Totals.Bad);
         return new PlantResult
         {
             DataDir = dataDir, TruthPath = truthPath, Truth = truth, Unreadable = unreadable,
