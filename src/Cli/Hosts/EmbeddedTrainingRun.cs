@@ -25,10 +25,13 @@ public static class EmbeddedTrainingRun
     {
         options.Validate();
         var log = loggerFactory.CreateLogger("facecluster.train");
+        var devices = DeviceInventory.ForWorkers(options.Device, options.Workers);
+        // No worker can join a run in one process later: a global batch the local workers' caps cannot hold would wait for ever.
+        if (options.MaxBatch > 0 && (long)devices.Count * options.MaxBatch < options.GlobalBatch)
+            throw new FaceClusterException($"--batch {options.GlobalBatch} does not fit: {devices.Count} worker(s) of --max-batch {options.MaxBatch} hold {(long)devices.Count * options.MaxBatch} samples a step; raise --max-batch or --workers, or lower --batch", ExitCodes.UsageError);
         using var prepared = PreparedRun.Open(options, IPAddress.Loopback, null, loggerFactory);
         var (folder, scan, manifest, secret, warnings) = (prepared.Folder, prepared.Scan, prepared.Manifest, prepared.Secret, prepared.Warnings);
 
-        var devices = DeviceInventory.ForWorkers(options.Device, options.Workers);
         int threads = options.Threads > 0 ? options.Threads : Math.Max(1, Environment.ProcessorCount / devices.Count);
         var engines = new List<WorkerEngine>();
         var cache = new DecodedImageCache(options.DecodedCacheBytes);

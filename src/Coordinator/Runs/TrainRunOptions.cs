@@ -65,6 +65,7 @@ public sealed record TrainRunOptions
         Positive(Accumulate, "--accumulate");
         if (Accumulate > 1 && Model == Common.Models.ModelKind.Triplet)
             throw new Common.Errors.FaceClusterException("--accumulate: the triplet loss mines its triplets within the whole batch, so it cannot be split into micro-batches", Common.Errors.ExitCodes.UsageError);
+        if (MaxBatch < 0) throw new Common.Errors.FaceClusterException($"--max-batch must be 0 (device default) or more, got {MaxBatch}", Common.Errors.ExitCodes.UsageError);
         if (Threads < 0) throw new Common.Errors.FaceClusterException($"--threads must be 0 (automatic) or more, got {Threads}", Common.Errors.ExitCodes.UsageError);
         if (SsimWeight < 0 || !double.IsFinite(SsimWeight)) throw new Common.Errors.FaceClusterException($"--ssim-weight must be 0 or more, got {SsimWeight}", Common.Errors.ExitCodes.UsageError);
         if (GlobalBatch < Workers) throw new Common.Errors.FaceClusterException($"--batch {GlobalBatch} is smaller than --workers {Workers}: every worker needs at least one sample per step", Common.Errors.ExitCodes.UsageError);
