@@ -94,7 +94,7 @@ public static class ClusterCoordinatorRun
                 coordinatorRef.Task.Result.Tell(new StopRun("stopped by a signal"));
                 await Task.WhenAny(hub.Completion, system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(120), CancellationToken.None)).ConfigureAwait(false);
                 if (hub.Completion.IsCompleted) await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
-                return new Result(hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep, "stopped", true, folder.Root, hub.LastCheckpoint, warnings);
+                return new Result(hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep, "stopped", true, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings);
             }
             if (finished == system.WhenTerminated && !hub.Completion.IsCompleted && !cancellationToken.IsCancellationRequested)
                 throw new FaceClusterException("the coordinator's cluster node stopped before the run finished (it was downed or could not keep its address)");
@@ -116,9 +116,9 @@ public static class ClusterCoordinatorRun
         if (hub.Completion.IsCompletedSuccessfully)
         {
             var (step, reason) = hub.Completion.Result;
-            return new Result(step, reason, false, folder.Root, hub.LastCheckpoint, warnings);
+            return new Result(step, reason, false, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings);
         }
-        return new Result(hub.LastStep, "stopped", true, folder.Root, hub.LastCheckpoint, warnings);
+        return new Result(hub.LastStep, "stopped", true, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings);
     }
 
 }

@@ -74,10 +74,10 @@ public static class EmbeddedTrainingRun
                     host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>().Tell(new StopRun("stopped by a signal"));
                     await Task.WhenAny(hub.Completion, Task.Delay(TimeSpan.FromSeconds(120), CancellationToken.None)).ConfigureAwait(false);
                     long at = hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep;
-                    return new Result(at, "stopped by a signal", folder.Root, hub.LastCheckpoint, warnings, Stopped: true);
+                    return new Result(at, "stopped by a signal", folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings, Stopped: true);
                 }
                 var (step, reason) = await hub.Completion.ConfigureAwait(false);
-                return new Result(step, reason, folder.Root, hub.LastCheckpoint, warnings);
+                return new Result(step, reason, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings);
             }
             finally
             {

@@ -33,6 +33,12 @@ public sealed class PreparedRun : IDisposable
     /// <summary>What the operator should hear about the start (e.g. a damaged checkpoint skipped).</summary>
     public List<string> Warnings { get; }
 
+    /// <summary>
+    /// The run's newest checkpoint for the closing line: the one this process wrote last, else the newest valid one on
+    /// disk (a resumed run that was already finished, or stopped before its first checkpoint, still has the earlier ones).
+    /// </summary>
+    public string? NewestCheckpoint(string? writtenHere) => writtenHere ?? Store.FindLatestValid(out _)?.Directory;
+
     /// <param name="bind">The address the coordinator's data-plane endpoint listens on.</param>
     /// <param name="advertisedHost">The name workers reach it by (default: the bound address).</param>
     /// <param name="beforeScan">Called with the locked run folder and the cluster secret just before the face set is

@@ -95,6 +95,8 @@ public class ClusterProcessTests
         Assert.False(again.HasExited, again.Output);
         again.Terminate();
         Assert.Equal(0, await again.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        // It wrote no checkpoint, but the run has one: its closing line names it, not "none".
+        Assert.Contains("Last checkpoint: " + Path.Combine(run, "checkpoints", "step-2"), again.Output);
     }
 
     [Fact]
