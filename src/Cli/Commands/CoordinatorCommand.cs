@@ -46,7 +46,6 @@ internal static class CoordinatorCommand
         var progress = TrainProgress.ForConsole(output);
         output.WriteLine($"Coordinator: {run.Model} ({run.Preset}) on {run.DataDir}, {run.TotalSteps} steps, global batch {run.GlobalBatch}; run folder {Path.GetFullPath(run.RunDir)}");
         var result = ClusterCoordinatorRun.RunAsync(options, progress, line => { output.WriteLine(line); output.Flush(); }, loggerFactory, signals.Token).GetAwaiter().GetResult();
-        foreach (var w in result.Warnings) output.WriteLine("warning: " + w);
         output.WriteLine(result.Stopped
             ? $"Stopped at step {result.Step}. Last checkpoint: {result.LastCheckpoint ?? "none"} (continue with --resume)"
             : $"Done: step {result.Step}. Last checkpoint: {result.LastCheckpoint ?? "none"}");

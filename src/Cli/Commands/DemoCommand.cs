@@ -89,7 +89,6 @@ internal static class DemoCommand
         using var signals = new CliSignals();
         output.WriteLine(string.Create(inv, $"training: {options.Workers} workers, {options.TotalSteps} steps ({options.Cycles} cycles of {options.StepsPerCycle}), global batch {options.GlobalBatch}{(options.Wire == FaceCluster.Common.DataPlane.WireFormat.Fp32 ? "" : $", gradients on the wire as {FaceCluster.Common.DataPlane.WireFormats.Name(options.Wire)}")}, loss L1 + {options.SsimWeight:0.##}·(1-SSIM)/2, curation auto after {policy.WarmupSteps} steps; run folder {Path.GetFullPath(options.RunDir)}"));
         var result = EmbeddedTrainingRun.RunAsync(options, TrainProgress.ForConsole(output), loggerFactory, signals.Token).GetAwaiter().GetResult();
-        foreach (var w in result.Warnings) output.WriteLine("warning: " + w);
         if (result.Stopped)
         {
             output.WriteLine($"demo stopped at step {result.Step}; its run folder is {result.RunDir}");

@@ -23,7 +23,6 @@ internal static class TrainCommand
         var progress = TrainProgress.ForConsole(output);
         output.WriteLine($"Training {options.Model} ({options.Preset}) on {options.DataDir} with {options.Workers} worker(s); run folder {Path.GetFullPath(options.RunDir)}");
         var result = EmbeddedTrainingRun.RunAsync(options, progress, loggerFactory, signals.Token).GetAwaiter().GetResult();
-        foreach (var w in result.Warnings) output.WriteLine("warning: " + w);
         if (result.Stopped)
         {
             output.WriteLine($"Stopped at step {result.Step}. Last checkpoint: {result.LastCheckpoint ?? "none"} (continue with --resume)");

@@ -50,6 +50,8 @@ public static class ClusterCoordinatorRun
         }
         using var preparedRun = prepared;
         var (folder, scan, manifest, secret, warnings) = (prepared.Folder, prepared.Scan, prepared.Manifest, prepared.Secret, prepared.Warnings);
+        // What the start found (no checkpoint yet, a damaged one skipped, a changed face set) is said now, not when the run ends.
+        foreach (var w in warnings) announce("warning: " + w);
 
         var coordinatorRef = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
         var httpOptions = new CoordinatorHttpOptions(httpHost, httpPort, manifest, await File.ReadAllBytesAsync(scan.ManifestPath, cancellationToken).ConfigureAwait(false),

@@ -31,6 +31,8 @@ public static class EmbeddedTrainingRun
             throw new FaceClusterException($"--batch {options.GlobalBatch} does not fit: {devices.Count} worker(s) of --max-batch {options.MaxBatch} hold {(long)devices.Count * options.MaxBatch} samples a step; raise --max-batch or --workers, or lower --batch", ExitCodes.UsageError);
         using var prepared = PreparedRun.Open(options, IPAddress.Loopback, null, loggerFactory);
         var (folder, scan, manifest, secret, warnings) = (prepared.Folder, prepared.Scan, prepared.Manifest, prepared.Secret, prepared.Warnings);
+        // What the start found (no checkpoint yet, a damaged one skipped, a changed face set) is said now, not when the run ends.
+        foreach (var w in warnings) display.Message("warning: " + w);
 
         int threads = options.Threads > 0 ? options.Threads : Math.Max(1, Environment.ProcessorCount / devices.Count);
         var engines = new List<WorkerEngine>();

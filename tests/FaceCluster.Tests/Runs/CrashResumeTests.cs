@@ -89,8 +89,12 @@ public sealed class CrashResumeTests
         SynthGenerator.Generate(new SynthOptions { OutDir = data, Identities = 3, PerIdentity = 6, Size = 32, Seed = 4 });
         var (code, output, err) = RunCli("train", "--data", data, "--run", run, "--cycles", "1", "--steps-per-cycle", "2", "--batch", "4", "--resume");
         Assert.True(code == 0, output + err);
-        Assert.Contains("has no checkpoint yet: starting a new run", output);
+        Assert.Contains("warning: --resume: " + Path.Combine(run, "checkpoints") + " has no checkpoint yet: starting a new run", output);
         Assert.Contains("Done: step 2", output);
+        // Said when the run starts, before it trains, not after it has written checkpoints; and once.
+        int warning = output.IndexOf("has no checkpoint yet", StringComparison.Ordinal);
+        Assert.True(warning < output.IndexOf("finished at step 2", StringComparison.Ordinal), output);
+        Assert.Equal(warning, output.LastIndexOf("has no checkpoint yet", StringComparison.Ordinal));
     }
 
     [Fact]
