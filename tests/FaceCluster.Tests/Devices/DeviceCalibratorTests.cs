@@ -29,6 +29,22 @@ public sealed class DeviceCalibratorTests
     public void The_cpu_s_largest_batch_doubles_the_probe_batch_while_twice_its_memory_fits(int probe, int cap, long perSample, long available, int expected)
         => Assert.Equal(expected, DeviceCalibrator.CpuLargestBatch(probe, cap, perSample, available));
 
+    [Theory]
+    [Trait("Tier", "unit")]
+    [InlineData("1073741824\n", "268435456\n", 805306368L)]    // a 1 GiB limit with 256 MiB used
+    [InlineData("1000\n", "1500\n", 0L)]                        // over its limit: no headroom, never negative
+    [InlineData("max\n", "268435456\n", null)]                 // cgroup v2 without a limit
+    [InlineData("9223372036854771712\n", "268435456\n", null)] // cgroup v1 without a limit
+    [InlineData(null, "268435456\n", null)]                     // no memory cgroup file
+    [InlineData("1073741824\n", "garbage", null)]
+    public void A_memory_cgroup_s_limit_less_its_usage_bounds_the_memory_available(string? limit, string? usage, long? expected)
+        => Assert.Equal(expected, HostInfo.CgroupHeadroom(limit, usage));
+
+    [Fact]
+    [Trait("Tier", "unit")]
+    public void The_memory_available_is_positive_and_no_more_than_the_host_s()
+        => Assert.InRange(HostInfo.AvailableMemoryBytes(), 1, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
     [Fact]
     [Trait("Tier", "integration")]
     public async Task A_cpu_worker_is_calibrated_without_changing_its_replica_and_within_its_cap()
