@@ -16,7 +16,7 @@ namespace FaceCluster.Cli.Hosts;
 public static class ClusterCoordinatorRun
 {
     /// <summary>How the run ended. <paramref name="Stopped"/>: by Ctrl-C/SIGTERM before the planned steps were done.</summary>
-    public sealed record Result(long Step, string Reason, bool Stopped, string RunDir, string? LastCheckpoint, IReadOnlyList<string> Warnings);
+    public sealed record Result(long Step, string Reason, bool Stopped, string RunDir, string? LastCheckpoint);
 
     /// <param name="announce">Told, once the node and the HTTP server listen, what workers and people need (cluster address, URL, token).</param>
     public static async Task<Result> RunAsync(ClusterCoordinatorOptions options, ICoordinatorObserver display, Action<string> announce,
@@ -96,7 +96,7 @@ public static class ClusterCoordinatorRun
                 coordinatorRef.Task.Result.Tell(new StopRun("stopped by a signal"));
                 await Task.WhenAny(hub.Completion, system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(120), CancellationToken.None)).ConfigureAwait(false);
                 if (hub.Completion.IsCompleted) await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
-                return new Result(hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep, "stopped", true, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings);
+                return new Result(hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep, "stopped", true, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint));
             }
             if (finished == system.WhenTerminated && !hub.Completion.IsCompleted && !cancellationToken.IsCancellationRequested)
                 throw new FaceClusterException("the coordinator's cluster node stopped before the run finished (it was downed or could not keep its address)");
@@ -118,9 +118,9 @@ public static class ClusterCoordinatorRun
         if (hub.Completion.IsCompletedSuccessfully)
         {
             var (step, reason) = hub.Completion.Result;
-            return new Result(step, reason, false, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings);
+            return new Result(step, reason, false, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint));
         }
-        return new Result(hub.LastStep, "stopped", true, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings);
+        return new Result(hub.LastStep, "stopped", true, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint));
     }
 
 }

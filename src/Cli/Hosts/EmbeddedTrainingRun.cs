@@ -19,7 +19,7 @@ namespace FaceCluster.Cli.Hosts;
 /// </summary>
 public static class EmbeddedTrainingRun
 {
-    public sealed record Result(long Step, string Reason, string RunDir, string? LastCheckpoint, IReadOnlyList<string> Warnings, bool Stopped = false);
+    public sealed record Result(long Step, string Reason, string RunDir, string? LastCheckpoint, bool Stopped = false);
 
     public static async Task<Result> RunAsync(TrainRunOptions options, ICoordinatorObserver display, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
@@ -76,10 +76,10 @@ public static class EmbeddedTrainingRun
                     host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxyKey>().Tell(new StopRun("stopped by a signal"));
                     await Task.WhenAny(hub.Completion, Task.Delay(TimeSpan.FromSeconds(120), CancellationToken.None)).ConfigureAwait(false);
                     long at = hub.Completion.IsCompletedSuccessfully ? hub.Completion.Result.Step : hub.LastStep;
-                    return new Result(at, "stopped by a signal", folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings, Stopped: true);
+                    return new Result(at, "stopped by a signal", folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), Stopped: true);
                 }
                 var (step, reason) = await hub.Completion.ConfigureAwait(false);
-                return new Result(step, reason, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint), warnings);
+                return new Result(step, reason, folder.Root, prepared.NewestCheckpoint(hub.LastCheckpoint));
             }
             finally
             {
