@@ -34,8 +34,8 @@ internal static class BenchCurationCommand
         Description = "Measure how well the ledger finds planted bad faces instead: on every committed real face set (--real-sets, planted as `facecluster plant` does) and on the demo's generated set, each trained with the demo's budget; prints precision, recall per kind and good faces quarantined.",
     };
     private static readonly Option<string> RealSets = new("--real-sets") { Description = "With --real: comma-separated real face folders.", DefaultValueFactory = _ => "tests/data/cmu-faces,tests/data/lfwcrop" };
-    private static readonly Option<bool> Ablation = new("--ablation") { Description = "With --real: also train each set with one signal taken out at a time (trajectory, identity probe, both) and with the face prior or the latent outliers put in (--variants all)." };
-    private static readonly Option<string> Variants = new("--variants") { Description = "With --real: comma-separated policy variants: default, with-face-prior, with-latent, no-trajectory, no-identity-probe, moving-average-only, or all.", DefaultValueFactory = _ => "default" };
+    private static readonly Option<bool> Ablation = new("--ablation") { Description = "With --real: also train each set with one signal taken out at a time (texture prior, trajectory, identity probe, all three) and with the face prior or the latent outliers put in (--variants all)." };
+    private static readonly Option<string> Variants = new("--variants") { Description = "With --real: comma-separated policy variants: default, no-texture, with-face-prior, with-latent, no-trajectory, no-identity-probe, moving-average-only, or all.", DefaultValueFactory = _ => "default" };
     private static readonly Option<bool> SkipGenerated = new("--skip-generated") { Description = "With --real: leave out the generated set." };
     private static readonly Option<string> LogLevel = new("--log-level") { Description = "error, warning, information or debug.", DefaultValueFactory = _ => "warning" };
 

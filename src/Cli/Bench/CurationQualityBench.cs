@@ -22,11 +22,12 @@ internal static class CurationQualityBench
     internal static IReadOnlyList<Variant> Ablations { get; } =
     [
         new("default", o => o),
+        new("no texture", o => o with { DetectTexture = false }),
         new("with face prior", o => o with { FaceCheck = true }),
         new("with latent", o => o with { DetectLatent = true }),
         new("no trajectory", o => o with { DetectTrajectory = false }),
         new("no identity probe", o => o with { ProbeEveryCycles = 0 }),
-        new("moving average only", o => o with { DetectTrajectory = false, DetectLatent = false, ProbeEveryCycles = 0 }),
+        new("moving average only", o => o with { DetectTrajectory = false, DetectLatent = false, ProbeEveryCycles = 0, DetectTexture = false }),
     ];
 
     internal sealed record Settings(string OutDir, IReadOnlyList<string> RealSets, bool Generated, IReadOnlyList<Variant> Variants, int Seed, int Workers, int Cycles, int StepsPerCycle, long? WarmupSteps = null);

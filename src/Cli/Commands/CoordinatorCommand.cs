@@ -28,7 +28,7 @@ internal static class CoordinatorCommand
             TrainOptionsBinding.Preset, TrainOptionsBinding.Model, TrainOptionsBinding.Seed, TrainOptionsBinding.LearningRate, TrainOptionsBinding.Ssim,
             TrainOptionsBinding.NoAugment, TrainOptionsBinding.Resume, TrainOptionsBinding.Accumulate, TrainOptionsBinding.Wire, TrainOptionsBinding.InitEncoder, TrainOptionsBinding.InitDecoder,
             TrainOptionsBinding.MinImages, TrainOptionsBinding.ValFraction, TrainOptionsBinding.MaxMegapixels, TrainOptionsBinding.KeepCheckpoints, TrainOptionsBinding.SecretFile,
-            TrainOptionsBinding.Curation, TrainOptionsBinding.PruneAction, TrainOptionsBinding.WarmupSteps, TrainOptionsBinding.ProbeEvery, TrainOptionsBinding.FacePrior, TrainOptionsBinding.LatentOutliers, TrainOptionsBinding.MaxPrune, TrainOptionsBinding.Balance,
+            TrainOptionsBinding.Curation, TrainOptionsBinding.PruneAction, TrainOptionsBinding.WarmupSteps, TrainOptionsBinding.ProbeEvery, TrainOptionsBinding.FacePrior, TrainOptionsBinding.LatentOutliers, TrainOptionsBinding.NoTexturePrior, TrainOptionsBinding.MaxPrune, TrainOptionsBinding.Balance,
             TrainOptionsBinding.LogLevel,
         ];
         return CliCommands.Define("coordinator", "Run the coordinator of a multi-host run: workers on other machines join it with `facecluster worker --join`.",

@@ -39,7 +39,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         return CliCommands.Define("demo", "Generate a face set with planted bad faces, train on it with a coordinator and 2 local workers, and report how well the ledger found the bad faces.", Run,
-            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, Faces, TrainOptionsBinding.FacePrior, TrainOptionsBinding.LatentOutliers, TrainOptionsBinding.Wire, LogLevel);
+            Out, Workers, Cycles, StepsPerCycle, Batch, Identities, PerIdentity, SsimWeight, Seed, Worst, WarmupSteps, Faces, TrainOptionsBinding.FacePrior, TrainOptionsBinding.LatentOutliers, TrainOptionsBinding.NoTexturePrior, TrainOptionsBinding.Wire, LogLevel);
     }
 
     private static int Run(ParseResult parse)
@@ -62,6 +62,7 @@ internal static class DemoCommand
         if (parse.GetValue(WarmupSteps) is long warmup) policy = policy with { WarmupSteps = warmup };
         if (parse.GetValue(TrainOptionsBinding.FacePrior)) policy = policy with { FaceCheck = true };
         if (parse.GetValue(TrainOptionsBinding.LatentOutliers)) policy = policy with { DetectLatent = true };
+        if (parse.GetValue(TrainOptionsBinding.NoTexturePrior)) policy = policy with { DetectTexture = false };
         string? faces = parse.GetValue(Faces);
         string dataDir = faces is null ? synth.OutDir
             : Path.Combine(outDir, "planted-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(faces))));

@@ -98,6 +98,10 @@ internal static class TrainOptionsBinding
     {
         Description = "Curation also prunes latent outliers: faces the shared encoder places far from their identity's faces in two identity probes running. Off by default: it finds misaligned, blank and faceless images on real crops, but also strongly side-lit good faces (docs/CURATION.md).",
     };
+    public static readonly Option<bool> NoTexturePrior = new("--no-texture-prior")
+    {
+        Description = "Curation goes without the texture prior (on by default): at run start each image's light-normalised local texture (LBP histograms) is compared with its identity's other faces, and the far outliers are pruned (docs/CURATION.md).",
+    };
     public static readonly Option<int?> ProbeEvery = new("--probe-every") { Description = $"Identity probe of every face (autoencoder) at the end of every N-th cycle, 0 never (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.ProbeEveryCycles})." };
     public static readonly Option<double?> MaxPrune = new("--max-prune") { Description = $"Most of the face set (and of each identity) quarantined in total, as a fraction (default {FaceCluster.Coordinator.Ledger.Curation.CurationPolicyOptions.Default.MaxPruneFraction})." };
     public static readonly Option<string> Balance = new("--balance") { Description = "How each global batch is split: speed (in proportion to each worker's measured samples/s) or equal.", DefaultValueFactory = _ => "speed" };
@@ -107,7 +111,7 @@ internal static class TrainOptionsBinding
     public static IEnumerable<Option> Options() =>
     [
         Data, RunDir, Workers, Cycles, StepsPerCycle, Batch, Preset, Model, Device, Threads, Seed, LearningRate, Ssim, NoAugment,
-        Resume, Accumulate, Wire, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, UpdateOn, Overlap, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, LatentOutliers, MaxPrune, Balance, Http, LogLevel,
+        Resume, Accumulate, Wire, InitEncoder, InitDecoder, MinImages, ValFraction, MaxMegapixels, KeepCheckpoints, SecretFile, MaxBatch, UpdateOn, Overlap, Curation, PruneAction, WarmupSteps, ProbeEvery, FacePrior, LatentOutliers, NoTexturePrior, MaxPrune, Balance, Http, LogLevel,
     ];
 
     /// <summary>
@@ -191,6 +195,7 @@ internal static class TrainOptionsBinding
         if (parse.GetValue(ProbeEvery) is int every) policy = policy with { ProbeEveryCycles = every };
         if (parse.GetValue(FacePrior)) policy = policy with { FaceCheck = true };
         if (parse.GetValue(LatentOutliers)) policy = policy with { DetectLatent = true };
+        if (parse.GetValue(NoTexturePrior)) policy = policy with { DetectTexture = false };
         policy.Validate();
         return policy;
     }

@@ -29,6 +29,12 @@ public sealed record LedgerOptions(string RunDir, string? DataRoot = null)
     /// </summary>
     public IReadOnlySet<int>? NoFaceSamples { get; init; }
 
+    /// <summary>
+    /// Each scored training sample's texture outlier score (the run's texture check, <see cref="Runs.RunTextureCheck"/>);
+    /// null when the check did not run.
+    /// </summary>
+    public IReadOnlyDictionary<int, FaceCluster.Common.FaceSet.Texture.TextureOutliers.Score>? TextureScores { get; init; }
+
     /// <summary>A step still missing reports is finalized with what arrived (and counted incomplete) once a report this many steps newer arrives.</summary>
     public int StaleAfterSteps { get; init; } = 64;
 

@@ -22,9 +22,11 @@ public static class LedgerWiring
     {
         var noFace = policy.Mode == CurationMode.Off ? null
             : RunFaceCheck.NoFaceSamples(runDir, manifest, policy.FaceCheck, loggerFactory.CreateLogger("FaceCluster.FaceCheck"));
+        var texture = policy.Mode == CurationMode.Off ? null
+            : RunTextureCheck.Scores(manifest, policy.DetectTexture, policy.MinTrajectoryReference, loggerFactory.CreateLogger("FaceCluster.TextureCheck"));
         var options = new LedgerOptions(runDir, manifest.DataRoot)
         {
-            Policy = policy, PruneAction = pruneAction, LoggerFactory = loggerFactory, FaceSet = FaceSetOf(manifest), NoFaceSamples = noFace,
+            Policy = policy, PruneAction = pruneAction, LoggerFactory = loggerFactory, FaceSet = FaceSetOf(manifest), NoFaceSamples = noFace, TextureScores = texture,
         };
         options.Validate();
         return () => LedgerActor.Props(options);

@@ -9,6 +9,7 @@ public class CurationSignalsTests
 {
     [Theory]
     [InlineData("trajectory outlier: its mean loss over its 90 observations since it was first seen is ×1.41 its identity's median (z 6.0): ...", "trajectory")]
+    [InlineData("texture outlier: with the light normalised, its local texture (LBP histograms on a grid) is ×1.90 its identity's median distance ... (z 4.2), ...", "texture")]
     [InlineData("no face where its set's faces are (OpenCV's Haar cascades), and it trained badly from the start: ...", "face prior")]
     [InlineData("identity outlier in 2 of its last 2 probes: its own decoder reconstructs it hardly better than another identity's", "identity probe")]
     [InlineData("would prune: identity outlier in 2 of its last 2 probes", "identity probe")]

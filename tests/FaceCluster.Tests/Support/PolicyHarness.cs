@@ -72,6 +72,8 @@ internal sealed class PolicyHarness
     private int[] _earlyCount = [];
     /// <summary>Samples the run's face check found no face in (the face prior); none by default.</summary>
     public Func<int, bool> NoFace { get; set; } = _ => false;
+    /// <summary>Each sample's texture outlier z from the run's texture check (ratio e^(z/4)); NaN (not scored) by default.</summary>
+    public Func<int, double> TextureZ { get; set; } = _ => double.NaN;
     public int[] Probes => _probes;
     private int[] _probes = [];
     private double[] _margin = [];
@@ -134,6 +136,7 @@ internal sealed class PolicyHarness
                 MeanLog = TrackMeanLog ? (float)(_sumLog[i] / Observations[i]) : float.NaN,
                 EarlyLog = TrackMeanLog && _earlyCount[i] * 2 >= Options.EarlyObservations ? (float)(_earlySum[i] / _earlyCount[i]) : float.NaN,
                 NoFace = NoFace(i),
+                TextureZ = (float)TextureZ(i), TextureRatio = (float)Math.Exp(TextureZ(i) / 4),
             });
         }
         var counts = new IdentityCounts[Identities];

@@ -87,6 +87,7 @@ public static class CurationPolicy
                 earlyZ = earlyExcess / earlyReference.Spread;
                 faceless = earlyZ >= options.NoFaceEarlyZ && earlyExcess >= minNoFaceLog;
             }
+            bool texture = options.DetectTexture && float.IsFinite(s.TextureZ) && s.TextureZ >= options.TextureZ;
             if (foreign || latentOutlier) flags |= CycleFlags.IdentityOutlier;
             if (high) flags |= CycleFlags.HighOutlier;
             if (low) flags |= CycleFlags.LowOutlier;
@@ -122,6 +123,7 @@ public static class CurationPolicy
                     {
                         Trajectory = trajectory, TrajectoryZ = tz, TrajectoryExcess = trajectoryExcess, Faceless = faceless, EarlyZ = earlyZ, EarlyExcess = earlyExcess,
                         Latent = latentOutlier, LatentZ = latentZ, LatentExcess = latentExcess,
+                        Texture = texture, TextureZ = s.TextureZ, TextureRatio = s.TextureRatio,
                     }, candidates, k);
             outcomes[k] = new CurationOutcome(s.Index, flags, (float)z, (float)ez, state, status, reason) { IdentityZ = (float)iz, ProbeOutlierBits = probeBits };
         }
@@ -143,6 +145,9 @@ public static class CurationPolicy
         public bool Latent { get; init; }
         public double LatentZ { get; init; }
         public double LatentExcess { get; init; }
+        public bool Texture { get; init; }
+        public double TextureZ { get; init; }
+        public double TextureRatio { get; init; }
     }
 
     private static (SampleStatus, SamplePolicyState, string?) Transition(
@@ -157,6 +162,13 @@ public static class CurationPolicy
         int latentHits = ProbeBits.LatentOutliers(g.ProbeBits, o.IdentityPersistenceProbes);
         bool persistentForeign = identityHits >= o.IdentityPersistenceHits;
         double severity = Math.Max(Math.Max(Math.Abs(z), erratic ? ez : 0), Math.Max(g.Foreign ? g.IdentityZ : 0, g.Latent ? g.LatentZ : 0));
+        if (g.Texture && s.Status != SampleStatus.Restored)
+        {
+            // Not re-fed: its image, not the model, makes it an outlier.
+            candidates.Add((slot, Math.Max(severity, g.TextureZ),
+                F($"texture outlier: with the light normalised, its local texture (LBP histograms on a grid) is ×{g.TextureRatio:0.00} its identity's median distance from the identity's other faces (z {g.TextureZ:0.0}), as for a misaligned, occluded, blank or faceless image or another person's face")));
+            return (s.Status, state with { RefeedSince = -1, RefeedWeight = 1f, RefeedWindow = 0, RefeedWindowExcess = 0 }, null);
+        }
         if (persistentForeign && s.Status != SampleStatus.Restored)
         {
             // Never re-fed: oversampling cannot make a face another person's, nor a bad crop a good one.

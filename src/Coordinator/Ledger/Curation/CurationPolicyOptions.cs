@@ -109,6 +109,21 @@ public sealed record CurationPolicyOptions
     /// </summary>
     public bool FaceCheck { get; init; }
 
+    /// <summary>
+    /// The texture prior: when the run starts, every training image's light-normalised local-texture histograms (Tan and
+    /// Triggs' normalisation, then the LBPH face recogniser's uniform local binary patterns on a 6×6 grid) are compared
+    /// with its identity's other faces (<see cref="FaceCluster.Common.FaceSet.Texture.TextureOutliers"/>). A face whose
+    /// distance is at least <see cref="TextureZ"/> robust z above the set's is pruned at the first judged cycle, without
+    /// re-feeding: no model is involved, so memorising the face cannot hide it. On by default: on the committed real sets
+    /// and the generated one it finds most misaligned, faceless and blank images (and other-person ones where the crops
+    /// are loose or generated), and no good face of any of them reached the default z, chosen on the three together
+    /// (docs/CURATION.md). `--no-texture-prior` turns it off.
+    /// </summary>
+    public bool DetectTexture { get; init; } = true;
+
+    /// <summary>A face is a texture outlier at this robust z of its distance from its identity's other faces, or above.</summary>
+    public double TextureZ { get; init; } = 4.0;
+
     /// <summary>How many first observations of a face make its early statistic (<see cref="CurationSample.EarlyLog"/>).</summary>
     public int EarlyObservations { get; init; } = 20;
 
@@ -225,6 +240,7 @@ public sealed record CurationPolicyOptions
         Check(MinTrajectoryRatio >= 1 && double.IsFinite(MinTrajectoryRatio), "min trajectory ratio", MinTrajectoryRatio, ">= 1");
         Check(MinTrajectoryReference >= 2, "min trajectory reference", MinTrajectoryReference, ">= 2");
         Check(EarlyObservations >= 2, "early observations", EarlyObservations, ">= 2");
+        Check(TextureZ > 0 && double.IsFinite(TextureZ), "texture z", TextureZ, "> 0");
         Check(NoFaceEarlyZ > 0 && double.IsFinite(NoFaceEarlyZ), "no-face early z", NoFaceEarlyZ, "> 0");
         Check(MinNoFaceEarlyRatio >= 1 && double.IsFinite(MinNoFaceEarlyRatio), "min no-face early ratio", MinNoFaceEarlyRatio, ">= 1");
         Check(LatentZ > 0 && double.IsFinite(LatentZ), "latent z", LatentZ, "> 0");

@@ -62,6 +62,7 @@ internal sealed class CurationRound
                 MeanLog = c.RelObservations > 0 ? (float)Math.Log(Math.Max(1 + c.Auc / c.RelObservations, 1e-6)) : float.NaN,
                 EarlyLog = c.EarlyObservations > 0 && c.EarlyObservations * 2 >= _earlyObservations ? c.EarlySumLog / c.EarlyObservations : float.NaN,
                 NoFace = s.NoFace(d),
+                TextureZ = s.Texture(d).Z, TextureRatio = s.Texture(d).Ratio,
                 ProbeMargin = p.LastCycle == cycle ? p.LastMargin : float.NaN,
             };
         }

@@ -27,6 +27,15 @@ public readonly record struct CurationSample(
     /// <summary>The run's face check found no face where its set's faces are in its image (a prior, see <see cref="CurationPolicyOptions.FaceCheck"/>).</summary>
     public bool NoFace { get; init; }
 
+    /// <summary>
+    /// The robust z of its light-normalised texture's distance from its identity's other faces (the run's texture check,
+    /// see <see cref="CurationPolicyOptions.DetectTexture"/>); NaN where it was not scored.
+    /// </summary>
+    public float TextureZ { get; init; } = float.NaN;
+
+    /// <summary>That distance as a ratio to its identity's median; NaN where it was not scored.</summary>
+    public float TextureRatio { get; init; } = float.NaN;
+
     /// <summary>Identity probes recorded (0 when the model has none, or before the first).</summary>
     public int Probes { get; init; }
 

@@ -6,7 +6,7 @@ namespace FaceCluster.Coordinator.Ledger.Curation;
 /// </summary>
 public static class CurationSignals
 {
-    public const string Trajectory = "trajectory", FacePrior = "face prior", IdentityProbe = "identity probe", Latent = "latent", LowLoss = "low loss",
+    public const string Texture = "texture", Trajectory = "trajectory", FacePrior = "face prior", IdentityProbe = "identity probe", Latent = "latent", LowLoss = "low loss",
         ErraticLoss = "erratic loss", LossRefed = "loss, re-fed", LossRelapse = "loss, relapsed", Loss = "loss", Person = "person", Other = "other";
 
     /// <summary>The label of a recorded reason ("trajectory", "face prior", "identity probe", ...); "other" for one no rule wrote.</summary>
@@ -14,6 +14,7 @@ public static class CurationSignals
     {
         if (string.IsNullOrEmpty(reason)) return Other;
         string r = reason.StartsWith("would prune: ", StringComparison.Ordinal) ? reason["would prune: ".Length..] : reason;
+        if (r.StartsWith("texture outlier", StringComparison.Ordinal)) return Texture;
         if (r.StartsWith("trajectory outlier", StringComparison.Ordinal)) return Trajectory;
         if (r.StartsWith("no face where", StringComparison.Ordinal)) return FacePrior;
         if (r.StartsWith("identity outlier", StringComparison.Ordinal)) return IdentityProbe;

@@ -78,6 +78,10 @@ internal sealed partial class LedgerState
     /// <summary>True when the run's face check found no face where the set's faces are in sample <paramref name="dense"/>'s image.</summary>
     public bool NoFace(int dense) => _options.NoFaceSamples?.Contains(_ids[dense]) == true;
 
+    /// <summary>Sample <paramref name="dense"/>'s texture outlier score from the run's texture check; NaN where it has none.</summary>
+    public (float Z, float Ratio) Texture(int dense) =>
+        _options.TextureScores is { } scores && scores.TryGetValue(_ids[dense], out var t) ? ((float)t.Z, (float)t.Ratio) : (float.NaN, float.NaN);
+
     /// <summary>True when the run's face check ran.</summary>
     public bool FaceChecked => _options.NoFaceSamples is not null;
 
