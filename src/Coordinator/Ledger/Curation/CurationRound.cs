@@ -55,6 +55,7 @@ internal sealed class CurationRound
                 if (latent.Length == width) { latent.CopyTo(row); anyLatent = true; }
                 else row.Fill(float.NaN);
             }
+            var texture = s.Texture(d);
             _samples[n++] = new CurationSample(d, c.Identity, status[d], c.CycleObservations, c.CycleSumLog / c.CycleObservations,
                 c.RelObservations, c.SmoothedLog, c.SmoothedSpread, s.Policy[d])
             {
@@ -62,7 +63,7 @@ internal sealed class CurationRound
                 MeanLog = c.RelObservations > 0 ? (float)Math.Log(Math.Max(1 + c.Auc / c.RelObservations, 1e-6)) : float.NaN,
                 EarlyLog = c.EarlyObservations > 0 && c.EarlyObservations * 2 >= _earlyObservations ? c.EarlySumLog / c.EarlyObservations : float.NaN,
                 NoFace = s.NoFace(d),
-                TextureZ = s.Texture(d).Z, TextureRatio = s.Texture(d).Ratio,
+                TextureZ = texture.Z, TextureRatio = texture.Ratio,
                 ProbeMargin = p.LastCycle == cycle ? p.LastMargin : float.NaN,
             };
         }
