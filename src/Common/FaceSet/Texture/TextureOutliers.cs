@@ -1,3 +1,5 @@
+using FaceCluster.Common.Statistics;
+
 namespace FaceCluster.Common.FaceSet.Texture;
 
 /// <summary>
@@ -39,20 +41,13 @@ public static class TextureOutliers
             }
         }
         if (distance.Count == 0) return new Dictionary<int, Score>();
-        double all = Median(distance.Values.Select(v => v.Distance));
+        double all = Medians.Of(distance.Values.Select(v => v.Distance).ToArray().AsSpan());
         var reference = distance.Values.GroupBy(v => v.Identity)
-            .ToDictionary(g => g.Key, g => g.Count() >= minReference ? Median(g.Select(v => v.Distance)) : all);
+            .ToDictionary(g => g.Key, g => g.Count() >= minReference ? Medians.Of(g.Select(v => v.Distance).ToArray().AsSpan()) : all);
         var logRatio = distance.ToDictionary(p => p.Key, p => Math.Log(p.Value.Distance / reference[p.Value.Identity]));
-        double centre = Median(logRatio.Values);
-        double spread = 1.4826 * Median(logRatio.Values.Select(v => Math.Abs(v - centre)));
+        double centre = Medians.Of(logRatio.Values.ToArray().AsSpan());
+        double spread = 1.4826 * Medians.Of(logRatio.Values.Select(v => Math.Abs(v - centre)).ToArray().AsSpan());
         if (!(spread > 0)) return new Dictionary<int, Score>();
         return logRatio.ToDictionary(p => p.Key, p => new Score((p.Value - centre) / spread, Math.Exp(p.Value)));
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        int n = sorted.Length;
-        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
     }
 }

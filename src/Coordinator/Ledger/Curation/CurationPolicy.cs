@@ -1,4 +1,4 @@
-using FaceCluster.Coordinator.Ledger.State;
+using FaceCluster.Common.Statistics;
 using System.Buffers;
 using System.Runtime.InteropServices;
 

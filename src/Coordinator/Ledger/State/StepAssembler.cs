@@ -1,3 +1,4 @@
+using FaceCluster.Common.Statistics;
 
 namespace FaceCluster.Coordinator.Ledger.State;
 

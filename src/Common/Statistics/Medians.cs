@@ -1,9 +1,9 @@
 using System.Numerics;
 
-namespace FaceCluster.Coordinator.Ledger.State;
+namespace FaceCluster.Common.Statistics;
 
 /// <summary>Medians in linear time by selection (the span is reordered in place), for floats and doubles alike.</summary>
-internal static class Medians
+public static class Medians
 {
     /// <summary>The middle element, or the mean of the two middle ones; NaN for an empty span.</summary>
     public static T Of<T>(Span<T> a) where T : IFloatingPoint<T>
